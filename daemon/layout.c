@@ -1,3 +1,392 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* placeholder: being written */
+/*
+ * Guest-physical layout: parcels in two glibc search trees (red-black).
+ *
+ * by_addr orders parcels by address with a comparator under which
+ * overlapping ranges compare equal. Stored parcels are disjoint, so among
+ * them the comparator is a strict order; a new range that overlaps some
+ * stored parcel is "equal" to it, and every node on the way down compares
+ * consistently with all the parcels it overlaps, so the descent reaches one
+ * of them. One tsearch() therefore either inserts the parcel or returns a
+ * parcel it collides with: O(log n) per insert, no list walk.
+ *
+ * by_label indexes the same parcel copies by label (page layouts only).
+ * Both trees point at the same heap copies; by_addr owns them.
+ *
+ * Ranges are handled through their last byte (base + size - 1) rather than
+ * their end, so a parcel that ends exactly at 2^64 is representable.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <search.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "layout.h"
+#include "vmdef.h"
+
+struct layout {
+	bool extents;		/* layout_new_extents(): any alignment, no labels */
+	unsigned ipa_bits;	/* page layouts: 1..64 */
+	uint64_t limit;		/* extents: window [0, limit), bytes */
+	void *by_addr;		/* tsearch root; owns the struct layout_parcel copies */
+	void *by_label;		/* tsearch root over the same copies; NULL for extents */
+	size_t n;
+	char *names;		/* layout_from_vmdef(): storage of the "regions[i]" names */
+};
+
+/* Last byte of a validated parcel (size != 0, no overflow). */
+static uint64_t parcel_last(const struct layout_parcel *p)
+{
+	return p->base + (p->size - 1);
+}
+
+static int parcel_cmp_addr(const void *a, const void *b)
+{
+	const struct layout_parcel *x = a, *y = b;
+
+	if (parcel_last(x) < y->base)
+		return -1;
+	if (x->base > parcel_last(y))
+		return 1;
+	return 0;	/* overlapping */
+}
+
+static int parcel_cmp_label(const void *a, const void *b)
+{
+	const struct layout_parcel *x = a, *y = b;
+
+	return (x->label > y->label) - (x->label < y->label);
+}
+
+static bool ranges_overlap(const struct layout_parcel *a, const struct layout_parcel *b)
+{
+	return parcel_cmp_addr(a, b) == 0;
+}
+
+/* Highest last byte a parcel may have; false if no byte at all is allowed. */
+static bool layout_max_last(const struct layout *l, uint64_t *ret)
+{
+	if (l->extents) {
+		if (l->limit == 0)
+			return false;
+		*ret = l->limit - 1;
+		return true;
+	}
+	*ret = l->ipa_bits >= 64 ? UINT64_MAX : (UINT64_C(1) << l->ipa_bits) - 1;
+	return true;
+}
+
+int layout_new(unsigned ipa_bits, struct layout **ret)
+{
+	struct layout *l;
+
+	if (ipa_bits < 1 || ipa_bits > 64)
+		return -EINVAL;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->ipa_bits = ipa_bits;
+	*ret = l;
+	return 0;
+}
+
+int layout_new_extents(uint64_t limit, struct layout **ret)
+{
+	struct layout *l;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->extents = true;
+	l->limit = limit;
+	*ret = l;
+	return 0;
+}
+
+static void tree_node_keep(void *p)
+{
+	(void) p;	/* the parcel belongs to by_addr */
+}
+
+struct layout *layout_free(struct layout *l)
+{
+	if (!l)
+		return NULL;
+	tdestroy(l->by_label, tree_node_keep);
+	tdestroy(l->by_addr, free);
+	free(l->names);
+	free(l);
+	return NULL;
+}
+
+/* The checks that need no tree: -EINVAL or -ERANGE, else 0. */
+static int layout_check(const struct layout *l, const struct layout_parcel *p)
+{
+	uint64_t max_last;
+
+	if (p->size == 0)
+		return -EINVAL;
+	if (!l->extents && (p->base % LAYOUT_PAGE_SIZE || p->size % LAYOUT_PAGE_SIZE))
+		return -EINVAL;
+	/* base + size may be exactly 2^64; only a last byte beyond that overflows. */
+	if (p->size - 1 > UINT64_MAX - p->base)
+		return -ERANGE;
+	if (!layout_max_last(l, &max_last) || parcel_last(p) > max_last)
+		return -ERANGE;
+	return 0;
+}
+
+int layout_add(struct layout *l, const struct layout_parcel *p,
+	       const struct layout_parcel **reterr_conflict)
+{
+	struct layout_parcel *copy, **node;
+	int r;
+
+	r = layout_check(l, p);
+	if (r < 0)
+		return r;
+
+	copy = malloc(sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	*copy = *p;
+
+	node = tsearch(copy, &l->by_addr, parcel_cmp_addr);
+	if (!node) {
+		free(copy);
+		return -ENOMEM;
+	}
+	if (*node != copy) {
+		if (reterr_conflict)
+			*reterr_conflict = *node;
+		free(copy);
+		return -EEXIST;
+	}
+
+	if (!l->extents) {
+		node = tsearch(copy, &l->by_label, parcel_cmp_label);
+		if (!node || *node != copy) {
+			/* Undo the address insert, so that nothing changed. */
+			r = node ? -EEXIST : -ENOMEM;
+			if (node && reterr_conflict)
+				*reterr_conflict = *node;
+			(void) tdelete(copy, &l->by_addr, parcel_cmp_addr);
+			free(copy);
+			return r;
+		}
+	}
+
+	l->n++;
+	return 0;
+}
+
+int layout_remove_label(struct layout *l, uint32_t label)
+{
+	struct layout_parcel key = { .label = label }, *p, **node;
+
+	if (l->extents)
+		return -EOPNOTSUPP;
+
+	node = tfind(&key, &l->by_label, parcel_cmp_label);
+	if (!node)
+		return -ENOENT;
+	p = *node;
+	(void) tdelete(p, &l->by_label, parcel_cmp_label);
+	(void) tdelete(p, &l->by_addr, parcel_cmp_addr);
+	free(p);
+	l->n--;
+	return 0;
+}
+
+size_t layout_count(const struct layout *l)
+{
+	return l->n;
+}
+
+const struct layout_parcel *layout_find_label(const struct layout *l, uint32_t label)
+{
+	struct layout_parcel key = { .label = label };
+	struct layout_parcel *const *node;
+
+	if (l->extents)
+		return NULL;
+	node = tfind(&key, &l->by_label, parcel_cmp_label);
+	return node ? *node : NULL;
+}
+
+const struct layout_parcel *layout_find_addr(const struct layout *l, uint64_t addr)
+{
+	struct layout_parcel key = { .base = addr, .size = 1 };
+	struct layout_parcel *const *node;
+
+	node = tfind(&key, &l->by_addr, parcel_cmp_addr);
+	return node ? *node : NULL;
+}
+
+static const char *parcel_name(const struct layout_parcel *p)
+{
+	return p->name ?: "(unnamed)";
+}
+
+/* The exclusive end of [base, last], which may be 2^64. */
+static void format_end(char buf[static 24], uint64_t last)
+{
+	if (last == UINT64_MAX)
+		snprintf(buf, 24, "0x10000000000000000");
+	else
+		snprintf(buf, 24, "0x%" PRIx64, last + 1);
+}
+
+static __attribute__((format(printf, 1, 2))) char *strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int k;
+
+	va_start(ap, fmt);
+	k = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return k < 0 ? NULL : s;
+}
+
+static char *strerror_einval(const struct layout *l, const struct layout_parcel *p)
+{
+	if (p->size == 0)
+		return strdup_printf("'%s': size is zero", parcel_name(p));
+	if (!l->extents && p->base % LAYOUT_PAGE_SIZE)
+		return strdup_printf("'%s': base 0x%" PRIx64 " is not page aligned",
+				     parcel_name(p), p->base);
+	if (!l->extents && p->size % LAYOUT_PAGE_SIZE)
+		return strdup_printf("'%s': size 0x%" PRIx64 " is not a multiple of the page size",
+				     parcel_name(p), p->size);
+	return strdup_printf("'%s' [0x%" PRIx64 ", +0x%" PRIx64 "): invalid parcel",
+			     parcel_name(p), p->base, p->size);
+}
+
+static char *strerror_erange(const struct layout *l, const struct layout_parcel *p)
+{
+	char end[24];
+
+	if (p->size == 0 || p->size - 1 > UINT64_MAX - p->base)
+		return strdup_printf("'%s' [0x%" PRIx64 ", +0x%" PRIx64
+				     ") overflows the 64-bit address space",
+				     parcel_name(p), p->base, p->size);
+	format_end(end, parcel_last(p));
+	if (l->extents)
+		return strdup_printf("'%s' ends at %s, beyond the window end 0x%" PRIx64,
+				     parcel_name(p), end, l->limit);
+	return strdup_printf("'%s' ends at %s, beyond the %u-bit IPA space",
+			     parcel_name(p), end, l->ipa_bits);
+}
+
+static char *strerror_eexist(const struct layout_parcel *p, const struct layout_parcel *c)
+{
+	char pend[24], cend[24];
+
+	if (!c)
+		return strdup_printf("'%s' [0x%" PRIx64 ", +0x%" PRIx64
+				     ") collides with another parcel",
+				     parcel_name(p), p->base, p->size);
+	if (p->size != 0 && p->size - 1 <= UINT64_MAX - p->base && ranges_overlap(p, c)) {
+		format_end(pend, parcel_last(p));
+		format_end(cend, parcel_last(c));
+		return strdup_printf("'%s' [0x%" PRIx64 ", %s) overlaps '%s' [0x%" PRIx64 ", %s)",
+				     parcel_name(p), p->base, pend,
+				     parcel_name(c), c->base, cend);
+	}
+	return strdup_printf("label %" PRIu32 " of '%s' is already used by '%s'",
+			     p->label, parcel_name(p), parcel_name(c));
+}
+
+char *layout_strerror(const struct layout *l, int r, const struct layout_parcel *p,
+		      const struct layout_parcel *conflict)
+{
+	switch (r) {
+	case -EINVAL:
+		return strerror_einval(l, p);
+	case -ERANGE:
+		return strerror_erange(l, p);
+	case -EEXIST:
+		return strerror_eexist(p, conflict);
+	default:
+		return strdup_printf("'%s' [0x%" PRIx64 ", +0x%" PRIx64 "): %s",
+				     parcel_name(p), p->base, p->size, strerror(r < 0 ? -r : r));
+	}
+}
+
+/* Adds one parcel; on failure appends a diagnostic at mark under key. */
+static int layout_add_diag(struct layout *l, const struct layout_parcel *p,
+			   const struct vmdef_mark *mark, const char *key,
+			   struct vmdef_diags *reterr)
+{
+	const struct layout_parcel *conflict = NULL;
+	_cleanup_free_ char *msg = NULL;
+	int r, k;
+
+	r = layout_add(l, p, &conflict);
+	if (r >= 0 || !reterr)
+		return r;
+
+	msg = layout_strerror(l, r, p, conflict);
+	if (!msg)
+		return -ENOMEM;
+	k = vmdef_diags_add(reterr, mark->line, mark->column, key, "%s", msg);
+	if (k < 0)
+		return k;
+	return r;
+}
+
+int layout_from_vmdef(const struct vmdef *def, unsigned ipa_bits, struct layout **ret,
+		      struct vmdef_diags *reterr)
+{
+	_cleanup_(layout_freep) struct layout *l = NULL;
+	struct layout_parcel mem = {
+		.label = 0,
+		.base = def->memory.base,
+		.size = def->memory.size,
+		.name = "memory",
+	};
+	/* "regions[" + up to 20 digits + "]" + NUL */
+	const size_t name_max = sizeof("regions[]") + 20;
+	int r;
+
+	r = layout_new(ipa_bits, &l);
+	if (r < 0)
+		return r;
+
+	/* Parcels keep their name pointers, so the names live as long as the layout. */
+	if (def->n_regions > 0) {
+		if (def->n_regions > SIZE_MAX / name_max)
+			return -ENOMEM;
+		l->names = malloc(def->n_regions * name_max);
+		if (!l->names)
+			return -ENOMEM;
+	}
+
+	r = layout_add_diag(l, &mem, &def->memory.mark, "memory", reterr);
+	if (r < 0)
+		return r;
+
+	for (size_t i = 0; i < def->n_regions; i++) {
+		const struct vmdef_region *reg = &def->regions[i];
+		char *name = l->names + i * name_max;
+		struct layout_parcel p = {
+			.label = reg->label,
+			.base = reg->base,
+			.size = reg->size,
+			.name = name,
+		};
+
+		snprintf(name, name_max, "regions[%zu]", i);
+		r = layout_add_diag(l, &p, &reg->mark, name, reterr);
+		if (r < 0)
+			return r;
+	}
+
+	*ret = steal_ptr(l);
+	return 0;
+}

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * org.gunyah.Manager1: vtable and thin handlers. Name-based methods look
+ * the VM up and then behave exactly like the VM1 method of the same name.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+#include "bus-errors.h"
+#include "bus-manager.h"
+#include "bus-vm.h"
+#include "hyp.h"
+#include "manager.h"
+#include "shared/log.h"
+#include "vm.h"
+
+static int bus_manager_lookup(struct manager *m, sd_bus_message *msg, struct vm **ret,
+			      sd_bus_error *error)
+{
+	const char *name;
+	struct vm *vm = NULL;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &name);
+	if (r < 0)
+		return r;
+	vm = manager_find_vm(m, name);
+	if (!vm)
+		return sd_bus_error_setf(error, GH_ERROR_NO_SUCH_VM, "No VM '%s' is defined", name);
+	*ret = vm;
+	return 0;
+}
+
+static int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_free_ struct vm **vms = NULL;
+	size_t n;
+	int r;
+
+	(void) error;
+	r = manager_list_vms(m, &vms, &n);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "(ssuo)");
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = sd_bus_message_append(reply, "(ssuo)", vms[i]->name,
+					  vm_state_to_string(vms[i]->state),
+					  (uint32_t) vms[i]->vmid, vms[i]->path);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = NULL;
+	int r;
+
+	r = bus_manager_lookup(userdata, msg, &vm, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, "o", vm->path);
+}
+
+static int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = NULL;
+	int r;
+
+	r = bus_manager_lookup(userdata, msg, &vm, error);
+	if (r < 0)
+		return r;
+	r = bus_require_manager(msg, error);
+	if (r < 0)
+		return r;
+	r = vm_create(vm, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, "o", vm->path);
+}
+
+static int method_start_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = NULL;
+	int r;
+
+	r = bus_manager_lookup(userdata, msg, &vm, error);
+	if (r < 0)
+		return r;
+	r = bus_require_manager(msg, error);
+	if (r < 0)
+		return r;
+	r = vm_start(vm, bus_vm_start_done, sd_bus_message_ref(msg), error);
+	if (r < 0) {
+		sd_bus_message_unref(msg);
+		return r;
+	}
+	return 1;
+}
+
+static int method_stop_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = NULL;
+	int force, r;
+
+	r = bus_manager_lookup(userdata, msg, &vm, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(msg, "b", &force);
+	if (r < 0)
+		return r;
+	r = bus_require_manager(msg, error);
+	if (r < 0)
+		return r;
+	r = vm_stop(vm, force, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_destroy_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = NULL;
+	int r;
+
+	r = bus_manager_lookup(userdata, msg, &vm, error);
+	if (r < 0)
+		return r;
+	r = bus_require_manager(msg, error);
+	if (r < 0)
+		return r;
+	r = vm_destroy(vm, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply, void *userdata,
+				sd_bus_error *error)
+{
+	(void) bus, (void) path, (void) interface, (void) property, (void) userdata, (void) error;
+	return sd_bus_message_append(reply, "s", GUNYAHD_VERSION);
+}
+
+static int property_get_backend(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply, void *userdata,
+				sd_bus_error *error)
+{
+	struct manager *m = userdata;
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	return sd_bus_message_append(reply, "s", hyp_kind_to_string(hyp_kind(m->hyp)));
+}
+
+static int property_get_vm_count(sd_bus *bus, const char *path, const char *interface,
+				 const char *property, sd_bus_message *reply, void *userdata,
+				 sd_bus_error *error)
+{
+	struct manager *m = userdata;
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	return sd_bus_message_append(reply, "u", (uint32_t) m->n_vms);
+}
+
+static int property_get_features(sd_bus *bus, const char *path, const char *interface,
+				 const char *property, sd_bus_message *reply, void *userdata,
+				 sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	unsigned features = hyp_features(m->hyp);
+	int r;
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	r = sd_bus_message_open_container(reply, 'a', "s");
+	for (unsigned f = 1; r >= 0 && f & _HYP_FEATURE_ALL; f <<= 1)
+		if (features & f)
+			r = sd_bus_message_append(reply, "s", hyp_feature_to_string(f));
+	if (r < 0)
+		return r;
+	return sd_bus_message_close_container(reply);
+}
+
+static const sd_bus_vtable bus_manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Backend", "s", property_get_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("VMCount", "u", property_get_vm_count, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Features", "as", property_get_features, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_METHOD_WITH_ARGS("ListVMs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssuo)", vms),
+				method_list_vms, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetVM", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path),
+				method_get_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("CreateVM", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path),
+				method_create_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("StartVM", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+				method_start_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("StopVM", SD_BUS_ARGS("s", name, "b", force), SD_BUS_NO_RESULT,
+				method_stop_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("DestroyVM", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+				method_destroy_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_ARGS("VMNew", SD_BUS_ARGS("s", name, "o", path), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("VMRemoved", SD_BUS_ARGS("s", name, "o", path), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("VMStateChanged", SD_BUS_ARGS("s", name, "s", state, "s", reason),
+				0),
+	SD_BUS_VTABLE_END,
+};
+
+int bus_manager_register(struct manager *m)
+{
+	return sd_bus_add_object_vtable(m->bus, NULL, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE,
+					bus_manager_vtable, m);
+}
+
+static void bus_manager_emit_vm(struct manager *m, struct vm *vm, const char *member)
+{
+	int r;
+
+	if (!m->bus)
+		return;
+	r = sd_bus_emit_signal(m->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, member, "so",
+			       vm->name, vm->path);
+	if (r >= 0)
+		r = sd_bus_emit_properties_changed(m->bus, BUS_MANAGER_PATH,
+						   BUS_MANAGER_INTERFACE, "VMCount", NULL);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "Cannot emit %s for '%s', ignoring: %m", member, vm->name);
+}
+
+void bus_manager_emit_vm_new(struct manager *m, struct vm *vm)
+{
+	bus_manager_emit_vm(m, vm, "VMNew");
+}
+
+void bus_manager_emit_vm_removed(struct manager *m, struct vm *vm)
+{
+	bus_manager_emit_vm(m, vm, "VMRemoved");
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * org.gunyah.VM1: vtable and thin handlers; the logic lives in vm.c.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-errors.h"
+#include "bus-manager.h"
+#include "bus-vm.h"
+#include "manager.h"
+#include "shared/log.h"
+#include "vm.h"
+#include "vmdef.h"
+
+int bus_require_manager(sd_bus_message *msg, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	const gid_t *gids = NULL;
+	struct group *grp;
+	uid_t euid;
+	gid_t egid;
+	int r, n;
+
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+					   SD_BUS_CREDS_SUPPLEMENTARY_GIDS, &creds);
+	if (r < 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+					 "Cannot determine the caller's credentials: %s",
+					 strerror(-r));
+	r = sd_bus_creds_get_euid(creds, &euid);
+	if (r >= 0 && euid == 0)
+		return 0;
+
+	grp = getgrnam("gunyah");
+	if (grp) {
+		if (sd_bus_creds_get_egid(creds, &egid) >= 0 && egid == grp->gr_gid)
+			return 0;
+		n = sd_bus_creds_get_supplementary_gids(creds, &gids);
+		for (int i = 0; i < n; i++)
+			if (gids[i] == grp->gr_gid)
+				return 0;
+	}
+	return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+				 "Changing VMs requires root or membership of group 'gunyah'");
+}
+
+static int bus_vm_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+		       void **found, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	_cleanup_free_ char *name = NULL;
+	struct vm *vm;
+	int r;
+
+	(void) bus;
+	(void) interface;
+	(void) error;
+	r = sd_bus_path_decode(path, BUS_VM_PREFIX, &name);
+	if (r <= 0)
+		return 0;
+	vm = manager_find_vm(m, name);
+	if (!vm)
+		return 0;
+	*found = vm;
+	return 1;
+}
+
+static int bus_vm_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+			    sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	_cleanup_free_ struct vm **vms = NULL;
+	char **l;
+	size_t n;
+	int r;
+
+	(void) bus;
+	(void) path;
+	(void) error;
+	r = manager_list_vms(m, &vms, &n);
+	if (r < 0)
+		return r;
+	l = calloc(n + 1, sizeof(char *));
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		l[i] = strdup(vms[i]->path);
+		if (!l[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(l[j]);
+			free(l);
+			return -ENOMEM;
+		}
+	}
+	*nodes = l;
+	return 0;
+}
+
+static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r;
+
+	r = bus_require_manager(msg, error);
+	if (r < 0)
+		return r;
+	r = vm_create(vm, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+void bus_vm_start_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata)
+{
+	sd_bus_message *msg = userdata;
+	int k;
+
+	if (r < 0)
+		k = sd_bus_reply_method_error(msg, error);
+	else
+		k = sd_bus_reply_method_return(msg, NULL);
+	if (k < 0)
+		log_errno(LOG_WARNING, k, "VM '%s': cannot reply to Start, ignoring: %m", vm->name);
+	sd_bus_message_unref(msg);
+}
+
+/* Start replies when the VM runs, or with the reason it could not start. */
+static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r;
+
+	r = bus_require_manager(msg, error);
+	if (r < 0)
+		return r;
+	r = vm_start(vm, bus_vm_start_done, sd_bus_message_ref(msg), error);
+	if (r < 0) {
+		sd_bus_message_unref(msg);
+		return r;
+	}
+	return 1;
+}
+
+static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int force, r;
+
+	r = sd_bus_message_read(msg, "b", &force);
+	if (r < 0)
+		return r;
+	r = bus_require_manager(msg, error);
+	if (r < 0)
+		return r;
+	r = vm_stop(vm, force, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r;
+
+	r = bus_require_manager(msg, error);
+	if (r < 0)
+		return r;
+	r = vm_destroy(vm, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int property_get_state(sd_bus *bus, const char *path, const char *interface,
+			      const char *property, sd_bus_message *reply, void *userdata,
+			      sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	return sd_bus_message_append(reply, "s", vm_state_to_string(vm->state));
+}
+
+static int property_get_exit_type(sd_bus *bus, const char *path, const char *interface,
+				  const char *property, sd_bus_message *reply, void *userdata,
+				  sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	const char *s = vm->exit_type >= 0 ? vmdef_exit_type_to_string(vm->exit_type) : NULL;
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	return sd_bus_message_append(reply, "s", s ? s : "");
+}
+
+static int property_get_def(sd_bus *bus, const char *path, const char *interface,
+			    const char *property, sd_bus_message *reply, void *userdata,
+			    sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	/* A live VM reports what it runs with, not an edited file. */
+	const struct vmdef *def = vm->instance_def ? vm->instance_def : vm->def;
+
+	(void) bus, (void) path, (void) interface, (void) error;
+	if (strcmp(property, "MemoryBase") == 0)
+		return sd_bus_message_append(reply, "t", def->memory.base);
+	if (strcmp(property, "MemorySize") == 0)
+		return sd_bus_message_append(reply, "t", def->memory.size);
+	if (strcmp(property, "Vcpus") == 0)
+		return sd_bus_message_append(reply, "u", def->vcpus);
+	if (strcmp(property, "Autostart") == 0)
+		return sd_bus_message_append(reply, "b", def->autostart);
+	return -EINVAL;
+}
+
+static int property_get_regions(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply, void *userdata,
+				sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	const struct vmdef *def = vm->instance_def ? vm->instance_def : vm->def;
+	int r;
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	r = sd_bus_message_open_container(reply, 'a', "(uttss)");
+	if (r < 0)
+		return r;
+	r = sd_bus_message_append(reply, "(uttss)", (uint32_t) 0, def->memory.base,
+				  def->memory.size, vmdef_access_to_string(def->memory.access),
+				  vmdef_sharing_to_string(def->memory.sharing));
+	for (size_t i = 0; r >= 0 && i < def->n_regions; i++) {
+		const struct vmdef_region *reg = &def->regions[i];
+
+		r = sd_bus_message_append(reply, "(uttss)", reg->label, reg->base, reg->size,
+					  vmdef_access_to_string(reg->access),
+					  vmdef_sharing_to_string(reg->sharing));
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_close_container(reply);
+}
+
+static int property_get_transient(sd_bus *bus, const char *path, const char *interface,
+				  const char *property, sd_bus_message *reply, void *userdata,
+				  sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	return sd_bus_message_append(reply, "b", (int) vm->transient);
+}
+
+static int property_get_vmid(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	return sd_bus_message_append(reply, "u", (uint32_t) vm->vmid);
+}
+
+static const sd_bus_vtable bus_vm_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", NULL, offsetof(struct vm, name), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("StateReason", "s", NULL, offsetof(struct vm, state_reason),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ExitType", "s", property_get_exit_type, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ExitCode", "u", NULL, offsetof(struct vm, exit_code),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("VMID", "u", property_get_vmid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Transient", "b", property_get_transient, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Autostart", "b", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("MemoryBase", "t", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("MemorySize", "t", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Vcpus", "u", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Regions", "a(uttss)", property_get_regions, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("CreatedTimestamp", "t", NULL, offsetof(struct vm, created_usec),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("StartedTimestamp", "t", NULL, offsetof(struct vm, started_usec),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("RestartCount", "u", NULL, offsetof(struct vm, restart_count),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD_WITH_ARGS("Create", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_create,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_stop,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_destroy,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END,
+};
+
+int bus_vm_register(struct manager *m)
+{
+	int r;
+
+	r = sd_bus_add_fallback_vtable(m->bus, NULL, BUS_VM_PREFIX, BUS_VM_INTERFACE,
+				       bus_vm_vtable, bus_vm_find, m);
+	if (r < 0)
+		return r;
+	return sd_bus_add_node_enumerator(m->bus, NULL, BUS_VM_PREFIX, bus_vm_enumerate, m);
+}
+
+void bus_vm_emit_state_changed(struct manager *m, struct vm *vm)
+{
+	int r;
+
+	if (!m->bus)
+		return;
+	r = sd_bus_emit_properties_changed(m->bus, vm->path, BUS_VM_INTERFACE, "State",
+					   "StateReason", "ExitType", "ExitCode", "VMID",
+					   "CreatedTimestamp", "StartedTimestamp", "RestartCount",
+					   NULL);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "VM '%s': cannot emit PropertiesChanged, ignoring: %m",
+			  vm->name);
+	r = sd_bus_emit_signal(m->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, "VMStateChanged",
+			       "sss", vm->name, vm_state_to_string(vm->state), vm->state_reason);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "VM '%s': cannot emit VMStateChanged, ignoring: %m",
+			  vm->name);
+}

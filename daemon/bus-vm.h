@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.gunyah.VM1: one object per VM at /org/gunyah/Manager1/vm/<escaped name>. */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+struct manager;
+struct vm;
+
+#define BUS_VM_PREFIX "/org/gunyah/Manager1/vm"
+
+int bus_vm_register(struct manager *m);
+/* PropertiesChanged on the VM object + Manager1.VMStateChanged. */
+void bus_vm_emit_state_changed(struct manager *m, struct vm *vm);
+/* Replies to a held Start call when the start has completed. */
+void bus_vm_start_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
+/* uid 0 or a member of group gunyah; else AccessDenied is set. */
+int bus_require_manager(sd_bus_message *msg, sd_bus_error *error);

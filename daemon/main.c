@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * gunyahd: options, the libevent loop, signals, sd_notify.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#include "bus-loop.h"
+#include "bus-manager.h"
+#include "bus-vm.h"
+#include "hyp.h"
+#include "manager.h"
+#include "shared/log.h"
+
+#define DEFAULT_DEVICE "/dev/gunyah"
+
+enum backend_choice {
+	BACKEND_AUTO,
+	BACKEND_KERNEL,
+	BACKEND_SIM,
+};
+
+struct options {
+	const char *definitions;
+	enum backend_choice backend;
+	const char *device;
+	bool user_bus;
+	const char *bus_address;
+};
+
+struct daemon {
+	struct event_base *base;
+	sd_bus *bus;
+	struct bus_loop *bus_loop;
+	struct manager *manager;
+	bool quit;
+};
+
+static void help(void)
+{
+	printf("gunyahd [OPTIONS...]\n\n"
+	       "VM manager for the Gunyah hypervisor: VMs defined in YAML, served on D-Bus\n"
+	       "as org.gunyah.Manager1.\n\n"
+	       "  -h --help                 Show this help\n"
+	       "     --version              Show the version\n"
+	       "  -d --definitions DIR      VM definitions directory (default %s)\n"
+	       "     --backend BACKEND      auto, kernel or sim (default auto: kernel when\n"
+	       "                            the device exists, else sim with a warning)\n"
+	       "     --device PATH          Gunyah device for the kernel backend (default %s)\n"
+	       "     --user                 Serve on the session bus instead of the system bus\n"
+	       "     --bus-address ADDR     Serve on the bus at this D-Bus address\n"
+	       "     --log-level LEVEL      emerg..debug (default info)\n",
+	       GUNYAHD_DEFINITIONS_DIR, DEFAULT_DEVICE);
+}
+
+static int parse_argv(int argc, char **argv, struct options *o)
+{
+	enum {
+		ARG_VERSION = 0x100,
+		ARG_BACKEND,
+		ARG_DEVICE,
+		ARG_USER,
+		ARG_BUS_ADDRESS,
+		ARG_LOG_LEVEL,
+	};
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{ "definitions", required_argument, NULL, 'd' },
+		{ "backend", required_argument, NULL, ARG_BACKEND },
+		{ "device", required_argument, NULL, ARG_DEVICE },
+		{ "user", no_argument, NULL, ARG_USER },
+		{ "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+		{ "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+		{}
+	};
+	int c, level;
+
+	while ((c = getopt_long(argc, argv, "hd:", options, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			help();
+			return 0;
+		case ARG_VERSION:
+			printf("gunyahd %s\n", GUNYAHD_VERSION);
+			return 0;
+		case 'd':
+			o->definitions = optarg;
+			break;
+		case ARG_BACKEND:
+			if (strcmp(optarg, "auto") == 0)
+				o->backend = BACKEND_AUTO;
+			else if (strcmp(optarg, "kernel") == 0)
+				o->backend = BACKEND_KERNEL;
+			else if (strcmp(optarg, "sim") == 0)
+				o->backend = BACKEND_SIM;
+			else {
+				log_error("Unknown backend '%s': expected auto, kernel or sim", optarg);
+				return -EINVAL;
+			}
+			break;
+		case ARG_DEVICE:
+			o->device = optarg;
+			break;
+		case ARG_USER:
+			o->user_bus = true;
+			break;
+		case ARG_BUS_ADDRESS:
+			o->bus_address = optarg;
+			break;
+		case ARG_LOG_LEVEL:
+			level = log_level_from_string(optarg);
+			if (level < 0) {
+				log_error("Unknown log level '%s'", optarg);
+				return -EINVAL;
+			}
+			log_set_max_level(level);
+			break;
+		case '?':
+			return -EINVAL;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("Unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->user_bus && o->bus_address) {
+		log_error("--user and --bus-address exclude each other");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static int open_backend(const struct options *o, struct hyp **ret)
+{
+	const char *device = o->device ? o->device : DEFAULT_DEVICE;
+	int r;
+
+	if (o->backend == BACKEND_SIM)
+		return hyp_sim_new(ret);
+
+	r = hyp_kernel_new(device, ret);
+	if (r >= 0) {
+		log_info("Using the kernel backend on %s", device);
+		return r;
+	}
+	if (o->backend == BACKEND_KERNEL || r != -ENOENT)
+		return log_errno(LOG_ERR, r, "Cannot open %s: %m", device);
+
+	log_warning("*** %s does not exist: using the SIMULATED hypervisor. ***", device);
+	log_warning("*** VMs will not run; use --backend=kernel on Gunyah hardware. ***");
+	return hyp_sim_new(ret);
+}
+
+static int open_bus(const struct options *o, sd_bus **ret)
+{
+	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+	int r;
+
+	if (o->user_bus)
+		return sd_bus_open_user(ret);
+	if (!o->bus_address)
+		return sd_bus_open_system(ret);
+
+	r = sd_bus_new(&bus);
+	if (r < 0)
+		return r;
+	r = sd_bus_set_address(bus, o->bus_address);
+	if (r < 0)
+		return r;
+	r = sd_bus_set_bus_client(bus, 1);
+	if (r < 0)
+		return r;
+	r = sd_bus_start(bus);
+	if (r < 0)
+		return r;
+	*ret = steal_ptr(bus);
+	return 0;
+}
+
+static void on_quit_signal(evutil_socket_t sig, short what, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void) what;
+	log_info("Received %s, shutting down", strsignal((int) sig));
+	d->quit = true;
+	event_base_loopbreak(d->base);
+}
+
+static int serve(struct daemon *d)
+{
+	int r;
+
+	while (!d->quit && !bus_loop_disconnected(d->bus_loop)) {
+		r = bus_loop_prepare(d->bus_loop);
+		if (r < 0)
+			return log_errno(LOG_ERR, r, "Cannot arm the D-Bus connection: %m");
+		if (event_base_loop(d->base, EVLOOP_ONCE) < 0)
+			return log_errno(LOG_ERR, -EIO, "Event loop failed");
+	}
+	return bus_loop_disconnected(d->bus_loop) ? -ECONNRESET : 0;
+}
+
+static int run(const struct options *o)
+{
+	struct daemon d = {};
+	struct event *sigterm = NULL, *sigint = NULL;
+	struct hyp *hyp = NULL;
+	const char *dir = o->definitions ? o->definitions : GUNYAHD_DEFINITIONS_DIR;
+	struct stat st;
+	int r;
+
+	/* A client going away mid-write must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+
+	d.base = event_base_new();
+	if (!d.base)
+		return log_errno(LOG_ERR, -ENOMEM, "Cannot create the event loop");
+
+	r = open_backend(o, &hyp);
+	if (r < 0)
+		goto out;
+	r = manager_new(d.base, hyp, &d.manager);
+	if (r < 0) {
+		hyp_free(hyp);
+		log_errno(LOG_ERR, r, "Cannot create the manager: %m");
+		goto out;
+	}
+
+	r = open_bus(o, &d.bus);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Cannot connect to the D-Bus bus: %m");
+		goto out;
+	}
+	d.manager->bus = d.bus;
+	r = bus_manager_register(d.manager);
+	if (r >= 0)
+		r = bus_vm_register(d.manager);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Cannot register D-Bus objects: %m");
+		goto out;
+	}
+
+	if (stat(dir, &st) == 0)
+		r = manager_load_definitions(d.manager, dir);
+	else
+		log_warning("Definitions directory '%s' does not exist, no VMs defined", dir);
+
+	r = sd_bus_request_name(d.bus, BUS_MANAGER_NAME, 0);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Cannot own the bus name %s: %m", BUS_MANAGER_NAME);
+		goto out;
+	}
+	r = bus_loop_new(d.bus, d.base, &d.bus_loop);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Cannot attach D-Bus to the event loop: %m");
+		goto out;
+	}
+	sigterm = evsignal_new(d.base, SIGTERM, on_quit_signal, &d);
+	sigint = evsignal_new(d.base, SIGINT, on_quit_signal, &d);
+	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0) {
+		r = log_errno(LOG_ERR, -ENOMEM, "Cannot watch signals");
+		goto out;
+	}
+
+	log_notice("gunyahd %s serving %s on the %s backend, %zu VM(s) defined", GUNYAHD_VERSION,
+		   BUS_MANAGER_NAME, hyp_kind_to_string(hyp_kind(d.manager->hyp)),
+		   d.manager->n_vms);
+	sd_notifyf(false, "READY=1\nSTATUS=Serving %zu VM definition(s) on the %s backend",
+		   d.manager->n_vms, hyp_kind_to_string(hyp_kind(d.manager->hyp)));
+
+	r = serve(&d);
+
+	sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
+	manager_shutdown(d.manager);
+	if (!bus_loop_disconnected(d.bus_loop))
+		(void) sd_bus_flush(d.bus);
+out:
+	if (sigterm)
+		event_free(sigterm);
+	if (sigint)
+		event_free(sigint);
+	bus_loop_free(d.bus_loop);
+	manager_free(d.manager);
+	sd_bus_flush_close_unref(d.bus);
+	event_base_free(d.base);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {};
+	int r;
+
+	r = parse_argv(argc, argv, &o);
+	if (r <= 0)
+		return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	r = run(&o);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,619 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The VM state machine (DESIGN §6.4). Every state change goes through
+ * vm_set_state(), which checks the transition table and signals it.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libfdt.h>
+
+#include "bus-errors.h"
+#include "guest.h"
+#include "hyp.h"
+#include "layout.h"
+#include "manager.h"
+#include "shared/log.h"
+#include "vm.h"
+#include "worker.h"
+
+#define BIT(s) (1u << (s))
+
+static const char *const vm_state_table[_VM_STATE_MAX] = {
+	[VM_STATE_DEFINED] = "defined",
+	[VM_STATE_CREATED] = "created",
+	[VM_STATE_STARTING] = "starting",
+	[VM_STATE_RUNNING] = "running",
+	[VM_STATE_STOPPING] = "stopping",
+	[VM_STATE_EXITED] = "exited",
+	[VM_STATE_CRASHED] = "crashed",
+	[VM_STATE_FAILED] = "failed",
+};
+
+/* Allowed targets of each state. */
+static const uint32_t vm_next[_VM_STATE_MAX] = {
+	[VM_STATE_DEFINED] = BIT(VM_STATE_CREATED),
+	[VM_STATE_CREATED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED),
+	[VM_STATE_STARTING] = BIT(VM_STATE_RUNNING) | BIT(VM_STATE_FAILED),
+	[VM_STATE_RUNNING] = BIT(VM_STATE_STOPPING) | BIT(VM_STATE_EXITED) |
+			     BIT(VM_STATE_CRASHED) | BIT(VM_STATE_DEFINED),
+	[VM_STATE_STOPPING] = BIT(VM_STATE_EXITED) | BIT(VM_STATE_CRASHED) |
+			      BIT(VM_STATE_DEFINED),
+	[VM_STATE_EXITED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED) |
+			    BIT(VM_STATE_FAILED),
+	[VM_STATE_CRASHED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED) |
+			     BIT(VM_STATE_FAILED),
+	[VM_STATE_FAILED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED),
+};
+
+/* States in which each request is accepted. */
+static const uint32_t vm_request_states[_VM_REQUEST_MAX] = {
+	[VM_REQUEST_CREATE] = BIT(VM_STATE_DEFINED),
+	[VM_REQUEST_START] = BIT(VM_STATE_DEFINED) | BIT(VM_STATE_CREATED) |
+			     BIT(VM_STATE_EXITED) | BIT(VM_STATE_CRASHED) | BIT(VM_STATE_FAILED),
+	[VM_REQUEST_STOP] = BIT(VM_STATE_RUNNING) | BIT(VM_STATE_STOPPING),
+	[VM_REQUEST_DESTROY] = BIT(VM_STATE_CREATED) | BIT(VM_STATE_RUNNING) |
+			       BIT(VM_STATE_STOPPING) | BIT(VM_STATE_EXITED) |
+			       BIT(VM_STATE_CRASHED) | BIT(VM_STATE_FAILED),
+};
+
+static const char *const vm_request_table[_VM_REQUEST_MAX] = {
+	[VM_REQUEST_CREATE] = "create",
+	[VM_REQUEST_START] = "start",
+	[VM_REQUEST_STOP] = "stop",
+	[VM_REQUEST_DESTROY] = "destroy",
+};
+
+const char *vm_state_to_string(enum vm_state s)
+{
+	if (s < 0 || s >= _VM_STATE_MAX)
+		return NULL;
+	return vm_state_table[s];
+}
+
+enum vm_state vm_state_from_string(const char *s)
+{
+	for (int i = 0; s && i < _VM_STATE_MAX; i++)
+		if (strcmp(s, vm_state_table[i]) == 0)
+			return i;
+	return _VM_STATE_INVALID;
+}
+
+const char *vm_request_to_string(enum vm_request r)
+{
+	if (r < 0 || r >= _VM_REQUEST_MAX)
+		return NULL;
+	return vm_request_table[r];
+}
+
+bool vm_state_transition_allowed(enum vm_state from, enum vm_state to)
+{
+	if (from < 0 || from >= _VM_STATE_MAX || to < 0 || to >= _VM_STATE_MAX)
+		return false;
+	return vm_next[from] & BIT(to);
+}
+
+bool vm_request_allowed(enum vm_request req, enum vm_state state)
+{
+	if (req < 0 || req >= _VM_REQUEST_MAX || state < 0 || state >= _VM_STATE_MAX)
+		return false;
+	return vm_request_states[req] & BIT(state);
+}
+
+static uint64_t now_usec(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int vm_refuse(const struct vm *vm, enum vm_request req, sd_bus_error *error)
+{
+	return sd_bus_error_setf(error, GH_ERROR_INVALID_STATE, "VM '%s' is %s, cannot %s",
+				 vm->name, vm_state_to_string(vm->state),
+				 vm_request_to_string(req));
+}
+
+static void vm_set_state(struct vm *vm, enum vm_state state, const char *reason)
+{
+	char *copy;
+
+	if (!vm_state_transition_allowed(vm->state, state)) {
+		/* A bug, not a user error: say so loudly, but keep the daemon up. */
+		log_error("VM '%s': illegal transition %s -> %s", vm->name,
+			  vm_state_to_string(vm->state), vm_state_to_string(state));
+	}
+	copy = strdup(reason ? reason : "");
+	if (copy) {
+		free(vm->state_reason);
+		vm->state_reason = copy;
+	}
+	log_info("VM '%s': %s -> %s%s%s", vm->name, vm_state_to_string(vm->state),
+		 vm_state_to_string(state), *vm->state_reason ? ", " : "", vm->state_reason);
+	vm->state = state;
+	manager_vm_state_changed(vm->manager, vm);
+}
+
+bool vm_is_live(const struct vm *vm)
+{
+	return vm->hvm != NULL;
+}
+
+int vm_new(struct manager *m, struct vmdef *def, bool transient, struct vm **ret)
+{
+	_cleanup_(vm_freep) struct vm *vm = NULL;
+	int r;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->manager = m;
+	vm->exit_type = -1;
+	vm->transient = transient;
+	vm->name = strdup(def->name);
+	vm->state_reason = strdup("");
+	if (!vm->name || !vm->state_reason)
+		return -ENOMEM;
+	r = sd_bus_path_encode("/org/gunyah/Manager1/vm", def->name, &vm->path);
+	if (r < 0)
+		return r;
+	vm->def = def;
+	*ret = steal_ptr(vm);
+	return 0;
+}
+
+struct vm *vm_free(struct vm *vm)
+{
+	if (!vm)
+		return NULL;
+	vm_teardown(vm);
+	vmdef_free(vm->def);
+	free(vm->state_reason);
+	free(vm->path);
+	free(vm->name);
+	free(vm);
+	return NULL;
+}
+
+void vm_set_def(struct vm *vm, struct vmdef *def)
+{
+	vmdef_free(vm->def);
+	vm->def = def;
+}
+
+static void vm_events_free(struct vm *vm)
+{
+	if (vm->status_event) {
+		event_free(vm->status_event);
+		vm->status_event = NULL;
+	}
+	if (vm->stop_timer) {
+		event_free(vm->stop_timer);
+		vm->stop_timer = NULL;
+	}
+}
+
+void vm_teardown(struct vm *vm)
+{
+	vm_events_free(vm);
+	if (vm->restart_timer) {
+		event_free(vm->restart_timer);
+		vm->restart_timer = NULL;
+	}
+	/* Close the backend VM first: the sim gives lent pages back to us. */
+	vm->hvm = hyp_vm_destroy(vm->hvm);
+	vm->guest = guest_free(vm->guest);
+	vm->instance_def = vmdef_free(vm->instance_def);
+	vm->vmid = 0;
+}
+
+static int vm_hyp_error(const struct vm *vm, const char *call, int r, sd_bus_error *error)
+{
+	if (r == -ENODEV && strcmp(call, "GH_CREATE_VM") == 0)
+		return sd_bus_error_setf(error, GH_ERROR_LIMIT_EXCEEDED,
+					 "VM '%s': the hypervisor has no free VMID (%s: %s)",
+					 vm->name, call, strerror(-r));
+	return sd_bus_error_setf(error, GH_ERROR_HYPERVISOR, "VM '%s': %s: %s", vm->name, call,
+				 strerror(-r));
+}
+
+/*
+ * Until the devicetree generator lands, the DTB slot holds an empty but
+ * valid tree at the top of main memory, so that the backend's checks
+ * (parcel containment, fdt_check_full) run for real.
+ */
+static int vm_place_dtb(struct vm *vm, const struct vmdef *def)
+{
+	struct guest *g = vm->guest;
+	const struct guest_region *main_mem = guest_main(g);
+	uint64_t reserve = def->devicetree.reserve ? def->devicetree.reserve :
+			   VMDEF_DEFAULT_DTB_RESERVE;
+	int r;
+
+	if (reserve > main_mem->size)
+		return -ENOSPC;
+	g->dtb.offset = def->devicetree.has_offset ? def->devicetree.offset :
+			main_mem->size - reserve;
+	if (g->dtb.offset + reserve > main_mem->size)
+		return -ENOSPC;
+	g->dtb_reserve = reserve;
+	r = fdt_create_empty_tree((char *) main_mem->host + g->dtb.offset, (int) reserve);
+	if (r < 0)
+		return -EINVAL;
+	g->dtb.size = fdt_totalsize((char *) main_mem->host + g->dtb.offset);
+	return 0;
+}
+
+static int vm_instantiate(struct vm *vm, sd_bus_error *error)
+{
+	struct manager *m = vm->manager;
+	_cleanup_(vmdef_freep) struct vmdef *def = NULL;
+	_cleanup_(layout_freep) struct layout *layout = NULL;
+	struct vmdef_diags diags = {};
+	struct gh_vm_status status;
+	struct gh_vm_dtb_config dtb;
+	int r;
+
+	r = vmdef_dup(vm->def, &def);
+	if (r < 0)
+		return r;
+
+	r = layout_from_vmdef(def, m->ipa_bits, &layout, &diags);
+	if (r < 0) {
+		_cleanup_free_ char *msg = diags.n ? vmdef_diag_format(def->origin, &diags.items[0])
+						   : NULL;
+
+		vmdef_diags_clear(&diags);
+		return sd_bus_error_setf(error, GH_ERROR_LAYOUT_CONFLICT, "VM '%s': %s", vm->name,
+					 msg ? msg : strerror(-r));
+	}
+
+	r = guest_new(def, &vm->guest);
+	if (r < 0) {
+		sd_bus_error_setf(error, GH_ERROR_HYPERVISOR,
+				  "VM '%s': cannot allocate guest memory: %s", vm->name,
+				  strerror(-r));
+		goto fail;
+	}
+	r = vm_place_dtb(vm, def);
+	if (r < 0) {
+		sd_bus_error_setf(error, GH_ERROR_INVALID_DEFINITION,
+				  "VM '%s': the devicetree does not fit in main memory", vm->name);
+		goto fail;
+	}
+
+	r = hyp_create_vm(m->hyp, 0, &vm->hvm);
+	if (r < 0) {
+		vm_hyp_error(vm, "GH_CREATE_VM", r, error);
+		goto fail;
+	}
+	if (def->has_sim) {
+		r = hyp_vm_set_sim(vm->hvm, &def->sim);
+		if (r < 0 && r != -EOPNOTSUPP) {
+			vm_hyp_error(vm, "simulate", r, error);
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < vm->guest->n_regions; i++) {
+		const struct guest_region *reg = &vm->guest->regions[i];
+		struct gh_userspace_memory_region region = {
+			.label = reg->label,
+			.flags = reg->flags,
+			.guest_phys_addr = reg->gpa,
+			.memory_size = reg->size,
+			.userspace_addr = (uintptr_t) reg->host,
+		};
+
+		r = hyp_vm_set_user_mem_region(vm->hvm, &region);
+		if (r < 0) {
+			vm_hyp_error(vm, "GH_VM_SET_USER_MEM_REGION", r, error);
+			goto fail;
+		}
+	}
+	dtb = (struct gh_vm_dtb_config) {
+		.gpa = guest_main(vm->guest)->gpa + vm->guest->dtb.offset,
+		.size = vm->guest->dtb_reserve,
+	};
+	r = hyp_vm_set_dtb_config(vm->hvm, &dtb);
+	if (r < 0) {
+		vm_hyp_error(vm, "GH_VM_SET_DTB_CONFIG", r, error);
+		goto fail;
+	}
+	if (hyp_vm_get_status(vm->hvm, &status) == 0)
+		vm->vmid = status.vmid;
+
+	vm->instance_def = steal_ptr(def);
+	vm->created_usec = now_usec(CLOCK_REALTIME);
+	vm->started_usec = 0;
+	vm->exit_type = -1;
+	vm->exit_code = 0;
+	return 0;
+fail:
+	vm_teardown(vm);
+	return r < 0 ? r : -EIO;
+}
+
+int vm_create(struct vm *vm, sd_bus_error *error)
+{
+	int r;
+
+	if (!vm_request_allowed(VM_REQUEST_CREATE, vm->state))
+		return vm_refuse(vm, VM_REQUEST_CREATE, error);
+	r = vm_instantiate(vm, error);
+	if (r < 0)
+		return r;
+	vm_set_state(vm, VM_STATE_CREATED, NULL);
+	return 0;
+}
+
+static const char *vm_exit_reason(enum vmdef_exit_type t, uint32_t exit_code,
+				  enum vm_state *ret_state, bool *ret_reboot)
+{
+	*ret_reboot = false;
+	*ret_state = VM_STATE_EXITED;
+	switch (t) {
+	case VMDEF_EXIT_VM_EXIT:
+		if (exit_code == 0)
+			return "poweroff";
+		*ret_state = VM_STATE_CRASHED;
+		return "vm-exit-error";
+	case VMDEF_EXIT_PLATFORM_OFF:
+		return "poweroff";
+	case VMDEF_EXIT_FORCED_STOP:
+		return "stopped";
+	case VMDEF_EXIT_PLATFORM_RESET:
+	case VMDEF_EXIT_SYSTEM_RESET2:
+		*ret_reboot = true;
+		return "reboot";
+	case VMDEF_EXIT_WATCHDOG_BITE:
+		*ret_state = VM_STATE_CRASHED;
+		return "watchdog-bite";
+	case VMDEF_EXIT_SOFTWARE_ERROR:
+		*ret_state = VM_STATE_CRASHED;
+		return "software-error";
+	case VMDEF_EXIT_ASYNC_HW_ERROR:
+		*ret_state = VM_STATE_CRASHED;
+		return "async-hw-error";
+	case _VMDEF_EXIT_MAX:
+	case _VMDEF_EXIT_INVALID:
+		break;
+	}
+	*ret_state = VM_STATE_CRASHED;
+	return "unknown-exit";
+}
+
+static enum vmdef_exit_type vm_exit_type_from_rm(uint16_t rm)
+{
+	switch (rm) {
+	case GH_RM_VM_EXIT_TYPE_VM_EXIT:
+		return VMDEF_EXIT_VM_EXIT;
+	case GH_RM_VM_EXIT_TYPE_PLATFORM_OFF:
+		return VMDEF_EXIT_PLATFORM_OFF;
+	case GH_RM_VM_EXIT_TYPE_PLATFORM_RESET:
+		return VMDEF_EXIT_PLATFORM_RESET;
+	case GH_RM_VM_EXIT_TYPE_SYSTEM_RESET2:
+		return VMDEF_EXIT_SYSTEM_RESET2;
+	case GH_RM_VM_EXIT_TYPE_WATCHDOG_BITE:
+		return VMDEF_EXIT_WATCHDOG_BITE;
+	case GH_RM_VM_EXIT_TYPE_SOFTWARE_ERROR:
+		return VMDEF_EXIT_SOFTWARE_ERROR;
+	case GH_RM_VM_EXIT_TYPE_ASYNC_HW_ERROR:
+		return VMDEF_EXIT_ASYNC_HW_ERROR;
+	case GH_RM_VM_EXIT_TYPE_VM_STOP_FORCED:
+		return VMDEF_EXIT_FORCED_STOP;
+	}
+	return _VMDEF_EXIT_INVALID;
+}
+
+static void vm_restart_now(struct vm *vm);
+
+static void vm_on_exit(struct vm *vm, const struct gh_vm_status *status)
+{
+	enum vmdef_exit_type type = vm_exit_type_from_rm(status->exit_type);
+	uint32_t word = 0;
+	enum vm_state state;
+	const char *reason;
+	bool reboot;
+
+	for (unsigned i = 0; i < 4 && i < status->exit_reason_size; i++)
+		word |= (uint32_t) status->exit_reason[i] << (8 * i);
+	vm->exit_type = type;
+	vm->exit_code = word >> 16;	/* exit flags | exit code << 16 */
+	reason = vm_exit_reason(type, vm->exit_code, &state, &reboot);
+	vm_events_free(vm);
+	vm_set_state(vm, state, reason);
+	if (reboot) {
+		vm->restart_count++;
+		vm_restart_now(vm);
+	}
+}
+
+static void vm_on_status(evutil_socket_t fd, short what, void *userdata)
+{
+	struct vm *vm = userdata;
+	struct gh_vm_status status;
+	int r;
+
+	(void) fd;
+	(void) what;
+	r = hyp_vm_get_status(vm->hvm, &status);
+	if (r < 0) {
+		log_errno(LOG_WARNING, r, "VM '%s': cannot read status, ignoring: %m", vm->name);
+		return;
+	}
+	vm->vmid = status.vmid;
+	if (status.exit_status == GH_VM_EXIT_STATUS_EXITED ||
+	    status.exit_status == GH_VM_EXIT_STATUS_CRASHED)
+		vm_on_exit(vm, &status);
+}
+
+static int vm_watch_status(struct vm *vm)
+{
+	int fd = hyp_vm_get_fd(vm->hvm);
+
+	if (fd < 0)
+		return 0;	/* no extension: exits are not observed */
+	vm->status_event = event_new(vm->manager->base, fd, EV_READ | EV_PERSIST, vm_on_status, vm);
+	if (!vm->status_event)
+		return -ENOMEM;
+	if (event_add(vm->status_event, NULL) < 0)
+		return -EIO;
+	return 0;
+}
+
+static int vm_start_work(void *userdata)
+{
+	struct vm *vm = userdata;
+
+	return hyp_vm_start(vm->hvm);
+}
+
+static void vm_start_done(void *userdata, int r)
+{
+	struct vm *vm = userdata;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	vm_done_fn done = vm->start_done;
+	void *done_userdata = vm->start_userdata;
+	char reason[128];
+
+	vm->start_in_flight = false;
+	vm->start_done = NULL;
+	vm->start_userdata = NULL;
+	if (r < 0) {
+		vm_hyp_error(vm, "GH_VM_START", r, &error);
+		snprintf(reason, sizeof(reason), "start-failed: %s", strerror(-r));
+		vm_set_state(vm, VM_STATE_FAILED, reason);
+	} else {
+		vm->started_usec = now_usec(CLOCK_REALTIME);
+		r = vm_watch_status(vm);
+		if (r < 0)
+			log_errno(LOG_WARNING, r, "VM '%s': cannot watch its status, exits will go unnoticed: %m",
+				  vm->name);
+		r = 0;
+		vm_set_state(vm, VM_STATE_RUNNING, NULL);
+	}
+	if (done)
+		done(vm, r, &error, done_userdata);
+}
+
+int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
+{
+	int r;
+
+	if (!vm_request_allowed(VM_REQUEST_START, vm->state))
+		return vm_refuse(vm, VM_REQUEST_START, error);
+
+	if (vm->state != VM_STATE_CREATED) {
+		enum vm_state before = vm->state;
+
+		vm_teardown(vm);
+		r = vm_instantiate(vm, error);
+		if (r < 0) {
+			/* Nothing is live any more: the VM is back to its definition. */
+			if (before != VM_STATE_DEFINED)
+				vm_set_state(vm, VM_STATE_DEFINED, "create-failed");
+			return r;
+		}
+		if (before == VM_STATE_DEFINED)
+			vm_set_state(vm, VM_STATE_CREATED, NULL);
+	}
+
+	r = worker_submit(vm->manager->worker, vm_start_work, vm_start_done, vm);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "VM '%s': cannot start a worker: %s",
+					       vm->name, strerror(-r));
+	vm->start_in_flight = true;
+	vm->start_done = done;
+	vm->start_userdata = userdata;
+	vm_set_state(vm, VM_STATE_STARTING, NULL);
+	return 0;
+}
+
+static void vm_restart_now(struct vm *vm)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = vm_start(vm, NULL, NULL, &error);
+	if (r < 0)
+		log_errno(LOG_ERR, r, "VM '%s': restart failed: %s", vm->name,
+			  error.message ? error.message : strerror(-r));
+}
+
+static int vm_force_stop(struct vm *vm)
+{
+	struct gh_vm_stop stop = { .flags = GH_VM_STOP_FORCE };
+
+	return hyp_vm_stop(vm->hvm, &stop);
+}
+
+static void vm_on_stop_timeout(evutil_socket_t fd, short what, void *userdata)
+{
+	struct vm *vm = userdata;
+	int r;
+
+	(void) fd;
+	(void) what;
+	log_warning("VM '%s': no exit %.1f s after the stop request, forcing", vm->name,
+		    (double) vm->instance_def->stop_timeout_usec / 1e6);
+	r = vm_force_stop(vm);
+	if (r < 0)
+		log_errno(LOG_ERR, r, "VM '%s': forced stop failed: %m", vm->name);
+}
+
+static int vm_arm_stop_timer(struct vm *vm)
+{
+	uint64_t usec = vm->instance_def->stop_timeout_usec;
+	struct timeval tv = { .tv_sec = (time_t) (usec / 1000000),
+			      .tv_usec = (suseconds_t) (usec % 1000000) };
+
+	if (!vm->stop_timer) {
+		vm->stop_timer = evtimer_new(vm->manager->base, vm_on_stop_timeout, vm);
+		if (!vm->stop_timer)
+			return -ENOMEM;
+	}
+	return evtimer_add(vm->stop_timer, &tv) < 0 ? -EIO : 0;
+}
+
+int vm_stop(struct vm *vm, bool force, sd_bus_error *error)
+{
+	struct gh_vm_stop stop = { .flags = force ? GH_VM_STOP_FORCE : 0 };
+	int r;
+
+	if (!vm_request_allowed(VM_REQUEST_STOP, vm->state))
+		return vm_refuse(vm, VM_REQUEST_STOP, error);
+
+	if (!(hyp_features(vm->manager->hyp) & HYP_FEATURE_VM_STOP))
+		/* Without GH_VM_STOP the only way to stop a VM is to close it. */
+		return vm_destroy(vm, error);
+
+	if (vm->state == VM_STATE_STOPPING && !force)
+		return 0;	/* already asked; the stop timer is running */
+
+	r = hyp_vm_stop(vm->hvm, &stop);
+	if (r < 0)
+		return vm_hyp_error(vm, "GH_VM_STOP", r, error);
+	if (!force) {
+		r = vm_arm_stop_timer(vm);
+		if (r < 0)
+			log_errno(LOG_WARNING, r, "VM '%s': cannot arm the stop timeout: %m", vm->name);
+	}
+	if (vm->state == VM_STATE_RUNNING)
+		vm_set_state(vm, VM_STATE_STOPPING, force ? "forced" : "requested");
+	return 0;
+}
+
+int vm_destroy(struct vm *vm, sd_bus_error *error)
+{
+	if (!vm_request_allowed(VM_REQUEST_DESTROY, vm->state))
+		return vm_refuse(vm, VM_REQUEST_DESTROY, error);
+	vm_teardown(vm);
+	vm->exit_type = -1;
+	vm->exit_code = 0;
+	vm_set_state(vm, VM_STATE_DEFINED, "destroyed");
+	return 0;
+}

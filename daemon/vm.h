@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One VM: its definition, its state machine and, between create and
+ * destroy, its live instance (backend VM, guest memory, status watch).
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "shared/cleanup.h"
+#include "vmdef.h"
+
+struct event;
+struct guest;
+struct hyp_vm;
+struct manager;
+
+enum vm_state {
+	VM_STATE_DEFINED,	/* known, nothing allocated */
+	VM_STATE_CREATED,	/* backend VM, memory and images in place */
+	VM_STATE_STARTING,	/* START running on a worker thread */
+	VM_STATE_RUNNING,
+	VM_STATE_STOPPING,	/* graceful stop asked; forced after stop-timeout */
+	VM_STATE_EXITED,
+	VM_STATE_CRASHED,
+	VM_STATE_FAILED,	/* START failed, or restart limit hit */
+	_VM_STATE_MAX,
+	_VM_STATE_INVALID = -EINVAL,
+};
+
+/* What a caller can ask of a VM; each is allowed in a set of states. */
+enum vm_request {
+	VM_REQUEST_CREATE,
+	VM_REQUEST_START,
+	VM_REQUEST_STOP,
+	VM_REQUEST_DESTROY,
+	_VM_REQUEST_MAX,
+	_VM_REQUEST_INVALID = -EINVAL,
+};
+
+/* Called when an asynchronous request completes; error is set when r < 0. */
+typedef void (*vm_done_fn)(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
+
+struct vm {
+	struct manager *manager;
+	char *name;
+	char *path;			/* D-Bus object path */
+	struct vmdef *def;		/* applies at the next create */
+	bool transient;
+	bool removed;			/* its file is gone: drop it when back to defined */
+
+	enum vm_state state;
+	char *state_reason;		/* never NULL; "" when there is none */
+	int exit_type;			/* enum vmdef_exit_type, or -1 */
+	uint32_t exit_code;
+	unsigned restart_count;
+	uint64_t created_usec;		/* CLOCK_REALTIME µs; 0 = never */
+	uint64_t started_usec;
+
+	/* The live instance, from create to destroy. */
+	struct vmdef *instance_def;	/* the definition it was created from */
+	struct hyp_vm *hvm;
+	struct guest *guest;
+	uint16_t vmid;
+	struct event *status_event;	/* backend VM fd: exits */
+	struct event *stop_timer;	/* graceful stop gives up: force */
+	struct event *restart_timer;	/* restart policy back-off */
+
+	/* Restart policy bookkeeping: restarts inside the current interval. */
+	uint64_t burst_start_usec;	/* CLOCK_MONOTONIC */
+	unsigned burst_count;
+
+	/* A Start waiting for its outcome. */
+	vm_done_fn start_done;
+	void *start_userdata;
+	bool start_in_flight;		/* worker thread owns hvm */
+};
+
+const char *vm_state_to_string(enum vm_state s);
+enum vm_state vm_state_from_string(const char *s);
+const char *vm_request_to_string(enum vm_request r);
+bool vm_state_transition_allowed(enum vm_state from, enum vm_state to);
+bool vm_request_allowed(enum vm_request req, enum vm_state state);
+
+/* Takes ownership of def. The VM starts in `defined`. */
+int vm_new(struct manager *m, struct vmdef *def, bool transient, struct vm **ret);
+struct vm *vm_free(struct vm *vm);
+GH_DEFINE_FREEP(struct vm, vm_free)
+
+/* Replaces the definition; it applies at the next create. Takes ownership. */
+void vm_set_def(struct vm *vm, struct vmdef *def);
+
+int vm_create(struct vm *vm, sd_bus_error *error);
+/*
+ * Creates first when needed (from defined, or again from exited, crashed
+ * or failed), then starts on a worker thread. Returns 0 when the start is
+ * under way; done (may be NULL) runs once it has succeeded or failed.
+ */
+int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error);
+int vm_stop(struct vm *vm, bool force, sd_bus_error *error);
+int vm_destroy(struct vm *vm, sd_bus_error *error);
+
+/* Tears down whatever is live without state checks (daemon shutdown). */
+void vm_teardown(struct vm *vm);
+
+bool vm_is_live(const struct vm *vm);

@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The VM state machine: the transition and request tables, and real VMs
+ * driven through every path on the sim backend (no D-Bus: the manager
+ * runs without a bus).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "bus-errors.h"
+#include "hyp.h"
+#include "manager.h"
+#include "vm.h"
+#include "vmdef.h"
+#include "worker.h"
+
+/* Expected transitions, written out independently of vm.c's table. */
+static const char *const legal_transitions[] = {
+	"defined>created",
+	"created>starting", "created>defined",
+	"starting>running", "starting>failed",
+	"running>stopping", "running>exited", "running>crashed", "running>defined",
+	"stopping>exited", "stopping>crashed", "stopping>defined",
+	"exited>starting", "exited>defined", "exited>failed",
+	"crashed>starting", "crashed>defined", "crashed>failed",
+	"failed>starting", "failed>defined",
+};
+
+static const char *const legal_requests[] = {
+	"create@defined",
+	"start@defined", "start@created", "start@exited", "start@crashed", "start@failed",
+	"stop@running", "stop@stopping",
+	"destroy@created", "destroy@running", "destroy@stopping", "destroy@exited",
+	"destroy@crashed", "destroy@failed",
+};
+
+static bool listed(const char *const *list, size_t n, const char *item)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], item) == 0)
+			return true;
+	return false;
+}
+
+static void test_transition_table(void)
+{
+	for (int from = 0; from < _VM_STATE_MAX; from++)
+		for (int to = 0; to < _VM_STATE_MAX; to++) {
+			g_autofree char *key = g_strdup_printf("%s>%s", vm_state_to_string(from),
+							      vm_state_to_string(to));
+
+			g_assert_cmpint(vm_state_transition_allowed(from, to), ==,
+					listed(legal_transitions, G_N_ELEMENTS(legal_transitions),
+					       key));
+		}
+	g_assert_false(vm_state_transition_allowed(-1, VM_STATE_DEFINED));
+	g_assert_false(vm_state_transition_allowed(VM_STATE_DEFINED, _VM_STATE_MAX));
+}
+
+static void test_request_table(void)
+{
+	for (int req = 0; req < _VM_REQUEST_MAX; req++)
+		for (int st = 0; st < _VM_STATE_MAX; st++) {
+			g_autofree char *key = g_strdup_printf("%s@%s", vm_request_to_string(req),
+							      vm_state_to_string(st));
+
+			g_assert_cmpint(vm_request_allowed(req, st), ==,
+					listed(legal_requests, G_N_ELEMENTS(legal_requests), key));
+		}
+}
+
+static void test_state_strings(void)
+{
+	for (int s = 0; s < _VM_STATE_MAX; s++)
+		g_assert_cmpint(vm_state_from_string(vm_state_to_string(s)), ==, s);
+	g_assert_cmpint(vm_state_from_string("paused"), ==, -EINVAL);
+	g_assert_null(vm_state_to_string(_VM_STATE_MAX));
+	g_assert_cmpstr(vm_state_to_string(VM_STATE_STOPPING), ==, "stopping");
+}
+
+struct fixture {
+	struct event_base *base;
+	struct manager *m;
+	char *dir;
+	char *kernel;
+	GString *states;	/* every transition, "a,b,c" */
+};
+
+static int count_fds(void)
+{
+	GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+	int n = 0;
+
+	g_assert_nonnull(d);
+	while (g_dir_read_name(d))
+		n++;
+	g_dir_close(d);
+	return n;
+}
+
+static void fixture_setup(struct fixture *f, gconstpointer data)
+{
+	struct hyp *hyp = NULL;
+
+	(void) data;
+	f->base = event_base_new();
+	g_assert_cmpint(hyp_sim_new(&hyp), ==, 0);
+	g_assert_cmpint(manager_new(f->base, hyp, &f->m), ==, 0);
+	f->dir = g_dir_make_tmp("test-vm-XXXXXX", NULL);
+	f->kernel = g_build_filename(f->dir, "Image", NULL);
+	g_assert_true(g_file_set_contents(f->kernel, "\x00\x00\xa0\xe1kernel", 10, NULL));
+	f->states = g_string_new(NULL);
+}
+
+static void fixture_teardown(struct fixture *f, gconstpointer data)
+{
+	(void) data;
+	manager_free(f->m);
+	event_base_free(f->base);
+	g_unlink(f->kernel);
+	g_rmdir(f->dir);
+	g_free(f->kernel);
+	g_free(f->dir);
+	g_string_free(f->states, TRUE);
+}
+
+static struct vm *add_vm(struct fixture *f, const char *name, const char *extra)
+{
+	g_autofree char *yaml = g_strdup_printf("version: 1\nname: %s\nmemory:\n  size: 8M\n"
+						"kernel: %s\n%s", name, f->kernel,
+						extra ? extra : "");
+	struct vmdef_diags diags = {};
+	struct vmdef *def = NULL;
+	struct vm *vm = NULL;
+
+	g_assert_cmpint(vmdef_parse_string("test", yaml, strlen(yaml), NULL, &def, &diags), ==, 0);
+	g_assert_cmpint(manager_add_vm(f->m, def, false, &vm), ==, 0);
+	return vm;
+}
+
+/* Runs the loop until the VM is in state, or fails after 5 s. */
+static void run_until(struct fixture *f, struct vm *vm, enum vm_state state)
+{
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	struct timeval tick = { .tv_usec = 10000 };
+
+	while (vm->state != state) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		event_base_loopexit(f->base, &tick);
+		event_base_loop(f->base, EVLOOP_ONCE);
+	}
+}
+
+static void assert_error(sd_bus_error *e, const char *name, const char *fragment)
+{
+	g_assert_cmpstr(e->name, ==, name);
+	g_assert_nonnull(strstr(e->message, fragment));
+	sd_bus_error_free(e);
+}
+
+static void start_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata)
+{
+	int *result = userdata;
+
+	(void) vm;
+	(void) error;
+	*result = r;
+}
+
+static void test_lifecycle(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int fds = count_fds(), result = 1;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "life", NULL);
+	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
+	g_assert_cmpint(vm_create(vm, &e), ==, 0);
+	g_assert_cmpint(vm->state, ==, VM_STATE_CREATED);
+	g_assert_true(vm_is_live(vm));
+	g_assert_cmpuint(vm->vmid, >=, 0x80);
+	g_assert_cmpuint(vm->created_usec, >, 0);
+	g_assert_cmpint(count_fds(), >, fds);
+
+	g_assert_cmpint(vm_start(vm, start_done, &result, &e), ==, 0);
+	g_assert_cmpint(vm->state, ==, VM_STATE_STARTING);
+	run_until(f, vm, VM_STATE_RUNNING);
+	g_assert_cmpint(result, ==, 0);
+	g_assert_cmpuint(vm->started_usec, >=, vm->created_usec);
+
+	g_assert_cmpint(vm_stop(vm, false, &e), ==, 0);
+	g_assert_cmpint(vm->state, ==, VM_STATE_STOPPING);
+	run_until(f, vm, VM_STATE_EXITED);
+	g_assert_cmpstr(vm->state_reason, ==, "poweroff");
+	g_assert_cmpint(vm->exit_type, ==, VMDEF_EXIT_PLATFORM_OFF);
+
+	g_assert_cmpint(vm_destroy(vm, &e), ==, 0);
+	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
+	g_assert_false(vm_is_live(vm));
+	g_assert_cmpuint(vm->vmid, ==, 0);
+	g_assert_cmpint(count_fds(), ==, fds);
+}
+
+static void test_illegal_requests(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "strict", NULL);
+	g_assert_cmpint(vm_stop(vm, false, &e), <, 0);
+	assert_error(&e, GH_ERROR_INVALID_STATE, "is defined, cannot stop");
+	g_assert_cmpint(vm_destroy(vm, &e), <, 0);
+	assert_error(&e, GH_ERROR_INVALID_STATE, "is defined, cannot destroy");
+	g_assert_cmpint(vm_create(vm, &e), ==, 0);
+	g_assert_cmpint(vm_create(vm, &e), <, 0);
+	assert_error(&e, GH_ERROR_INVALID_STATE, "is created, cannot create");
+	g_assert_cmpint(vm_stop(vm, true, &e), <, 0);
+	assert_error(&e, GH_ERROR_INVALID_STATE, "is created, cannot stop");
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), <, 0);
+	assert_error(&e, GH_ERROR_INVALID_STATE, "is starting, cannot start");
+	g_assert_cmpint(vm_destroy(vm, &e), <, 0);
+	assert_error(&e, GH_ERROR_INVALID_STATE, "is starting, cannot destroy");
+	run_until(f, vm, VM_STATE_RUNNING);
+	g_assert_cmpint(vm_create(vm, &e), <, 0);
+	assert_error(&e, GH_ERROR_INVALID_STATE, "is running, cannot create");
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), <, 0);
+	assert_error(&e, GH_ERROR_INVALID_STATE, "is running, cannot start");
+	/* Refused requests changed nothing. */
+	g_assert_cmpint(vm->state, ==, VM_STATE_RUNNING);
+}
+
+static void test_start_from_defined(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "direct", NULL);
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
+	g_assert_cmpint(vm_destroy(vm, &e), ==, 0);
+	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
+}
+
+static void test_start_failure(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int result = 1;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "flaky", "simulate:\n  start: fail\n  start-errno: ETIMEDOUT\n");
+	g_assert_cmpint(vm_start(vm, start_done, &result, &e), ==, 0);
+	run_until(f, vm, VM_STATE_FAILED);
+	g_assert_cmpint(result, ==, -ETIMEDOUT);
+	g_assert_nonnull(strstr(vm->state_reason, "start-failed"));
+	g_assert_true(vm_is_live(vm));
+
+	/* Start from failed recreates; with the fault gone it runs. */
+	vm->def->sim.fail_start = false;
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
+}
+
+static void test_crash_and_restart(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	uint16_t first_vmid;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "crashy", "simulate:\n  exit-after: 20ms\n  exit-type: watchdog-bite\n");
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
+	first_vmid = vm->vmid;
+	run_until(f, vm, VM_STATE_CRASHED);
+	g_assert_cmpstr(vm->state_reason, ==, "watchdog-bite");
+	g_assert_cmpint(vm->exit_type, ==, VMDEF_EXIT_WATCHDOG_BITE);
+	g_assert_cmpuint(vm->vmid, ==, first_vmid);
+
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	g_assert_cmpint(vm->exit_type, ==, -1);
+	run_until(f, vm, VM_STATE_RUNNING);
+}
+
+static void test_exit_classification(struct fixture *f, gconstpointer data)
+{
+	static const struct {
+		const char *type;
+		unsigned code;
+		enum vm_state state;
+		const char *reason;
+	} cases[] = {
+		{ "vm-exit", 0, VM_STATE_EXITED, "poweroff" },
+		{ "vm-exit", 1, VM_STATE_CRASHED, "vm-exit-error" },
+		{ "platform-off", 0, VM_STATE_EXITED, "poweroff" },
+		{ "software-error", 0, VM_STATE_CRASHED, "software-error" },
+		{ "async-hw-error", 0, VM_STATE_CRASHED, "async-hw-error" },
+		{ "watchdog-bite", 0, VM_STATE_CRASHED, "watchdog-bite" },
+	};
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	(void) data;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *name = g_strdup_printf("exit%zu", i);
+		g_autofree char *sim = g_strdup_printf("simulate:\n  exit-after: 1ms\n"
+						       "  exit-type: %s\n  exit-code: %u\n",
+						       cases[i].type, cases[i].code);
+		struct vm *vm = add_vm(f, name, sim);
+
+		g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+		run_until(f, vm, cases[i].state);
+		g_assert_cmpstr(vm->state_reason, ==, cases[i].reason);
+		g_assert_cmpuint(vm->exit_code, ==, cases[i].code);
+		g_assert_cmpint(vm_destroy(vm, &e), ==, 0);
+	}
+}
+
+static void test_reboot_restarts(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "rebooter", "simulate:\n  exit-after: 30ms\n  exit-type: platform-reset\n");
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
+	/* exited (reboot) -> starting -> running, counted. */
+	run_until(f, vm, VM_STATE_STARTING);
+	g_assert_cmpuint(vm->restart_count, ==, 1);
+	g_assert_cmpstr(vm->state_reason, ==, "");
+	run_until(f, vm, VM_STATE_RUNNING);
+	g_assert_cmpint(vm_destroy(vm, &e), ==, 0);
+}
+
+static void test_stop_timeout_forces(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "stubborn", "stop-timeout: 100ms\nsimulate:\n  on-stop: ignore\n");
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
+	g_assert_cmpint(vm_stop(vm, false, &e), ==, 0);
+	/* A second graceful stop is accepted and changes nothing. */
+	g_assert_cmpint(vm_stop(vm, false, &e), ==, 0);
+	g_assert_cmpint(vm->state, ==, VM_STATE_STOPPING);
+	/* The guest ignores the request: only the stop timer's forced stop ends it. */
+	run_until(f, vm, VM_STATE_EXITED);
+	g_assert_cmpstr(vm->state_reason, ==, "stopped");
+	g_assert_cmpint(vm->exit_type, ==, VMDEF_EXIT_FORCED_STOP);
+}
+
+static void test_force_while_stopping(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "escalate", "simulate:\n  on-stop: ignore\n");
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
+	g_assert_cmpint(vm_stop(vm, false, &e), ==, 0);
+	g_assert_cmpint(vm_stop(vm, true, &e), ==, 0);
+	run_until(f, vm, VM_STATE_EXITED);
+	g_assert_cmpstr(vm->state_reason, ==, "stopped");
+}
+
+static void test_stop_without_extension(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "oldkernel", NULL);
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
+	f->m->hyp->features &= ~HYP_FEATURE_VM_STOP;
+	/* Without GH_VM_STOP a stop closes the VM. */
+	g_assert_cmpint(vm_stop(vm, false, &e), ==, 0);
+	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
+	g_assert_false(vm_is_live(vm));
+}
+
+static void test_vm_limit(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vms[65];
+
+	(void) data;
+	for (int i = 0; i < 65; i++) {
+		g_autofree char *name = g_strdup_printf("vm%02d", i);
+
+		vms[i] = add_vm(f, name, NULL);
+	}
+	for (int i = 0; i < 64; i++)
+		g_assert_cmpint(vm_create(vms[i], &e), ==, 0);
+	g_assert_cmpint(vm_create(vms[64], &e), <, 0);
+	assert_error(&e, GH_ERROR_LIMIT_EXCEEDED, "no free VMID");
+	g_assert_cmpint(vms[64]->state, ==, VM_STATE_DEFINED);
+	g_assert_false(vm_is_live(vms[64]));
+	g_assert_cmpint(vm_destroy(vms[0], &e), ==, 0);
+	g_assert_cmpint(vm_create(vms[64], &e), ==, 0);
+}
+
+static void test_layout_conflict(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "clash", "regions:\n  - label: 1\n    base: 0x80100000\n    size: 4K\n");
+	g_assert_cmpint(vm_create(vm, &e), <, 0);
+	assert_error(&e, GH_ERROR_LAYOUT_CONFLICT, "overlaps 'memory'");
+	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
+}
+
+static void test_shutdown_destroys(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *a, *b;
+
+	(void) data;
+	a = add_vm(f, "a", NULL);
+	b = add_vm(f, "b", "simulate:\n  start-delay: 100ms\n");
+	g_assert_cmpint(vm_start(a, NULL, NULL, &e), ==, 0);
+	run_until(f, a, VM_STATE_RUNNING);
+	g_assert_cmpint(vm_start(b, NULL, NULL, &e), ==, 0);
+	/* b's start is still on its worker thread: shutdown waits for it. */
+	manager_shutdown(f->m);
+	g_assert_false(vm_is_live(a));
+	g_assert_false(vm_is_live(b));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *path;
+		void (*fn)(struct fixture *, gconstpointer);
+	} tests[] = {
+		{ "/vm/lifecycle", test_lifecycle },
+		{ "/vm/illegal-requests", test_illegal_requests },
+		{ "/vm/start/from-defined", test_start_from_defined },
+		{ "/vm/start/failure-then-retry", test_start_failure },
+		{ "/vm/exit/crash-then-start", test_crash_and_restart },
+		{ "/vm/exit/classification", test_exit_classification },
+		{ "/vm/exit/reboot-restarts", test_reboot_restarts },
+		{ "/vm/stop/timeout-forces", test_stop_timeout_forces },
+		{ "/vm/stop/force-while-stopping", test_force_while_stopping },
+		{ "/vm/stop/without-extension", test_stop_without_extension },
+		{ "/vm/create/limit", test_vm_limit },
+		{ "/vm/create/layout-conflict", test_layout_conflict },
+		{ "/vm/shutdown/destroys", test_shutdown_destroys },
+	};
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/vm/table/transitions", test_transition_table);
+	g_test_add_func("/vm/table/requests", test_request_table);
+	g_test_add_func("/vm/table/strings", test_state_strings);
+	for (size_t i = 0; i < G_N_ELEMENTS(tests); i++)
+		g_test_add(tests[i].path, struct fixture, NULL, fixture_setup, tests[i].fn,
+			   fixture_teardown);
+	return g_test_run();
+}
