@@ -10,6 +10,8 @@
 #include "bus-errors.h"
 #include "bus-manager.h"
 #include "bus-vm.h"
+#include "guest.h"
+#include "loader.h"
 #include "manager.h"
 #include "shared/log.h"
 #include "vm.h"
@@ -175,6 +177,75 @@ static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* The blob the VM boots with; for a VM not created yet, the one it would get. */
+static int method_get_device_tree(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct vm *vm = userdata;
+	_cleanup_free_ void *planned = NULL;
+	const void *blob;
+	size_t size;
+	int r;
+
+	if (vm->guest) {
+		blob = vm->guest->dtb_blob;
+		size = vm->guest->dtb_blob_size;
+	} else {
+		r = loader_plan(vm->def, &vm->files, NULL, &planned, &size, error);
+		if (r < 0)
+			return r;
+		blob = planned;
+	}
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_append_array(reply, 'y', blob, size);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int property_get_device_tree(sd_bus *bus, const char *path, const char *interface,
+				    const char *property, sd_bus_message *reply, void *userdata,
+				    sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	const struct guest *g = vm->guest;
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	if (!g)
+		return sd_bus_message_append(reply, "(tt)", (uint64_t) 0, (uint64_t) 0);
+	return sd_bus_message_append(reply, "(tt)", guest_main(g)->gpa + g->dtb.offset,
+				     g->dtb_reserve);
+}
+
+static int property_get_extents(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply, void *userdata,
+				sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	const struct guest *g = vm->guest;
+	int r;
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	r = sd_bus_message_open_container(reply, 'a', "(stt)");
+	if (r >= 0 && g) {
+		uint64_t base = guest_main(g)->gpa;
+
+		r = sd_bus_message_append(reply, "(stt)", "kernel", base + g->kernel.offset,
+					  g->kernel.size);
+		if (r >= 0 && g->ramdisk.size)
+			r = sd_bus_message_append(reply, "(stt)", "ramdisk",
+						  base + g->ramdisk.offset, g->ramdisk.size);
+		if (r >= 0)
+			r = sd_bus_message_append(reply, "(stt)", "devicetree",
+						  base + g->dtb.offset, g->dtb_reserve);
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_close_container(reply);
+}
+
 static int property_get_state(sd_bus *bus, const char *path, const char *interface,
 			      const char *property, sd_bus_message *reply, void *userdata,
 			      sd_bus_error *error)
@@ -281,6 +352,10 @@ static const sd_bus_vtable bus_vm_vtable[] = {
 	SD_BUS_PROPERTY("Vcpus", "u", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Regions", "a(uttss)", property_get_regions, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("DeviceTree", "(tt)", property_get_device_tree, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Extents", "a(stt)", property_get_extents, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("CreatedTimestamp", "t", NULL, offsetof(struct vm, created_usec),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("StartedTimestamp", "t", NULL, offsetof(struct vm, started_usec),
@@ -295,6 +370,8 @@ static const sd_bus_vtable bus_vm_vtable[] = {
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_destroy,
 				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetDeviceTree", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", blob),
+				method_get_device_tree, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };
 
@@ -317,8 +394,8 @@ void bus_vm_emit_state_changed(struct manager *m, struct vm *vm)
 		return;
 	r = sd_bus_emit_properties_changed(m->bus, vm->path, BUS_VM_INTERFACE, "State",
 					   "StateReason", "ExitType", "ExitCode", "VMID",
-					   "CreatedTimestamp", "StartedTimestamp", "RestartCount",
-					   NULL);
+					   "DeviceTree", "Extents", "CreatedTimestamp",
+					   "StartedTimestamp", "RestartCount", NULL);
 	if (r < 0)
 		log_errno(LOG_WARNING, r, "VM '%s': cannot emit PropertiesChanged, ignoring: %m",
 			  vm->name);

@@ -9,12 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <libfdt.h>
-
 #include "bus-errors.h"
 #include "guest.h"
 #include "hyp.h"
 #include "layout.h"
+#include "loader.h"
 #include "manager.h"
 #include "shared/log.h"
 #include "vm.h"
@@ -153,6 +152,7 @@ int vm_new(struct manager *m, struct vmdef *def, bool transient, struct vm **ret
 		return -ENOMEM;
 	vm->manager = m;
 	vm->exit_type = -1;
+	vm->files = LOADER_FILES_NONE;
 	vm->transient = transient;
 	vm->name = strdup(def->name);
 	vm->state_reason = strdup("");
@@ -171,6 +171,9 @@ struct vm *vm_free(struct vm *vm)
 	if (!vm)
 		return NULL;
 	vm_teardown(vm);
+	safe_close(vm->files.kernel_fd);
+	safe_close(vm->files.ramdisk_fd);
+	safe_close(vm->files.overlay_fd);
 	vmdef_free(vm->def);
 	free(vm->state_reason);
 	free(vm->path);
@@ -221,33 +224,6 @@ static int vm_hyp_error(const struct vm *vm, const char *call, int r, sd_bus_err
 				 strerror(-r));
 }
 
-/*
- * Until the devicetree generator lands, the DTB slot holds an empty but
- * valid tree at the top of main memory, so that the backend's checks
- * (parcel containment, fdt_check_full) run for real.
- */
-static int vm_place_dtb(struct vm *vm, const struct vmdef *def)
-{
-	struct guest *g = vm->guest;
-	const struct guest_region *main_mem = guest_main(g);
-	uint64_t reserve = def->devicetree.reserve ? def->devicetree.reserve :
-			   VMDEF_DEFAULT_DTB_RESERVE;
-	int r;
-
-	if (reserve > main_mem->size)
-		return -ENOSPC;
-	g->dtb.offset = def->devicetree.has_offset ? def->devicetree.offset :
-			main_mem->size - reserve;
-	if (g->dtb.offset + reserve > main_mem->size)
-		return -ENOSPC;
-	g->dtb_reserve = reserve;
-	r = fdt_create_empty_tree((char *) main_mem->host + g->dtb.offset, (int) reserve);
-	if (r < 0)
-		return -EINVAL;
-	g->dtb.size = fdt_totalsize((char *) main_mem->host + g->dtb.offset);
-	return 0;
-}
-
 static int vm_instantiate(struct vm *vm, sd_bus_error *error)
 {
 	struct manager *m = vm->manager;
@@ -279,12 +255,9 @@ static int vm_instantiate(struct vm *vm, sd_bus_error *error)
 				  strerror(-r));
 		goto fail;
 	}
-	r = vm_place_dtb(vm, def);
-	if (r < 0) {
-		sd_bus_error_setf(error, GH_ERROR_INVALID_DEFINITION,
-				  "VM '%s': the devicetree does not fit in main memory", vm->name);
+	r = loader_load(def, &vm->files, vm->guest, NULL, error);
+	if (r < 0)
 		goto fail;
-	}
 
 	r = hyp_create_vm(m->hyp, 0, &vm->hvm);
 	if (r < 0) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "loader.h"
 #include "shared/cleanup.h"
 #include "vmdef.h"
 
@@ -50,6 +51,7 @@ struct vm {
 	char *path;			/* D-Bus object path */
 	struct vmdef *def;		/* applies at the next create */
 	bool transient;
+	struct loader_files files;	/* owned; a transient VM's images */
 	bool removed;			/* its file is gone: drop it when back to defined */
 
 	enum vm_state state;

@@ -148,13 +148,13 @@ struct vmdef {
 		int32_t sched_priority;	/* -32..-1, default -1 */
 		uint32_t sched_timeslice;	/* µs, 100..100000, default 2000 */
 		uint64_t gic_dist;	/* gic.dist, 64 KiB aligned */
-		uint64_t gic_redist;	/* gic.redist, 64 KiB aligned */
+		uint64_t gic_redist;	/* gic.redist, 64 KiB aligned (see dtb_gic_layout) */
 		char *overlay;		/* overlay: path or "fd:KEY" to a .dtbo, optional */
 		struct vmdef_mark overlay_mark;
 		bool has_offset;
 		uint64_t offset;	/* offset: bytes into main memory, 8-byte aligned */
 		struct vmdef_mark offset_mark;
-		uint64_t reserve;	/* reserve: bytes for DTB + RM overlay room */
+		uint64_t reserve;	/* reserve: room for the RM's overlay after the blob */
 		struct vmdef_mark mark;
 	} devicetree;
 
