@@ -633,6 +633,7 @@ struct parser {
 	unsigned drop_line;
 	unsigned drop_column;
 	bool transient;
+	bool any_files;
 	size_t max_regions;
 };
 
@@ -1209,7 +1210,7 @@ static int get_file(struct parser *p, const struct ynode *n, const char *path, c
 	if (strncmp(s, VMDEF_FD_PREFIX, strlen(VMDEF_FD_PREFIX)) == 0) {
 		const char *key = s + strlen(VMDEF_FD_PREFIX);
 
-		if (!p->transient)
+		if (!p->transient && !p->any_files)
 			return diag(p, n, path,
 				    "'%s' names a passed file descriptor, which only transient definitions (CreateTransientVM) have; use an absolute path",
 				    show(n, buf));
@@ -1217,7 +1218,7 @@ static int get_file(struct parser *p, const struct ynode *n, const char *path, c
 			return diag(p, n, path,
 				    "invalid file key '%s': 1 to %d characters from A-Z a-z 0-9 _ . -",
 				    show_bytes(key, strlen(key), buf), FD_KEY_MAX);
-	} else if (p->transient) {
+	} else if (p->transient && !p->any_files) {
 		return diag(p, n, path,
 			    "transient definitions name files as fd:KEY (a key of the passed file descriptors), not '%s': the daemon does not open paths for a caller, so that no caller can make it read a file the caller could not read",
 			    show(n, buf));
@@ -2091,6 +2092,7 @@ int vmdef_parse_string(const char *origin, const char *text, size_t len,
 		.diags = reterr ? reterr : &local,
 		.first = reterr ? reterr->n : 0,
 		.transient = opts->transient,
+		.any_files = opts->any_files,
 		.max_regions = opts->max_regions ? opts->max_regions : VMDEF_MAX_REGIONS_DEFAULT,
 	};
 

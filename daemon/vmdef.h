@@ -188,6 +188,7 @@ struct vmdef_diags {
 
 struct vmdef_parse_opts {
 	bool transient;			/* files must be fd:KEY; plain paths refused */
+	bool any_files;			/* accept absolute paths and fd:KEY (validation only) */
 	size_t max_size;		/* bytes of YAML; 0 = VMDEF_MAX_SIZE_DEFAULT */
 	size_t max_regions;		/* 0 = VMDEF_MAX_REGIONS_DEFAULT */
 };
