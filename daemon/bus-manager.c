@@ -4,6 +4,9 @@
  * the VM up and then behave exactly like the VM1 method of the same name.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +19,7 @@
 #include "manager.h"
 #include "shared/log.h"
 #include "vm.h"
+#include "vmdef.h"
 
 static int bus_manager_lookup(struct manager *m, sd_bus_message *msg, struct vm **ret,
 			      sd_bus_error *error)
@@ -31,6 +35,29 @@ static int bus_manager_lookup(struct manager *m, sd_bus_message *msg, struct vm 
 	if (!vm)
 		return sd_bus_error_setf(error, GH_ERROR_NO_SUCH_VM, "No VM '%s' is defined", name);
 	*ret = vm;
+	return 0;
+}
+
+/*
+ * A passed image must be a regular file opened for reading: the daemon
+ * reads it with pread() and never asks more of it.
+ */
+static int bus_check_passed_file(int fd, const char *key, sd_bus_error *error)
+{
+	struct stat st;
+	int flags;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return sd_bus_error_setf(error, GH_ERROR_INVALID_DEFINITION,
+					 "fd:%s is not a regular file", key);
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0)
+		return -errno;
+	if ((flags & O_ACCMODE) == O_WRONLY)
+		return sd_bus_error_setf(error, GH_ERROR_INVALID_DEFINITION,
+					 "fd:%s is not open for reading", key);
 	return 0;
 }
 
@@ -145,6 +172,113 @@ static int method_destroy_vm(sd_bus_message *msg, void *userdata, sd_bus_error *
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int method_validate_definition(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct manager *m = userdata;
+	struct vmdef_diags diags = {};
+	const char *yaml;
+	int r;
+
+	(void) error;
+	r = sd_bus_message_read(msg, "s", &yaml);
+	if (r < 0)
+		return r;
+	r = manager_validate(m, yaml, &diags);
+	if (r >= 0)
+		r = sd_bus_message_new_method_return(msg, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(uus)");
+	for (size_t i = 0; r >= 0 && i < diags.n; i++) {
+		const struct vmdef_diag *d = &diags.items[i];
+		_cleanup_free_ char *text = NULL;
+
+		if (asprintf(&text, "%s%s%s", d->key, *d->key ? ": " : "", d->message) < 0)
+			r = -ENOMEM;
+		else
+			r = sd_bus_message_append(reply, "(uus)", d->line, d->column, text);
+	}
+	vmdef_diags_clear(&diags);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Reads the a{sh} of CreateTransientVM, duplicating each fd (the message owns its own). */
+static int bus_read_files(sd_bus_message *msg, struct transient_file *files, size_t *ret_n,
+			  sd_bus_error *error)
+{
+	const char *key;
+	size_t n = 0;
+	int fd, r;
+
+	r = sd_bus_message_enter_container(msg, 'a', "{sh}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_read(msg, "{sh}", &key, &fd)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(files[i].key, key) == 0)
+				return sd_bus_error_setf(error, GH_ERROR_INVALID_DEFINITION,
+							 "file key '%s' is passed twice", key);
+		if (n == TRANSIENT_FILES_MAX)
+			return sd_bus_error_setf(error, GH_ERROR_INVALID_DEFINITION,
+						 "more than %d files passed", TRANSIENT_FILES_MAX);
+		files[n].key = key;
+		files[n].fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (files[n].fd < 0)
+			return -errno;
+		*ret_n = ++n;
+		r = bus_check_passed_file(files[n - 1].fd, key, error);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(msg);
+}
+
+static int method_create_transient_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	struct transient_file files[TRANSIENT_FILES_MAX];
+	size_t n = 0;
+	const char *yaml;
+	struct vm *vm;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &yaml);
+	if (r < 0)
+		return r;
+	r = bus_require_manager(msg, error);
+	if (r < 0)
+		return r;
+	r = bus_read_files(msg, files, &n, error);
+	if (r >= 0)
+		r = manager_create_transient(m, yaml, files, n, &vm, error);
+	for (size_t i = 0; i < n; i++)
+		safe_close(files[i].fd);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, "o", vm->path);
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	int r;
+
+	r = bus_require_manager(msg, error);
+	if (r < 0)
+		return r;
+	r = manager_reload(m);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "Cannot read '%s': %s",
+					       m->definitions_dir, strerror(-r));
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
 				const char *property, sd_bus_message *reply, void *userdata,
 				sd_bus_error *error)
@@ -210,6 +344,14 @@ static const sd_bus_vtable bus_manager_vtable[] = {
 				method_stop_vm, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("DestroyVM", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
 				method_destroy_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("CreateTransientVM", SD_BUS_ARGS("s", yaml, "a{sh}", files),
+				SD_BUS_RESULT("o", path), method_create_transient_vm,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ValidateDefinition", SD_BUS_ARGS("s", yaml),
+				SD_BUS_RESULT("a(uus)", problems), method_validate_definition,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
+				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("VMNew", SD_BUS_ARGS("s", name, "o", path), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("VMRemoved", SD_BUS_ARGS("s", name, "o", path), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("VMStateChanged", SD_BUS_ARGS("s", name, "s", state, "s", reason),

@@ -390,7 +390,7 @@ void bus_vm_emit_state_changed(struct manager *m, struct vm *vm)
 {
 	int r;
 
-	if (!m->bus)
+	if (!m->bus || !vm->registered)
 		return;
 	r = sd_bus_emit_properties_changed(m->bus, vm->path, BUS_VM_INTERFACE, "State",
 					   "StateReason", "ExitType", "ExitCode", "VMID",
@@ -403,5 +403,18 @@ void bus_vm_emit_state_changed(struct manager *m, struct vm *vm)
 			       "sss", vm->name, vm_state_to_string(vm->state), vm->state_reason);
 	if (r < 0)
 		log_errno(LOG_WARNING, r, "VM '%s': cannot emit VMStateChanged, ignoring: %m",
+			  vm->name);
+}
+
+void bus_vm_emit_definition_changed(struct manager *m, struct vm *vm)
+{
+	int r;
+
+	if (!m->bus || !vm->registered)
+		return;
+	r = sd_bus_emit_properties_changed(m->bus, vm->path, BUS_VM_INTERFACE, "Autostart",
+					   "MemoryBase", "MemorySize", "Vcpus", "Regions", NULL);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "VM '%s': cannot emit PropertiesChanged, ignoring: %m",
 			  vm->name);
 }

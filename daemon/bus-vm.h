@@ -12,6 +12,8 @@ struct vm;
 int bus_vm_register(struct manager *m);
 /* PropertiesChanged on the VM object + Manager1.VMStateChanged. */
 void bus_vm_emit_state_changed(struct manager *m, struct vm *vm);
+/* PropertiesChanged for the properties a definition gives. */
+void bus_vm_emit_definition_changed(struct manager *m, struct vm *vm);
 /* Replies to a held Start call when the start has completed. */
 void bus_vm_start_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
 /* uid 0 or a member of group gunyah; else AccessDenied is set. */

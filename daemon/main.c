@@ -44,6 +44,7 @@ struct daemon {
 	sd_bus *bus;
 	struct bus_loop *bus_loop;
 	struct manager *manager;
+	struct event *watchdog;
 	bool quit;
 };
 
@@ -201,6 +202,43 @@ static void on_quit_signal(evutil_socket_t sig, short what, void *userdata)
 	event_base_loopbreak(d->base);
 }
 
+static void on_reload_signal(evutil_socket_t sig, short what, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void) sig;
+	(void) what;
+	sd_notify(false, "RELOADING=1\nSTATUS=Reloading definitions");
+	(void) manager_reload(d->manager);
+	sd_notifyf(false, "READY=1\nSTATUS=Serving %zu VM definition(s)", d->manager->n_vms);
+}
+
+/* Pings from the loop itself: a loop that stalls stops pinging. */
+static void on_watchdog(evutil_socket_t fd, short what, void *userdata)
+{
+	(void) fd;
+	(void) what;
+	(void) userdata;
+	sd_notify(false, "WATCHDOG=1");
+}
+
+static int arm_watchdog(struct daemon *d)
+{
+	struct timeval tv;
+	uint64_t usec;
+
+	if (sd_watchdog_enabled(false, &usec) <= 0)
+		return 0;
+	usec /= 2;
+	tv.tv_sec = (time_t) (usec / 1000000);
+	tv.tv_usec = (suseconds_t) (usec % 1000000);
+	d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+	if (!d->watchdog || event_add(d->watchdog, &tv) < 0)
+		return -ENOMEM;
+	log_debug("Watchdog: pinging every %.3f s", (double) usec / 1e6);
+	return 0;
+}
+
 static int serve(struct daemon *d)
 {
 	int r;
@@ -218,7 +256,7 @@ static int serve(struct daemon *d)
 static int run(const struct options *o)
 {
 	struct daemon d = {};
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	struct hyp *hyp = NULL;
 	const char *dir = o->definitions ? o->definitions : GUNYAHD_DEFINITIONS_DIR;
 	struct stat st;
@@ -272,8 +310,15 @@ static int run(const struct options *o)
 	}
 	sigterm = evsignal_new(d.base, SIGTERM, on_quit_signal, &d);
 	sigint = evsignal_new(d.base, SIGINT, on_quit_signal, &d);
-	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0) {
+	sighup = evsignal_new(d.base, SIGHUP, on_reload_signal, &d);
+	if (!sigterm || !sigint || !sighup || evsignal_add(sigterm, NULL) < 0 ||
+	    evsignal_add(sigint, NULL) < 0 || evsignal_add(sighup, NULL) < 0) {
 		r = log_errno(LOG_ERR, -ENOMEM, "Cannot watch signals");
+		goto out;
+	}
+	r = arm_watchdog(&d);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Cannot arm the watchdog: %m");
 		goto out;
 	}
 
@@ -282,6 +327,7 @@ static int run(const struct options *o)
 		   d.manager->n_vms);
 	sd_notifyf(false, "READY=1\nSTATUS=Serving %zu VM definition(s) on the %s backend",
 		   d.manager->n_vms, hyp_kind_to_string(hyp_kind(d.manager->hyp)));
+	manager_autostart(d.manager);
 
 	r = serve(&d);
 
@@ -294,6 +340,10 @@ out:
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
+	if (sighup)
+		event_free(sighup);
+	if (d.watchdog)
+		event_free(d.watchdog);
 	bus_loop_free(d.bus_loop);
 	manager_free(d.manager);
 	sd_bus_flush_close_unref(d.bus);

@@ -5,10 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-errors.h"
 #include "bus-manager.h"
+#include "dtb.h"
 #include "bus-vm.h"
 #include "hyp.h"
 #include "layout.h"
+#include "loader.h"
 #include "manager.h"
 #include "shared/log.h"
 #include "vm.h"
@@ -30,6 +33,8 @@ int manager_new(struct event_base *base, struct hyp *hyp, struct manager **ret)
 		return -ENOMEM;
 	m->base = base;
 	m->ipa_bits = LAYOUT_DEFAULT_IPA_BITS;
+	m->restart_backoff_usec = 1000000;
+	m->restart_backoff_max_usec = 60000000;
 	r = worker_new(base, &m->worker);
 	if (r < 0)
 		return r;
@@ -64,10 +69,22 @@ struct vm *manager_find_vm(struct manager *m, const char *name)
 	return node ? *(struct vm **) node : NULL;
 }
 
+/* Publishes a VM built elsewhere (takes it; frees it on failure). */
+static int manager_register_vm(struct manager *m, struct vm *vm)
+{
+	if (!tsearch(vm, &m->vms, vm_compare_name)) {
+		vm_free(vm);
+		return -ENOMEM;
+	}
+	m->n_vms++;
+	vm->registered = true;
+	bus_manager_emit_vm_new(m, vm);
+	return 0;
+}
+
 int manager_add_vm(struct manager *m, struct vmdef *def, bool transient, struct vm **ret)
 {
 	_cleanup_(vm_freep) struct vm *vm = NULL;
-	void *node;
 	int r;
 
 	if (manager_find_vm(m, def->name)) {
@@ -79,15 +96,9 @@ int manager_add_vm(struct manager *m, struct vmdef *def, bool transient, struct 
 		vmdef_free(def);
 		return r;
 	}
-	node = tsearch(vm, &m->vms, vm_compare_name);
-	if (!node)
-		return -ENOMEM;
-	m->n_vms++;
-	bus_manager_emit_vm_new(m, vm);
 	if (ret)
 		*ret = vm;
-	vm = NULL;
-	return 0;
+	return manager_register_vm(m, steal_ptr(vm));
 }
 
 void manager_remove_vm(struct manager *m, struct vm *vm)
@@ -133,6 +144,11 @@ void manager_vm_state_changed(struct manager *m, struct vm *vm)
 	bus_vm_emit_state_changed(m, vm);
 }
 
+void manager_vm_definition_changed(struct manager *m, struct vm *vm)
+{
+	bus_vm_emit_definition_changed(m, vm);
+}
+
 static void manager_log_diags(const char *origin, const struct vmdef_diags *diags)
 {
 	for (size_t i = 0; i < diags->n; i++) {
@@ -169,51 +185,300 @@ static int yaml_filter(const struct dirent *d)
 	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
 }
 
-int manager_load_definitions(struct manager *m, const char *dir)
+static bool listed(char **list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Takes def: a new VM, or the new definition of a known one. */
+static int manager_sync_one(struct manager *m, struct vmdef *def, char **seen, size_t n_seen)
+{
+	struct vm *vm = manager_find_vm(m, def->name);
+	int r;
+
+	if (listed(seen, n_seen, def->name) || (vm && vm->transient)) {
+		log_error("%s: VM '%s' is already defined by %s, skipping", def->origin, def->name,
+			  vm && vm->transient ? "a transient VM" : vm ? vm->def->origin : "?");
+		vmdef_free(def);
+		return -EEXIST;
+	}
+	if (vm) {
+		if (vm->removed)
+			log_info("%s: VM '%s' is defined again", def->origin, def->name);
+		vm->removed = false;
+		/* A live VM keeps what it was created from; this applies at the next create. */
+		vm_set_def(vm, def);
+		manager_vm_definition_changed(m, vm);
+		return 0;
+	}
+	r = manager_add_vm(m, def, false, NULL);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "VM '%s': cannot add it: %m", def->name);
+	return 1;
+}
+
+/* VMs whose file is gone: removed now, or once they are destroyed. */
+static void manager_sync_removed(struct manager *m, char **seen, size_t n_seen, char **broken,
+				 size_t n_broken)
+{
+	_cleanup_free_ struct vm **vms = NULL;
+	size_t n = 0;
+
+	if (manager_list_vms(m, &vms, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct vm *vm = vms[i];
+
+		if (vm->transient || listed(seen, n_seen, vm->name))
+			continue;
+		if (listed(broken, n_broken, vm->def->origin)) {
+			log_warning("VM '%s': '%s' is now invalid, keeping the previous definition",
+				    vm->name, vm->def->origin);
+			continue;
+		}
+		if (vm_is_live(vm) || vm->start_in_flight) {
+			if (!vm->removed)
+				log_notice("VM '%s': definition removed; it goes when it is destroyed",
+					   vm->name);
+			vm->removed = true;
+			continue;
+		}
+		log_info("VM '%s': definition removed", vm->name);
+		manager_remove_vm(m, vm);
+	}
+}
+
+/*
+ * Brings the registry in line with the directory: new files add VMs,
+ * changed ones replace definitions (applied at the next create), removed
+ * ones remove VMs that are not live. A file that does not parse never
+ * disturbs the VM it defined before.
+ */
+static int manager_sync(struct manager *m, const char *dir)
 {
 	struct dirent **entries = NULL;
-	int n, loaded = 0;
+	char **seen = NULL, **broken = NULL;
+	size_t n_seen = 0, n_broken = 0;
+	int n, added = 0;
 
 	n = scandir(dir, &entries, yaml_filter, alphasort);
 	if (n < 0)
 		return log_errno(LOG_ERR, -errno, "Cannot read definitions directory '%s': %m", dir);
+	seen = calloc((size_t) n + 1, sizeof(char *));
+	broken = calloc((size_t) n + 1, sizeof(char *));
+	if (!seen || !broken) {
+		n_seen = 0;
+		goto out;
+	}
 
 	for (int i = 0; i < n; i++) {
-		_cleanup_free_ char *path = NULL;
+		char *path = NULL;
 		struct vmdef *def = NULL;
-		struct vm *existing;
 		int r;
 
-		if (asprintf(&path, "%s/%s", dir, entries[i]->d_name) < 0)
-			path = NULL;
-		free(entries[i]);
-		if (!path) {
+		if (asprintf(&path, "%s/%s", dir, entries[i]->d_name) < 0) {
 			log_error("Out of memory reading '%s'", dir);
 			continue;
 		}
 		r = manager_read_definition(m, path, &def);
 		if (r < 0) {
 			log_error("%s: invalid definition, skipping", path);
+			broken[n_broken++] = path;
 			continue;
 		}
-		existing = manager_find_vm(m, def->name);
-		if (existing) {
-			log_error("%s: VM '%s' is already defined by '%s', skipping", path,
-				  def->name, existing->def->origin);
-			vmdef_free(def);
-			continue;
+		free(path);
+		r = manager_sync_one(m, def, seen, n_seen);
+		if (r >= 0) {
+			struct vm *vm = manager_find_vm(m, def->name);
+
+			seen[n_seen++] = vm->name;
+			added += r;
 		}
-		r = manager_add_vm(m, def, false, NULL);
-		if (r < 0) {
-			log_errno(LOG_ERR, r, "%s: cannot add VM: %m", path);
-			continue;
-		}
-		loaded++;
 	}
+	manager_sync_removed(m, seen, n_seen, broken, n_broken);
+out:
+	for (int i = 0; i < n; i++)
+		free(entries[i]);
 	free(entries);
+	for (size_t i = 0; i < n_broken; i++)
+		free(broken[i]);
+	free(broken);
+	free(seen);
+	return added;
+}
+
+int manager_load_definitions(struct manager *m, const char *dir)
+{
+	char *copy = strdup(dir);
+
+	if (!copy)
+		return -ENOMEM;
 	free(m->definitions_dir);
-	m->definitions_dir = strdup(dir);
-	return loaded;
+	m->definitions_dir = copy;
+	return manager_sync(m, dir);
+}
+
+int manager_reload(struct manager *m)
+{
+	int r;
+
+	if (!m->definitions_dir)
+		return 0;
+	log_info("Reloading definitions from '%s'", m->definitions_dir);
+	r = manager_sync(m, m->definitions_dir);
+	if (r >= 0)
+		log_info("Reloaded: %zu VM(s) defined", m->n_vms);
+	return r;
+}
+
+void manager_autostart(struct manager *m)
+{
+	_cleanup_free_ struct vm **vms = NULL;
+	size_t n = 0;
+
+	if (manager_list_vms(m, &vms, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+		int r;
+
+		if (!vms[i]->def->autostart || vms[i]->state != VM_STATE_DEFINED)
+			continue;
+		log_info("VM '%s': autostart", vms[i]->name);
+		r = vm_start(vms[i], NULL, NULL, &error);
+		if (r < 0)
+			log_errno(LOG_ERR, r, "VM '%s': autostart failed: %s", vms[i]->name,
+				  error.message ? error.message : strerror(-r));
+	}
+}
+
+static int manager_diags_error(const char *origin, const struct vmdef_diags *diags, int r,
+			       const char *name, sd_bus_error *error)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < diags->n; i++) {
+		_cleanup_free_ char *line = vmdef_diag_format(origin, &diags->items[i]);
+
+		fprintf(f, "%s%s", i ? "; " : "", line ? line : "?");
+	}
+	fclose(f);
+	return sd_bus_error_setf(error, name, "%s", diags->n ? text : strerror(-r));
+}
+
+/* Looks up each fd:KEY of a transient definition among the passed files. */
+static int manager_take_files(const struct vmdef *def, struct transient_file *files, size_t n,
+			      struct loader_files *ret, sd_bus_error *error)
+{
+	const char *values[] = { def->kernel, def->ramdisk, def->devicetree.overlay };
+	int *slots[] = { &ret->kernel_fd, &ret->ramdisk_fd, &ret->overlay_fd };
+	bool used[TRANSIENT_FILES_MAX] = {};
+
+	for (size_t v = 0; v < ELEMENTSOF(values); v++) {
+		const char *key = values[v] ? loader_fd_key(values[v]) : NULL;
+		size_t i;
+
+		if (!key)
+			continue;
+		for (i = 0; i < n && strcmp(files[i].key, key) != 0; i++)
+			;
+		if (i == n)
+			return sd_bus_error_setf(error, GH_ERROR_INVALID_DEFINITION,
+						 "'%s' names no passed file descriptor", values[v]);
+		used[i] = true;
+		*slots[v] = files[i].fd;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!used[i])
+			return sd_bus_error_setf(error, GH_ERROR_INVALID_DEFINITION,
+						 "the passed file descriptor '%s' is not used by the definition",
+						 files[i].key);
+	/* The VM owns them now. */
+	for (size_t i = 0; i < n; i++)
+		files[i].fd = -1;
+	return 0;
+}
+
+int manager_create_transient(struct manager *m, const char *yaml,
+			     struct transient_file *files, size_t n_files, struct vm **ret,
+			     sd_bus_error *error)
+{
+	const struct vmdef_parse_opts opts = { .transient = true };
+	_cleanup_(vmdef_freep) struct vmdef *def = NULL;
+	_cleanup_(layout_freep) struct layout *layout = NULL;
+	_cleanup_(vm_freep) struct vm *vm = NULL;
+	struct vmdef_diags diags = {};
+	int r;
+
+	r = vmdef_parse_string("<transient>", yaml, strlen(yaml), &opts, &def, &diags);
+	if (r < 0) {
+		r = manager_diags_error("<transient>", &diags, r, GH_ERROR_INVALID_DEFINITION, error);
+		vmdef_diags_clear(&diags);
+		return r;
+	}
+	r = layout_from_vmdef(def, m->ipa_bits, &layout, &diags);
+	if (r < 0) {
+		r = manager_diags_error("<transient>", &diags, r, GH_ERROR_LAYOUT_CONFLICT, error);
+		vmdef_diags_clear(&diags);
+		return r;
+	}
+	if (manager_find_vm(m, def->name))
+		return sd_bus_error_setf(error, GH_ERROR_VM_EXISTS, "A VM named '%s' exists already",
+					 def->name);
+
+	r = vm_new(m, steal_ptr(def), true, &vm);
+	if (r < 0)
+		return r;
+	r = manager_take_files(vm->def, files, n_files, &vm->files, error);
+	if (r < 0)
+		return r;
+	/* Not published until it exists: a failed create leaves no trace. */
+	r = vm_create(vm, error);
+	if (r < 0)
+		return r;
+	*ret = vm;
+	r = manager_register_vm(m, steal_ptr(vm));
+	if (r < 0)
+		return r;
+	manager_vm_state_changed(m, *ret);
+	return 0;
+}
+
+int manager_validate(struct manager *m, const char *yaml, struct vmdef_diags *ret)
+{
+	const struct vmdef_parse_opts opts = { .any_files = true };
+	_cleanup_(vmdef_freep) struct vmdef *def = NULL;
+	_cleanup_(layout_freep) struct layout *layout = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ void *blob = NULL;
+	size_t size;
+	int r;
+
+	r = vmdef_parse_string("<definition>", yaml, strlen(yaml), &opts, &def, ret);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return 0;
+	r = layout_from_vmdef(def, m->ipa_bits, &layout, ret);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return 0;
+	/* What the devicetree generator would refuse (GIC placement, names...). */
+	r = dtb_build(def, NULL, &blob, &size, &error);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return vmdef_diags_add(ret, def->devicetree.mark.line, def->devicetree.mark.column,
+				       "devicetree", "%s", error.message);
+	return 0;
 }
 
 void manager_shutdown(struct manager *m)
@@ -222,6 +487,7 @@ void manager_shutdown(struct manager *m)
 	size_t n = 0;
 
 	/* Let starts in flight finish so that nothing else owns a backend VM. */
+	m->shutting_down = true;
 	m->worker = worker_free(m->worker);
 	if (manager_list_vms(m, &vms, &n) < 0)
 		return;

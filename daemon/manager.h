@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <systemd/sd-bus.h>
 
 #include "shared/cleanup.h"
@@ -16,6 +17,7 @@ struct event_base;
 struct hyp;
 struct vm;
 struct vmdef;
+struct vmdef_diags;
 struct worker;
 
 struct manager {
@@ -25,6 +27,9 @@ struct manager {
 	struct worker *worker;
 	char *definitions_dir;		/* NULL: none */
 	unsigned ipa_bits;
+	uint64_t restart_backoff_usec;	/* first automatic restart's delay, doubled each time */
+	uint64_t restart_backoff_max_usec;
+	bool shutting_down;
 
 	void *vms;			/* tsearch tree of struct vm *, by name */
 	size_t n_vms;
@@ -36,10 +41,10 @@ struct manager *manager_free(struct manager *m);
 GH_DEFINE_FREEP(struct manager, manager_free)
 
 /*
- * Loads every *.yaml file in dir, in name order. A bad file is logged
- * (file:line:column: key: message for each problem) and skipped; the
- * others load. Returns the number of VMs loaded or a negative errno when
- * the directory cannot be read.
+ * Loads every *.yaml file in dir, in name order, and remembers dir for
+ * manager_reload(). A bad file is logged (file:line:column: key: message
+ * for each problem) and skipped; the others load. Returns the number of
+ * VMs added or a negative errno when the directory cannot be read.
  */
 int manager_load_definitions(struct manager *m, const char *dir);
 
@@ -53,6 +58,39 @@ int manager_list_vms(struct manager *m, struct vm ***ret, size_t *ret_n);
 
 /* Called by vm.c on every state transition: D-Bus signals. */
 void manager_vm_state_changed(struct manager *m, struct vm *vm);
+/* A VM got a new definition: PropertiesChanged for what derives from it. */
+void manager_vm_definition_changed(struct manager *m, struct vm *vm);
+
+/* Re-reads the definitions directory (SIGHUP, Manager1.Reload). */
+int manager_reload(struct manager *m);
+/* Starts every defined VM marked autostart; failures are logged, one by one. */
+void manager_autostart(struct manager *m);
+
+#define TRANSIENT_FILES_MAX 8
+
+/* A file passed to CreateTransientVM: its key and an fd the caller owns. */
+struct transient_file {
+	const char *key;
+	int fd;
+};
+
+/*
+ * Creates a transient VM from definition text and passed files (fd:KEY
+ * references; every passed file must be used). On success the VM exists,
+ * is created and owns the fds it uses (their slots in files are set to -1).
+ * Errors: InvalidDefinition (every YAML problem, or a file reference),
+ * LayoutConflict, VMExists, and vm_create()'s.
+ */
+int manager_create_transient(struct manager *m, const char *yaml,
+			     struct transient_file *files, size_t n_files, struct vm **ret,
+			     sd_bus_error *error);
+
+/*
+ * Checks definition text without side effects: the schema (paths and
+ * fd:KEY both accepted), the parcel layout and the devicetree. Appends
+ * every problem to *ret; returns 0, or -ENOMEM.
+ */
+int manager_validate(struct manager *m, const char *yaml, struct vmdef_diags *ret);
 
 /* Destroys every live VM (daemon shutdown); waits for starts in flight. */
 void manager_shutdown(struct manager *m);

@@ -137,6 +137,19 @@ static void vm_set_state(struct vm *vm, enum vm_state state, const char *reason)
 	manager_vm_state_changed(vm->manager, vm);
 }
 
+/* The same state for a new reason (e.g. failed -> failed: restart-limit). */
+static void vm_set_reason(struct vm *vm, const char *reason)
+{
+	char *copy = strdup(reason);
+
+	if (!copy)
+		return;
+	free(vm->state_reason);
+	vm->state_reason = copy;
+	log_info("VM '%s': %s, %s", vm->name, vm_state_to_string(vm->state), reason);
+	manager_vm_state_changed(vm->manager, vm);
+}
+
 bool vm_is_live(const struct vm *vm)
 {
 	return vm->hvm != NULL;
@@ -171,6 +184,8 @@ struct vm *vm_free(struct vm *vm)
 	if (!vm)
 		return NULL;
 	vm_teardown(vm);
+	if (vm->restart_timer)
+		event_free(vm->restart_timer);
 	safe_close(vm->files.kernel_fd);
 	safe_close(vm->files.ramdisk_fd);
 	safe_close(vm->files.overlay_fd);
@@ -200,13 +215,16 @@ static void vm_events_free(struct vm *vm)
 	}
 }
 
+static void vm_cancel_restart(struct vm *vm)
+{
+	if (vm->restart_timer)
+		evtimer_del(vm->restart_timer);
+}
+
 void vm_teardown(struct vm *vm)
 {
 	vm_events_free(vm);
-	if (vm->restart_timer) {
-		event_free(vm->restart_timer);
-		vm->restart_timer = NULL;
-	}
+	vm_cancel_restart(vm);
 	/* Close the backend VM first: the sim gives lent pages back to us. */
 	vm->hvm = hyp_vm_destroy(vm->hvm);
 	vm->guest = guest_free(vm->guest);
@@ -384,6 +402,79 @@ static enum vmdef_exit_type vm_exit_type_from_rm(uint16_t rm)
 
 static void vm_restart_now(struct vm *vm);
 
+static void vm_on_restart_timer(evutil_socket_t fd, short what, void *userdata)
+{
+	(void) fd;
+	(void) what;
+	vm_restart_now(userdata);
+}
+
+/*
+ * The restart policy after an exit, a crash or a failed start: restart
+ * after a back-off that doubles with every restart of the current burst,
+ * and give up (failed, restart-limit) past `burst` restarts in `interval`.
+ */
+static void vm_apply_restart_policy(struct vm *vm)
+{
+	const struct vmdef *def = vm->instance_def ? vm->instance_def : vm->def;
+	struct manager *m = vm->manager;
+	uint64_t now = now_usec(CLOCK_MONOTONIC), delay;
+	struct timeval tv;
+	bool wanted;
+
+	switch (def->restart.policy) {
+	case VMDEF_RESTART_ALWAYS:
+		wanted = !vm->stop_requested;
+		break;
+	case VMDEF_RESTART_ON_FAILURE:
+		wanted = vm->state == VM_STATE_CRASHED || vm->state == VM_STATE_FAILED;
+		break;
+	case VMDEF_RESTART_NO:
+	case _VMDEF_RESTART_MAX:
+	case _VMDEF_RESTART_INVALID:
+	default:
+		wanted = false;
+		break;
+	}
+	if (!wanted || m->shutting_down)
+		return;
+
+	if (vm->burst_count == 0 || now - vm->burst_start_usec > def->restart.interval_usec) {
+		vm->burst_start_usec = now;
+		vm->burst_count = 0;
+	}
+	if (vm->burst_count >= def->restart.burst) {
+		log_error("VM '%s': %u restarts within %.0f s, giving up", vm->name,
+			  vm->burst_count, (double) def->restart.interval_usec / 1e6);
+		if (vm->state == VM_STATE_FAILED)
+			vm_set_reason(vm, "restart-limit");
+		else
+			vm_set_state(vm, VM_STATE_FAILED, "restart-limit");
+		return;
+	}
+	delay = m->restart_backoff_usec;
+	for (unsigned i = 0; i < vm->burst_count && delay < m->restart_backoff_max_usec; i++)
+		delay *= 2;
+	if (delay > m->restart_backoff_max_usec)
+		delay = m->restart_backoff_max_usec;
+	vm->burst_count++;
+
+	if (!vm->restart_timer) {
+		vm->restart_timer = evtimer_new(m->base, vm_on_restart_timer, vm);
+		if (!vm->restart_timer) {
+			log_error("VM '%s': cannot arm the restart timer", vm->name);
+			return;
+		}
+	}
+	tv.tv_sec = (time_t) (delay / 1000000);
+	tv.tv_usec = (suseconds_t) (delay % 1000000);
+	log_notice("VM '%s': restarting in %.1f s (policy %s, restart %u of %u)", vm->name,
+		   (double) delay / 1e6, vmdef_restart_to_string(def->restart.policy),
+		   vm->burst_count, def->restart.burst);
+	if (evtimer_add(vm->restart_timer, &tv) < 0)
+		log_error("VM '%s': cannot arm the restart timer", vm->name);
+}
+
 static void vm_on_exit(struct vm *vm, const struct gh_vm_status *status)
 {
 	enum vmdef_exit_type type = vm_exit_type_from_rm(status->exit_type);
@@ -399,10 +490,11 @@ static void vm_on_exit(struct vm *vm, const struct gh_vm_status *status)
 	reason = vm_exit_reason(type, vm->exit_code, &state, &reboot);
 	vm_events_free(vm);
 	vm_set_state(vm, state, reason);
-	if (reboot) {
-		vm->restart_count++;
+	if (reboot)
+		/* The guest asked for it: not a failure, so not in the burst. */
 		vm_restart_now(vm);
-	}
+	else
+		vm_apply_restart_policy(vm);
 }
 
 static void vm_on_status(evutil_socket_t fd, short what, void *userdata)
@@ -460,6 +552,7 @@ static void vm_start_done(void *userdata, int r)
 		vm_hyp_error(vm, "GH_VM_START", r, &error);
 		snprintf(reason, sizeof(reason), "start-failed: %s", strerror(-r));
 		vm_set_state(vm, VM_STATE_FAILED, reason);
+		vm_apply_restart_policy(vm);
 	} else {
 		vm->started_usec = now_usec(CLOCK_REALTIME);
 		r = vm_watch_status(vm);
@@ -473,13 +566,15 @@ static void vm_start_done(void *userdata, int r)
 		done(vm, r, &error, done_userdata);
 }
 
-int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
+static int vm_start_common(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
 {
 	int r;
 
 	if (!vm_request_allowed(VM_REQUEST_START, vm->state))
 		return vm_refuse(vm, VM_REQUEST_START, error);
 
+	vm_cancel_restart(vm);
+	vm->stop_requested = false;
 	if (vm->state != VM_STATE_CREATED) {
 		enum vm_state before = vm->state;
 
@@ -506,12 +601,23 @@ int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error
 	return 0;
 }
 
+int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
+{
+	int r = vm_start_common(vm, done, userdata, error);
+
+	/* Someone asked for this start: the restart policy gets a fresh burst. */
+	if (r >= 0)
+		vm->burst_count = 0;
+	return r;
+}
+
 static void vm_restart_now(struct vm *vm)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	int r;
 
-	r = vm_start(vm, NULL, NULL, &error);
+	vm->restart_count++;
+	r = vm_start_common(vm, NULL, NULL, &error);
 	if (r < 0)
 		log_errno(LOG_ERR, r, "VM '%s': restart failed: %s", vm->name,
 			  error.message ? error.message : strerror(-r));
@@ -559,6 +665,7 @@ int vm_stop(struct vm *vm, bool force, sd_bus_error *error)
 
 	if (!vm_request_allowed(VM_REQUEST_STOP, vm->state))
 		return vm_refuse(vm, VM_REQUEST_STOP, error);
+	vm->stop_requested = true;
 
 	if (!(hyp_features(vm->manager->hyp) & HYP_FEATURE_VM_STOP))
 		/* Without GH_VM_STOP the only way to stop a VM is to close it. */
@@ -587,6 +694,12 @@ int vm_destroy(struct vm *vm, sd_bus_error *error)
 	vm_teardown(vm);
 	vm->exit_type = -1;
 	vm->exit_code = 0;
+	vm->burst_count = 0;
 	vm_set_state(vm, VM_STATE_DEFINED, "destroyed");
+	if (vm->transient || vm->removed) {
+		/* Nothing keeps it: a transient VM, or its file is gone. */
+		manager_remove_vm(vm->manager, vm);
+		return 1;
+	}
 	return 0;
 }

@@ -51,6 +51,7 @@ struct vm {
 	char *path;			/* D-Bus object path */
 	struct vmdef *def;		/* applies at the next create */
 	bool transient;
+	bool registered;		/* published on the bus by the manager */
 	struct loader_files files;	/* owned; a transient VM's images */
 	bool removed;			/* its file is gone: drop it when back to defined */
 
@@ -69,11 +70,12 @@ struct vm {
 	uint16_t vmid;
 	struct event *status_event;	/* backend VM fd: exits */
 	struct event *stop_timer;	/* graceful stop gives up: force */
-	struct event *restart_timer;	/* restart policy back-off */
+	struct event *restart_timer;	/* restart policy back-off; lives as long as the VM */
 
 	/* Restart policy bookkeeping: restarts inside the current interval. */
 	uint64_t burst_start_usec;	/* CLOCK_MONOTONIC */
 	unsigned burst_count;
+	bool stop_requested;		/* a user stopped it: no policy restart */
 
 	/* A Start waiting for its outcome. */
 	vm_done_fn start_done;
@@ -102,6 +104,11 @@ int vm_create(struct vm *vm, sd_bus_error *error);
  * under way; done (may be NULL) runs once it has succeeded or failed.
  */
 int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error);
+/*
+ * vm_stop() and vm_destroy() return 1 when the VM is gone afterwards (a
+ * transient VM, or one whose definition file was removed): it has been
+ * unregistered and freed, so the caller must not touch it again.
+ */
 int vm_stop(struct vm *vm, bool force, sd_bus_error *error);
 int vm_destroy(struct vm *vm, sd_bus_error *error);
 

@@ -59,6 +59,7 @@ void test_daemon_init(struct test_daemon *d)
 	d->notify = g_string_new(NULL);
 	d->notify_fd = -1;
 	d->state_signals = g_ptr_array_new_with_free_func(g_free);
+	d->env = g_ptr_array_new_with_free_func(g_free);
 }
 
 void test_daemon_define(struct test_daemon *d, const char *name, const char *extra)
@@ -119,9 +120,15 @@ static void open_notify_socket(struct test_daemon *d)
 
 static void wait_ready(struct test_daemon *d)
 {
-	gint64 deadline = g_get_monotonic_time() + READY_TIMEOUT_MS * 1000ll;
+	if (!test_daemon_wait_notify(d, "READY=1", READY_TIMEOUT_MS))
+		g_error("gunyahd did not send READY=1 in time");
+}
 
-	while (!strstr(d->notify->str, "READY=1")) {
+bool test_daemon_wait_notify(struct test_daemon *d, const char *text, int timeout_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000ll;
+
+	while (!strstr(d->notify->str, text)) {
 		struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
 		char buf[1024];
 		int status;
@@ -131,9 +138,11 @@ static void wait_ready(struct test_daemon *d)
 			g_autofree char *log = test_daemon_log(d);
 
 			d->pid = 0;
-			g_error("gunyahd exited before READY=1 (status %d):\n%s", status, log);
+			g_error("gunyahd exited while the test waited for %s (status %d):\n%s", text,
+				status, log);
 		}
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		if (g_get_monotonic_time() >= deadline)
+			return false;
 		if (poll(&p, 1, 100) <= 0)
 			continue;
 		n = recv(d->notify_fd, buf, sizeof(buf) - 1, 0);
@@ -143,6 +152,7 @@ static void wait_ready(struct test_daemon *d)
 			g_string_append_c(d->notify, '\n');
 		}
 	}
+	return true;
 }
 
 void test_daemon_start(struct test_daemon *d, const char *const *args)
@@ -173,6 +183,11 @@ void test_daemon_start(struct test_daemon *d, const char *const *args)
 	g_ptr_array_add(argv, NULL);
 
 	env = g_environ_setenv(env, "NOTIFY_SOCKET", d->notify_path, TRUE);
+	for (guint i = 0; i < d->env->len; i++) {
+		g_auto(GStrv) kv = g_strsplit(d->env->pdata[i], "=", 2);
+
+		env = g_environ_setenv(env, kv[0], kv[1], TRUE);
+	}
 	log_fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	g_assert_cmpint(log_fd, >=, 0);
 	g_assert_true(g_spawn_async_with_fds(NULL, (char **) argv->pdata, env,
@@ -236,6 +251,7 @@ void test_daemon_fini(struct test_daemon *d)
 	g_free(d->bus_address);
 	g_string_free(d->notify, TRUE);
 	g_ptr_array_unref(d->state_signals);
+	g_ptr_array_unref(d->env);
 }
 
 char *test_daemon_log(struct test_daemon *d)
@@ -330,6 +346,21 @@ void test_wait_state(struct test_daemon *d, const char *name, const char *state)
 			}
 		g_assert_false(timed_out);
 		g_main_context_iteration(NULL, TRUE);
+	}
+}
+
+void test_poll_state(struct test_daemon *d, const char *name, const char *state)
+{
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+	for (;;) {
+		g_autofree char *s = test_vm_state(d, name);
+
+		if (strcmp(s, state) == 0)
+			return;
+		if (g_get_monotonic_time() > deadline)
+			g_error("VM '%s' is %s, not %s", name, s, state);
+		g_usleep(20000);
 	}
 }
 

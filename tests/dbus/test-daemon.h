@@ -26,6 +26,7 @@ struct test_daemon {
 	GPid pid;		/* gunyahd (or its wrapper) */
 	GDBusConnection *conn;
 	GPtrArray *state_signals;	/* "name state reason" of VMStateChanged, in order */
+	GPtrArray *env;		/* extra "KEY=value" for the daemon, set before start */
 	guint state_sub;
 };
 
@@ -34,6 +35,8 @@ void test_daemon_init(struct test_daemon *d);
 void test_daemon_define(struct test_daemon *d, const char *name, const char *extra);
 /* Starts the bus and gunyahd with these extra arguments; waits for READY=1. */
 void test_daemon_start(struct test_daemon *d, const char *const *args);
+/* Reads sd_notify messages for up to timeout_ms; returns once text was received. */
+bool test_daemon_wait_notify(struct test_daemon *d, const char *text, int timeout_ms);
 /* SIGTERM, wait; returns the wait status. */
 int test_daemon_stop(struct test_daemon *d);
 void test_daemon_fini(struct test_daemon *d);
@@ -51,5 +54,7 @@ char *test_vm_state(struct test_daemon *d, const char *name);
 char *test_vm_path(const char *name);
 /* Iterates the main context until the VM reports state (signal-driven), 10 s max. */
 void test_wait_state(struct test_daemon *d, const char *name, const char *state);
+/* Reads the VM's State until it is state, 10 s max (for changes made before subscribing). */
+void test_poll_state(struct test_daemon *d, const char *name, const char *state);
 /* Asserts that error is a D-Bus error with this name and a message containing fragment. */
 void test_assert_dbus_error(GError *error, const char *name, const char *fragment);

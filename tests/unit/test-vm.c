@@ -424,6 +424,106 @@ static void test_layout_conflict(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
 }
 
+static void test_restart_on_failure(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	f->m->restart_backoff_usec = 10000;
+	f->m->restart_backoff_max_usec = 40000;
+	vm = add_vm(f, "phoenix", "restart: { policy: on-failure, burst: 2, interval: 60s }\n"
+			"simulate: { exit-after: 20ms, exit-type: software-error }\n");
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
+	/* crash, restart, crash, restart, crash: the third crash is past the burst. */
+	run_until(f, vm, VM_STATE_CRASHED);
+	run_until(f, vm, VM_STATE_RUNNING);
+	g_assert_cmpuint(vm->restart_count, ==, 1);
+	run_until(f, vm, VM_STATE_CRASHED);
+	run_until(f, vm, VM_STATE_RUNNING);
+	g_assert_cmpuint(vm->restart_count, ==, 2);
+	run_until(f, vm, VM_STATE_FAILED);
+	g_assert_cmpstr(vm->state_reason, ==, "restart-limit");
+	g_assert_cmpuint(vm->restart_count, ==, 2);
+	/* A user's Start begins a new burst. */
+	vm->def->sim.exit_after_usec = 0;
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
+}
+
+static void test_restart_policy_no(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	f->m->restart_backoff_usec = 1000;
+	vm = add_vm(f, "stays-down", "simulate: { exit-after: 5ms, exit-type: software-error }\n");
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_CRASHED);
+	/* Give a restart every chance to happen: none does. */
+	for (int i = 0; i < 20; i++) {
+		struct timeval tick = { .tv_usec = 5000 };
+
+		event_base_loopexit(f->base, &tick);
+		event_base_loop(f->base, 0);
+	}
+	g_assert_cmpint(vm->state, ==, VM_STATE_CRASHED);
+	g_assert_cmpuint(vm->restart_count, ==, 0);
+}
+
+static void test_restart_always(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	f->m->restart_backoff_usec = 1000;
+	vm = add_vm(f, "daemonic", "restart: { policy: always }\n"
+			"simulate: { exit-after: 20ms, exit-type: platform-off }\n");
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
+	run_until(f, vm, VM_STATE_EXITED);
+	g_assert_cmpstr(vm->state_reason, ==, "poweroff");
+	run_until(f, vm, VM_STATE_RUNNING);		/* a clean exit restarts too */
+	g_assert_cmpuint(vm->restart_count, ==, 1);
+	/* A user's stop is not restarted. */
+	vm->instance_def->sim.exit_after_usec = 0;
+	g_assert_cmpint(vm_stop(vm, true, &e), ==, 0);
+	run_until(f, vm, VM_STATE_EXITED);
+	for (int i = 0; i < 10; i++) {
+		struct timeval tick = { .tv_usec = 5000 };
+
+		event_base_loopexit(f->base, &tick);
+		event_base_loop(f->base, 0);
+	}
+	g_assert_cmpint(vm->state, ==, VM_STATE_EXITED);
+	g_assert_cmpuint(vm->restart_count, ==, 1);
+}
+
+static void test_destroy_cancels_restart(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	f->m->restart_backoff_usec = 50000;
+	vm = add_vm(f, "cancelled", "restart: { policy: on-failure }\n"
+			"simulate: { exit-after: 5ms, exit-type: watchdog-bite }\n");
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_CRASHED);
+	g_assert_cmpint(vm_destroy(vm, &e), ==, 0);
+	for (int i = 0; i < 20; i++) {
+		struct timeval tick = { .tv_usec = 10000 };
+
+		event_base_loopexit(f->base, &tick);
+		event_base_loop(f->base, 0);
+	}
+	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
+	g_assert_cmpuint(vm->restart_count, ==, 0);
+}
+
 static void test_shutdown_destroys(struct fixture *f, gconstpointer data)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -460,6 +560,10 @@ int main(int argc, char **argv)
 		{ "/vm/create/limit", test_vm_limit },
 		{ "/vm/create/layout-conflict", test_layout_conflict },
 		{ "/vm/shutdown/destroys", test_shutdown_destroys },
+		{ "/vm/restart/on-failure-burst-limit", test_restart_on_failure },
+		{ "/vm/restart/policy-no", test_restart_policy_no },
+		{ "/vm/restart/always-not-after-stop", test_restart_always },
+		{ "/vm/restart/destroy-cancels", test_destroy_cancels_restart },
 	};
 
 	g_test_init(&argc, &argv, NULL);

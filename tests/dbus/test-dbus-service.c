@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * gunyahd as a service: ValidateDefinition, transient VMs with passed
+ * fds, reload (method and SIGHUP), autostart, the watchdog, and callers
+ * without the right to change VMs.
+ */
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test-daemon.h"
+
+#define MANAGER "org.gunyah.Manager1"
+#define VM1 "org.gunyah.VM1"
+
+struct fixture {
+	struct test_daemon d;
+};
+
+static void setup(struct fixture *f, gconstpointer data)
+{
+	(void) data;
+	test_daemon_init(&f->d);
+}
+
+static void teardown(struct fixture *f, gconstpointer data)
+{
+	(void) data;
+	if (f->d.pid > 0) {
+		int status = test_daemon_stop(&f->d);
+
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			g_autofree char *log = test_daemon_log(&f->d);
+
+			g_error("gunyahd did not exit cleanly (status 0x%x):\n%s", status, log);
+		}
+	}
+	test_daemon_fini(&f->d);
+}
+
+static void call_ok(struct fixture *f, const char *method, GVariant *params)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = test_manager_call(&f->d, method, params, &error);
+
+	g_assert_no_error(error);
+}
+
+static uint32_t vm_count(struct fixture *f)
+{
+	g_autoptr(GVariant) v = test_get_property(&f->d, "/org/gunyah/Manager1", MANAGER, "VMCount");
+
+	return g_variant_get_uint32(v);
+}
+
+static void assert_state(struct fixture *f, const char *name, const char *state)
+{
+	g_autofree char *s = test_vm_state(&f->d, name);
+
+	g_assert_cmpstr(s, ==, state);
+}
+
+static bool vm_exists(struct fixture *f, const char *name)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = test_manager_call(&f->d, "GetVM", g_variant_new("(s)", name),
+						     &error);
+
+	return reply != NULL;
+}
+
+/* ---- ValidateDefinition ---- */
+
+static GVariant *validate(struct fixture *f, const char *yaml)
+{
+	g_autoptr(GError) error = NULL;
+	GVariant *reply = test_manager_call(&f->d, "ValidateDefinition", g_variant_new("(s)", yaml),
+					    &error);
+
+	g_assert_no_error(error);
+	return reply;
+}
+
+static void test_validate(struct fixture *f, gconstpointer data)
+{
+	static const char good[] = "version: 1\nname: ok\nmemory: { size: 16M }\n"
+				   "kernel: fd:kernel\nramdisk: /vm/initrd\n";
+	static const char bad[] = "version: 1\nname: -bad\nmemory:\n  size: 16M\n  colour: red\n"
+				  "kernel: relative/Image\n";
+	g_autoptr(GVariant) ok = NULL, problems = NULL, clash = NULL;
+	g_autoptr(GVariantIter) iter = NULL;
+	uint32_t line, column;
+	const char *msg;
+	int n = 0;
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	ok = validate(f, good);
+	g_assert_cmpstr(g_variant_get_type_string(ok), ==, "(a(uus))");
+	g_assert_cmpuint(g_variant_n_children(g_variant_get_child_value(ok, 0)), ==, 0);
+
+	problems = validate(f, bad);
+	g_variant_get(problems, "(a(uus))", &iter);
+	while (g_variant_iter_loop(iter, "(uu&s)", &line, &column, &msg)) {
+		static const struct {
+			unsigned line, column;
+			const char *prefix;
+		} want[] = {
+			{ 2, 7, "name: " }, { 5, 3, "memory.colour: " }, { 6, 9, "kernel: " },
+		};
+
+		g_assert_cmpint(n, <, (int) G_N_ELEMENTS(want));
+		g_assert_cmpuint(line, ==, want[n].line);
+		g_assert_cmpuint(column, ==, want[n].column);
+		g_assert_true(g_str_has_prefix(msg, want[n].prefix));
+		n++;
+	}
+	g_assert_cmpint(n, ==, 3);
+
+	/* A layout problem is a problem too. */
+	clash = validate(f, "version: 1\nname: c\nmemory: { size: 16M }\nkernel: /k\n"
+			    "regions:\n  - { label: 1, base: 0x80000000, size: 4K }\n");
+	g_assert_cmpuint(g_variant_n_children(g_variant_get_child_value(clash, 0)), ==, 1);
+	/* No side effects. */
+	g_assert_cmpuint(vm_count(f), ==, 0);
+	g_assert_cmpuint(f->d.state_signals->len, ==, 0);
+}
+
+/* ---- CreateTransientVM ---- */
+
+static GVariant *create_transient(struct fixture *f, const char *yaml, const char *const *keys,
+				  const int *fds, GError **error)
+{
+	g_autoptr(GUnixFDList) list = g_unix_fd_list_new();
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sh}"));
+	for (int i = 0; keys && keys[i]; i++) {
+		int idx = g_unix_fd_list_append(list, fds[i], NULL);
+
+		g_assert_cmpint(idx, >=, 0);
+		g_variant_builder_add(&b, "{sh}", keys[i], idx);
+	}
+	return g_dbus_connection_call_with_unix_fd_list_sync(
+		f->d.conn, MANAGER, "/org/gunyah/Manager1", MANAGER, "CreateTransientVM",
+		g_variant_new("(sa{sh})", yaml, &b), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE,
+		30000, list, NULL, NULL, error);
+}
+
+static const char transient_yaml[] = "version: 1\nname: temp\nmemory: { size: 16M }\n"
+				     "kernel: fd:kernel\n";
+
+static void test_transient_lifecycle(struct fixture *f, gconstpointer data)
+{
+	static const char *const keys[] = { "kernel", NULL };
+	g_autofree char *path = test_vm_path("temp");
+	g_autoptr(GVariant) reply = NULL, transient = NULL;
+	g_autoptr(GError) error = NULL;
+	int fd;
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	fd = open(f->d.kernel, O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	reply = create_transient(f, transient_yaml, keys, &fd, &error);
+	/* The daemon holds its own copy: closing ours changes nothing. */
+	close(fd);
+	g_assert_no_error(error);
+	g_assert_cmpuint(vm_count(f), ==, 1);
+	assert_state(f, "temp", "created");
+	transient = test_get_property(&f->d, path, VM1, "Transient");
+	g_assert_true(g_variant_get_boolean(transient));
+
+	call_ok(f, "StartVM", g_variant_new("(s)", "temp"));
+	assert_state(f, "temp", "running");
+	call_ok(f, "DestroyVM", g_variant_new("(s)", "temp"));
+	/* Gone with its destruction. */
+	g_assert_false(vm_exists(f, "temp"));
+	g_assert_cmpuint(vm_count(f), ==, 0);
+}
+
+static void expect_transient_error(struct fixture *f, const char *yaml, const char *const *keys,
+				   const int *fds, const char *name, const char *fragment)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = create_transient(f, yaml, keys, fds, &error);
+
+	g_assert_null(reply);
+	test_assert_dbus_error(error, name, fragment);
+	/* Nothing left behind. */
+	g_assert_false(vm_exists(f, "temp"));
+}
+
+static void test_transient_refusals(struct fixture *f, gconstpointer data)
+{
+	static const char *const kernel[] = { "kernel", NULL };
+	static const char *const two[] = { "kernel", "extra", NULL };
+	g_autofree char *path_yaml = NULL;
+	int fds[2], dirfd, wronly;
+
+	(void) data;
+	test_daemon_define(&f->d, "taken", NULL);
+	test_daemon_start(&f->d, NULL);
+	fds[0] = open(f->d.kernel, O_RDONLY | O_CLOEXEC);
+	fds[1] = open(f->d.kernel, O_RDONLY | O_CLOEXEC);
+	dirfd = open(f->d.tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	wronly = open(f->d.kernel, O_WRONLY | O_CLOEXEC);
+
+	path_yaml = g_strdup_printf("version: 1\nname: temp\nmemory: { size: 16M }\nkernel: %s\n",
+				    f->d.kernel);
+	expect_transient_error(f, path_yaml, kernel, fds, "org.gunyah.Error.InvalidDefinition",
+			       "<transient>:4:9: kernel: transient definitions name files as fd:KEY");
+	expect_transient_error(f, transient_yaml, NULL, NULL, "org.gunyah.Error.InvalidDefinition",
+			       "'fd:kernel' names no passed file descriptor");
+	expect_transient_error(f, transient_yaml, two, fds, "org.gunyah.Error.InvalidDefinition",
+			       "'extra' is not used");
+	expect_transient_error(f, transient_yaml, kernel, &dirfd,
+			       "org.gunyah.Error.InvalidDefinition", "not a regular file");
+	expect_transient_error(f, transient_yaml, kernel, &wronly,
+			       "org.gunyah.Error.InvalidDefinition", "not open for reading");
+	expect_transient_error(f, "version: 1\nname: temp\nmemory: { size: 16M }\n"
+			       "kernel: fd:kernel\nregions:\n  - { label: 1, base: 0x80001000, size: 4K }\n",
+			       kernel, fds, "org.gunyah.Error.LayoutConflict", "overlaps 'memory'");
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = create_transient(
+			f, "version: 1\nname: taken\nmemory: { size: 16M }\nkernel: fd:kernel\n",
+			kernel, fds, &error);
+
+		test_assert_dbus_error(error, "org.gunyah.Error.VMExists", "taken");
+		assert_state(f, "taken", "defined");
+	}
+	g_assert_cmpuint(vm_count(f), ==, 1);
+	g_assert_cmpuint(f->d.state_signals->len, ==, 0);
+	close(fds[0]);
+	close(fds[1]);
+	close(dirfd);
+	close(wronly);
+}
+
+/* ---- Reload ---- */
+
+static void remove_definition(struct fixture *f, const char *name)
+{
+	g_autofree char *file = g_strdup_printf("%s/%s.yaml", f->d.defs, name);
+
+	g_assert_cmpint(g_unlink(file), ==, 0);
+}
+
+static void test_reload(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *bpath = test_vm_path("changed");
+	g_autofree char *broken = NULL;
+	g_autoptr(GVariant) size = NULL;
+
+	(void) data;
+	test_daemon_define(&f->d, "stays", NULL);
+	test_daemon_define(&f->d, "goes", NULL);
+	test_daemon_define(&f->d, "running", NULL);
+	test_daemon_define(&f->d, "changed", NULL);
+	test_daemon_define(&f->d, "breaks", NULL);
+	test_daemon_start(&f->d, NULL);
+	call_ok(f, "StartVM", g_variant_new("(s)", "running"));
+	call_ok(f, "StartVM", g_variant_new("(s)", "changed"));
+
+	test_daemon_define(&f->d, "new", NULL);
+	remove_definition(f, "goes");
+	remove_definition(f, "running");
+	{
+		g_autofree char *file = g_strdup_printf("%s/changed.yaml", f->d.defs);
+		g_autofree char *yaml = g_strdup_printf("version: 1\nname: changed\nvcpus: 2\n"
+							"memory: { size: 16M }\nkernel: %s\n",
+							f->d.kernel);
+
+		g_assert_true(g_file_set_contents(file, yaml, -1, NULL));
+	}
+	broken = g_strdup_printf("%s/breaks.yaml", f->d.defs);
+	g_assert_true(g_file_set_contents(broken, "version: 1\nname: breaks\nmemory: [\n", -1, NULL));
+	call_ok(f, "Reload", NULL);
+
+	g_assert_true(vm_exists(f, "new"));
+	g_assert_false(vm_exists(f, "goes"));
+	g_assert_true(vm_exists(f, "breaks"));		/* a broken file disturbs nothing */
+	g_assert_true(vm_exists(f, "stays"));
+	assert_state(f, "running", "running");		/* live: stays until destroyed */
+	assert_state(f, "changed", "running");
+	size = test_get_property(&f->d, bpath, VM1, "Vcpus");
+	g_assert_cmpuint(g_variant_get_uint32(size), ==, 1);	/* applies at the next create */
+
+	call_ok(f, "DestroyVM", g_variant_new("(s)", "running"));
+	g_assert_false(vm_exists(f, "running"));
+	call_ok(f, "DestroyVM", g_variant_new("(s)", "changed"));
+	g_clear_pointer(&size, g_variant_unref);
+	size = test_get_property(&f->d, bpath, VM1, "Vcpus");
+	g_assert_cmpuint(g_variant_get_uint32(size), ==, 2);
+	g_assert_cmpuint(vm_count(f), ==, 4);
+}
+
+static void test_sighup(struct fixture *f, gconstpointer data)
+{
+	(void) data;
+	test_daemon_define(&f->d, "first", NULL);
+	test_daemon_start(&f->d, NULL);
+	test_daemon_define(&f->d, "second", NULL);
+	g_string_truncate(f->d.notify, 0);
+	kill(f->d.pid, SIGHUP);
+	g_assert_true(test_daemon_wait_notify(&f->d, "RELOADING=1", 10000));
+	g_assert_true(test_daemon_wait_notify(&f->d, "READY=1", 10000));
+	g_assert_true(vm_exists(f, "second"));
+	g_assert_cmpuint(vm_count(f), ==, 2);
+}
+
+/* ---- Autostart ---- */
+
+static void test_autostart(struct fixture *f, gconstpointer data)
+{
+	(void) data;
+	test_daemon_define(&f->d, "auto", "autostart: true\n");
+	test_daemon_define(&f->d, "broken", "autostart: true\nsimulate: { start: fail }\n");
+	test_daemon_define(&f->d, "manual", NULL);
+	test_daemon_start(&f->d, NULL);
+	/* Autostart ran before this client subscribed: read the states. */
+	test_poll_state(&f->d, "auto", "running");
+	test_poll_state(&f->d, "broken", "failed");
+	assert_state(f, "auto", "running");		/* one failure is isolated */
+	assert_state(f, "manual", "defined");
+}
+
+/* ---- Watchdog ---- */
+
+static void test_watchdog(struct fixture *f, gconstpointer data)
+{
+	gint64 t0;
+	const char *p;
+	int pings = 0;
+
+	(void) data;
+	g_ptr_array_add(f->d.env, g_strdup("WATCHDOG_USEC=200000"));
+	test_daemon_start(&f->d, NULL);
+	t0 = g_get_monotonic_time();
+	/* Half the interval: about ten pings in a second; ask for three. */
+	while (g_get_monotonic_time() - t0 < 5 * G_USEC_PER_SEC) {
+		(void) test_daemon_wait_notify(&f->d, "\x01never", 100);
+		pings = 0;
+		for (p = f->d.notify->str; (p = strstr(p, "WATCHDOG=1")); p++)
+			pings++;
+		if (pings >= 3)
+			break;
+	}
+	g_assert_cmpint(pings, >=, 3);
+}
+
+/* ---- Callers without the right to change VMs ---- */
+
+/*
+ * Runs this program again as uid/gid nobody with --client-as-nobody (a
+ * fresh process: GDBus cannot be used across fork); returns its exit code.
+ */
+static int as_nobody(struct fixture *f)
+{
+	pid_t pid = fork();
+	int status;
+
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(90);
+		execl("/proc/self/exe", "test-dbus-service", "--client-as-nobody",
+		      f->d.bus_address, NULL);
+		_exit(92);
+	}
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static int call_status(GDBusConnection *c, const char *path, const char *iface,
+		       const char *method, GVariant *params)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(c, MANAGER, path, iface, method,
+							       params, NULL, 0, 30000, NULL,
+							       &error);
+	g_autofree char *remote = NULL;
+
+	if (reply)
+		return 0;
+	remote = g_dbus_error_get_remote_error(error);
+	if (g_strcmp0(remote, "org.freedesktop.DBus.Error.AccessDenied") == 0 &&
+	    strstr(error->message, "requires root or membership of group"))
+		return 1;	/* refused by gunyahd itself */
+	return 2;
+}
+
+static int unprivileged_calls(GDBusConnection *c)
+{
+	const char *m = "/org/gunyah/Manager1";
+	g_autofree char *vm = test_vm_path("nav");
+
+	if (call_status(c, m, MANAGER, "ListVMs", NULL) != 0 ||
+	    call_status(c, m, "org.freedesktop.DBus.Properties", "GetAll",
+			g_variant_new("(s)", MANAGER)) != 0 ||
+	    call_status(c, vm, VM1, "GetDeviceTree", NULL) != 0 ||
+	    call_status(c, m, MANAGER, "ValidateDefinition", g_variant_new("(s)", "version: 1")) != 0)
+		return 10;
+	if (call_status(c, m, MANAGER, "CreateVM", g_variant_new("(s)", "nav")) != 1 ||
+	    call_status(c, m, MANAGER, "StartVM", g_variant_new("(s)", "nav")) != 1 ||
+	    call_status(c, m, MANAGER, "StopVM", g_variant_new("(sb)", "nav", TRUE)) != 1 ||
+	    call_status(c, m, MANAGER, "DestroyVM", g_variant_new("(s)", "nav")) != 1 ||
+	    call_status(c, m, MANAGER, "Reload", NULL) != 1 ||
+	    call_status(c, vm, VM1, "Start", NULL) != 1 ||
+	    call_status(c, vm, VM1, "Create", NULL) != 1)
+		return 11;
+	return 0;
+}
+
+static void test_other_uid_refused(struct fixture *f, gconstpointer data)
+{
+	(void) data;
+	test_daemon_define(&f->d, "nav", NULL);
+	/* The kernel image must be readable for GetDeviceTree's dry run. */
+	g_assert_cmpint(chmod(f->d.tmpdir, 0755), ==, 0);
+	test_daemon_start(&f->d, NULL);
+	g_assert_cmpint(as_nobody(f), ==, 0);
+	assert_state(f, "nav", "defined");
+	g_assert_cmpuint(f->d.state_signals->len, ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *path;
+		void (*fn)(struct fixture *, gconstpointer);
+	} tests[] = {
+		{ "/dbus/validate", test_validate },
+		{ "/dbus/transient/lifecycle", test_transient_lifecycle },
+		{ "/dbus/transient/refusals", test_transient_refusals },
+		{ "/dbus/reload/method", test_reload },
+		{ "/dbus/reload/sighup", test_sighup },
+		{ "/dbus/autostart", test_autostart },
+		{ "/dbus/watchdog", test_watchdog },
+		{ "/dbus/auth/other-uid-refused", test_other_uid_refused },
+	};
+
+	if (argc == 3 && strcmp(argv[1], "--client-as-nobody") == 0) {
+		GDBusConnection *c = g_dbus_connection_new_for_address_sync(
+			argv[2], G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, NULL);
+
+		return c ? unprivileged_calls(c) : 91;
+	}
+	g_test_init(&argc, &argv, NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(tests); i++)
+		g_test_add(tests[i].path, struct fixture, NULL, setup, tests[i].fn, teardown);
+	return g_test_run();
+}
