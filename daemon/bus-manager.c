@@ -124,35 +124,18 @@ static int method_start_vm(sd_bus_message *msg, void *userdata, sd_bus_error *er
 	r = bus_manager_lookup(userdata, msg, &vm, error);
 	if (r < 0)
 		return r;
-	r = bus_require_manager(msg, error);
-	if (r < 0)
-		return r;
-	r = vm_start(vm, bus_vm_start_done, sd_bus_message_ref(msg), error);
-	if (r < 0) {
-		sd_bus_message_unref(msg);
-		return r;
-	}
-	return 1;
+	return bus_vm_method_start(msg, vm, error);
 }
 
 static int method_stop_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = NULL;
-	int force, r;
+	int r;
 
 	r = bus_manager_lookup(userdata, msg, &vm, error);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_read(msg, "b", &force);
-	if (r < 0)
-		return r;
-	r = bus_require_manager(msg, error);
-	if (r < 0)
-		return r;
-	r = vm_stop(vm, force, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, NULL);
+	return bus_vm_method_stop(msg, vm, error);
 }
 
 static int method_destroy_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -163,13 +146,7 @@ static int method_destroy_vm(sd_bus_message *msg, void *userdata, sd_bus_error *
 	r = bus_manager_lookup(userdata, msg, &vm, error);
 	if (r < 0)
 		return r;
-	r = bus_require_manager(msg, error);
-	if (r < 0)
-		return r;
-	r = vm_destroy(vm, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, NULL);
+	return bus_vm_method_destroy(msg, vm, error);
 }
 
 static int method_validate_definition(sd_bus_message *msg, void *userdata, sd_bus_error *error)

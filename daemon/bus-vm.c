@@ -130,7 +130,7 @@ void bus_vm_start_done(struct vm *vm, int r, const sd_bus_error *error, void *us
 }
 
 /* Start replies when the VM runs, or with the reason it could not start. */
-static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+int bus_vm_method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
 	int r;
@@ -146,7 +146,7 @@ static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
 	return 1;
 }
 
-static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+int bus_vm_method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
 	int force, r;
@@ -163,7 +163,7 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
-static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+int bus_vm_method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
 	int r;
@@ -364,11 +364,11 @@ static const sd_bus_vtable bus_vm_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD_WITH_ARGS("Create", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_create,
 				SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start,
+	SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_vm_method_start,
 				SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_stop,
+	SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, bus_vm_method_stop,
 				SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_destroy,
+	SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_vm_method_destroy,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetDeviceTree", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", blob),
 				method_get_device_tree, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -16,5 +16,12 @@ void bus_vm_emit_state_changed(struct manager *m, struct vm *vm);
 void bus_vm_emit_definition_changed(struct manager *m, struct vm *vm);
 /* Replies to a held Start call when the start has completed. */
 void bus_vm_start_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
+/*
+ * VM1.Start/Stop/Destroy; Manager1's StartVM/StopVM/DestroyVM look the VM
+ * up and hand the rest of the message (Stop's force) over to them.
+ */
+int bus_vm_method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int bus_vm_method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int bus_vm_method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 /* uid 0 or a member of group gunyah; else AccessDenied is set. */
 int bus_require_manager(sd_bus_message *msg, sd_bus_error *error);

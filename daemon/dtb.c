@@ -41,6 +41,7 @@
 
 #include "bus-errors.h"
 #include "dtb.h"
+#include "shared/bus-error.h"
 #include "vmdef.h"
 
 #define DTB_INITIAL_SIZE	8192
@@ -65,25 +66,6 @@ enum {
 static const uint32_t timer_ppis[] = { 13, 14, 11, 10 };
 #define TIMER_PPI_FLAGS 0x108
 
-static __attribute__((format(printf, 4, 5)))
-int dtb_fail(sd_bus_error *error, int r, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error) {
-		va_start(ap, fmt);
-		(void) sd_bus_error_setfv(error, name, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
-static int dtb_oom(sd_bus_error *error)
-{
-	if (error)
-		(void) sd_bus_error_set_errno(error, -ENOMEM);
-	return -ENOMEM;
-}
 
 void dtb_gic_layout(const struct vmdef *def, struct dtb_gic *ret)
 {
@@ -131,18 +113,18 @@ static int check_gic(const struct vmdef *def, const struct dtb_gic *gic, sd_bus_
 		const struct named_range *g = &gics[i];
 
 		if (g->base % DTB_GIC_ALIGN)
-			return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': %s base 0x%" PRIx64
 					" is not 64 KiB aligned, which the RM refuses",
 					def->name, g->name, g->base);
 		if (range_wraps(g->base, g->size))
-			return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': %s [0x%" PRIx64 ", +0x%" PRIx64
 					") overflows the address space",
 					def->name, g->name, g->base, g->size);
 	}
 	if (range_overlaps(gic->dist, gic->dist_size, gic->redist, gic->redist_size))
-		return dtb_fail(error, -EEXIST, GH_ERROR_LAYOUT_CONFLICT,
+		return bus_error_setf(error, -EEXIST, GH_ERROR_LAYOUT_CONFLICT,
 				"VM '%s': 'GIC redistributors' [0x%" PRIx64 ", 0x%" PRIx64
 				") overlaps 'GIC distributor' [0x%" PRIx64 ", 0x%" PRIx64 ")",
 				def->name, gic->redist, gic->redist + gic->redist_size,
@@ -152,7 +134,7 @@ static int check_gic(const struct vmdef *def, const struct dtb_gic *gic, sd_bus_
 		const struct named_range *g = &gics[i];
 
 		if (range_overlaps(g->base, g->size, def->memory.base, def->memory.size))
-			return dtb_fail(error, -EEXIST, GH_ERROR_LAYOUT_CONFLICT,
+			return bus_error_setf(error, -EEXIST, GH_ERROR_LAYOUT_CONFLICT,
 					"VM '%s': '%s' [0x%" PRIx64 ", 0x%" PRIx64
 					") overlaps 'memory' [0x%" PRIx64 ", 0x%" PRIx64 ")",
 					def->name, g->name, g->base, g->base + g->size,
@@ -161,7 +143,7 @@ static int check_gic(const struct vmdef *def, const struct dtb_gic *gic, sd_bus_
 			const struct vmdef_region *reg = &def->regions[k];
 
 			if (range_overlaps(g->base, g->size, reg->base, reg->size))
-				return dtb_fail(error, -EEXIST, GH_ERROR_LAYOUT_CONFLICT,
+				return bus_error_setf(error, -EEXIST, GH_ERROR_LAYOUT_CONFLICT,
 						"VM '%s': '%s' [0x%" PRIx64 ", 0x%" PRIx64
 						") overlaps 'regions[%zu]' (label %" PRIu32
 						") [0x%" PRIx64 ", 0x%" PRIx64 ")",
@@ -190,19 +172,19 @@ static int check_definition(const struct vmdef *def, const struct dtb_inputs *in
 
 	/* Values the RM refuses; vmdef checks them too, but the RM's word is final. */
 	if (!image_name || image_name[0] == '\0' || strlen(image_name) > DTB_IMAGE_NAME_MAX)
-		return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': devicetree.image-name must be 1 to %d characters (the RM refuses 80 or more)",
 				def->name, DTB_IMAGE_NAME_MAX);
 	if (def->devicetree.os_type && def->devicetree.os_type[0] == '\0')
-		return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': devicetree.os-type is empty", def->name);
 	if (def->devicetree.sched_priority < -32 || def->devicetree.sched_priority > -1)
-		return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': devicetree.sched-priority %" PRId32
 				" is outside -32..-1 (the RM denies 0 and above)",
 				def->name, def->devicetree.sched_priority);
 	if (def->devicetree.sched_timeslice < 100 || def->devicetree.sched_timeslice > 100000)
-		return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': devicetree.sched-timeslice %" PRIu32
 				" us is outside 100..100000 us, which the RM refuses",
 				def->name, def->devicetree.sched_timeslice);
@@ -210,12 +192,12 @@ static int check_definition(const struct vmdef *def, const struct dtb_inputs *in
 	    (in->initrd_end <= in->initrd_start ||
 	     in->initrd_start < def->memory.base ||
 	     in->initrd_end - def->memory.base > def->memory.size))
-		return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': initrd [0x%" PRIx64 ", 0x%" PRIx64
 				") is empty or outside main memory",
 				def->name, in->initrd_start, in->initrd_end);
 	if (in->overlay && in->overlay_size > DTB_OVERLAY_MAX)
-		return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': devicetree overlay '%s' is %zu bytes, over the %u-byte limit",
 				def->name, in->overlay_name ?: "(overlay)", in->overlay_size,
 				DTB_OVERLAY_MAX);
@@ -964,13 +946,13 @@ int dtb_build(const struct vmdef *def, const struct dtb_inputs *in, void **ret_b
 
 	r = build_base(def, in, &gic, &base);
 	if (r == -ENOMEM)
-		return dtb_oom(error);
+		return bus_error_oom(error);
 	if (r == -E2BIG)
-		return dtb_fail(error, r, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, r, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': the devicetree would exceed %u bytes", def->name,
 				DTB_BLOB_MAX);
 	if (r < 0)
-		return dtb_fail(error, r, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, r, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': cannot build the devicetree: %s", def->name,
 				strerror(-r));
 
@@ -981,23 +963,23 @@ int dtb_build(const struct vmdef *def, const struct dtb_inputs *in, void **ret_b
 		if (in->overlay_size < sizeof(struct fdt_header) ||
 		    fdt_check_header(ovl) != 0 || fdt_totalsize(ovl) > in->overlay_size ||
 		    fdt_check_full(ovl, in->overlay_size) != 0)
-			return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': devicetree overlay '%s' is not a valid devicetree blob",
 					def->name, ovl_name);
 		if (!overlay_has_fragment(ovl))
-			return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': devicetree overlay '%s' has no fragment with an __overlay__ node (is it a plain .dtb rather than a .dtbo?)",
 					def->name, ovl_name);
 		r = apply_overlay(base, ovl, fdt_totalsize(ovl), &merged);
 		if (r == -ENOMEM)
-			return dtb_oom(error);
+			return bus_error_oom(error);
 		if (r < 0)
-			return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': devicetree overlay '%s' cannot be applied: %s",
 					def->name, ovl_name, fdt_strerror(r));
 		r = fdt_pack(merged);
 		if (r < 0)
-			return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': devicetree overlay '%s' left a tree that cannot be packed: %s",
 					def->name, ovl_name, fdt_strerror(r));
 		out = merged;
@@ -1007,24 +989,24 @@ int dtb_build(const struct vmdef *def, const struct dtb_inputs *in, void **ret_b
 	r = check_result(&c, &gic);
 	free(c.generates);
 	if (r == -ENOMEM)
-		return dtb_oom(error);
+		return bus_error_oom(error);
 	if (r < 0) {
 		_cleanup_free_ char *msg = c.msg;
 
 		if (in->overlay)
-			return dtb_fail(error, r, GH_ERROR_INVALID_DEFINITION,
+			return bus_error_setf(error, r, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': devicetree overlay '%s' %s", def->name, ovl_name,
 					msg);
-		return dtb_fail(error, -EIO, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EIO, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': generated devicetree %s (a gunyahd bug)", def->name, msg);
 	}
 
 	if (fdt_totalsize(out) > DTB_BLOB_MAX)
-		return dtb_fail(error, -E2BIG, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -E2BIG, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': the devicetree is %u bytes, over the %u-byte limit of the arm64 boot protocol",
 				def->name, fdt_totalsize(out), DTB_BLOB_MAX);
 	if (fdt_check_full(out, fdt_totalsize(out)) != 0)
-		return dtb_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				"VM '%s': the devicetree%s%s%s does not pass fdt_check_full",
 				def->name, in->overlay ? " with overlay '" : "",
 				in->overlay ? ovl_name : "", in->overlay ? "'" : "");

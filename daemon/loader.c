@@ -26,6 +26,7 @@
 #include "dtb.h"
 #include "layout.h"
 #include "loader.h"
+#include "shared/bus-error.h"
 #include "vmdef.h"
 
 #define READ_CHUNK_MAX	(1u << 30)	/* bytes per pread(), below SSIZE_MAX everywhere */
@@ -58,25 +59,6 @@ static void loader_inputs_done(struct loader_inputs *in)
 	in->overlay_data = NULL;
 }
 
-static __attribute__((format(printf, 4, 5)))
-int loader_fail(sd_bus_error *error, int r, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error) {
-		va_start(ap, fmt);
-		(void) sd_bus_error_setfv(error, name, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
-static int loader_oom(sd_bus_error *error)
-{
-	if (error)
-		(void) sd_bus_error_set_errno(error, -ENOMEM);
-	return -ENOMEM;
-}
 
 static uint64_t align_down(uint64_t v, uint64_t a)
 {
@@ -123,10 +105,10 @@ static int file_read_error(const struct vmdef *def, const struct loader_file *f,
 			   sd_bus_error *error)
 {
 	if (r == -ENODATA)
-		return loader_fail(error, -EIO, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EIO, GH_ERROR_INVALID_DEFINITION,
 				   "VM '%s': %s '%s' became shorter while being read",
 				   def->name, f->what, f->name);
-	return loader_fail(error, r, GH_ERROR_INVALID_DEFINITION,
+	return bus_error_setf(error, r, GH_ERROR_INVALID_DEFINITION,
 			   "VM '%s': cannot read %s '%s': %s", def->name, f->what, f->name,
 			   strerror(-r));
 }
@@ -142,7 +124,7 @@ static int file_open(const struct vmdef *def, struct loader_file *f, const char 
 	if (given_fd >= 0) {
 		f->fd = given_fd;
 	} else if (def->transient || loader_fd_key(name)) {
-		return loader_fail(error, -EBADF, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EBADF, GH_ERROR_INVALID_DEFINITION,
 				   "VM '%s': %s '%s': no file descriptor was passed for it",
 				   def->name, what, name);
 	} else {
@@ -150,7 +132,7 @@ static int file_open(const struct vmdef *def, struct loader_file *f, const char 
 		if (f->fd < 0) {
 			int r = -errno;
 
-			return loader_fail(error, r, GH_ERROR_INVALID_DEFINITION,
+			return bus_error_setf(error, r, GH_ERROR_INVALID_DEFINITION,
 					   "VM '%s': cannot open %s '%s': %s", def->name, what,
 					   name, strerror(-r));
 		}
@@ -160,19 +142,19 @@ static int file_open(const struct vmdef *def, struct loader_file *f, const char 
 	if (fstat(f->fd, &st) < 0) {
 		int r = -errno;
 
-		return loader_fail(error, r, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, r, GH_ERROR_INVALID_DEFINITION,
 				   "VM '%s': cannot stat %s '%s': %s", def->name, what, name,
 				   strerror(-r));
 	}
 	if (!S_ISREG(st.st_mode))
-		return loader_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				   "VM '%s': %s '%s' is not a regular file", def->name, what, name);
 	if (st.st_size <= 0)
-		return loader_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				   "VM '%s': %s '%s' is empty", def->name, what, name);
 	f->size = (uint64_t) st.st_size;
 	if (f->size > max_size)
-		return loader_fail(error, -EFBIG, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EFBIG, GH_ERROR_INVALID_DEFINITION,
 				   "VM '%s': %s '%s' is %" PRIu64 " bytes, more than %s (%" PRIu64
 				   " bytes)", def->name, what, name, f->size, max_what, max_size);
 	return 0;
@@ -217,7 +199,7 @@ static int kernel_inspect(const struct vmdef *def, struct loader_inputs *in,
 	in->kernel_footprint = f->size;
 	in->kernel_has_header = false;
 	if (n >= 2 && hdr[0] == 0x1f && hdr[1] == 0x8b)
-		return loader_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				   "VM '%s': kernel '%s' is gzip-compressed; the guest starts at its first byte, so it must be an uncompressed Image",
 				   def->name, f->name);
 	if (n < sizeof(hdr) || le32_at(hdr + LOADER_ARM64_MAGIC_OFFSET) != LOADER_ARM64_MAGIC)
@@ -227,7 +209,7 @@ static int kernel_inspect(const struct vmdef *def, struct loader_inputs *in,
 	text_offset = le64_at(hdr + 8);
 	image_size = le64_at(hdr + 16);
 	if (text_offset != 0)
-		return loader_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				   "VM '%s': kernel '%s' has text_offset 0x%" PRIx64
 				   "; Gunyah starts the boot vCPU at offset 0 of main memory (a 2 MiB boundary), so only kernels with text_offset 0 (Linux 5.8 and later) can boot",
 				   def->name, f->name, text_offset);
@@ -250,7 +232,7 @@ static int inputs_open(const struct vmdef *def, const struct loader_files *files
 	};
 
 	if (!def->kernel)
-		return loader_fail(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+		return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 				   "VM '%s': the definition names no kernel", def->name);
 	r = file_open(def, &in->kernel, "kernel", def->kernel, files->kernel_fd,
 		      def->memory.size, "main memory", error);
@@ -276,7 +258,7 @@ static int inputs_open(const struct vmdef *def, const struct loader_files *files
 			return r;
 		in->overlay_data = malloc(f->size);
 		if (!in->overlay_data)
-			return loader_oom(error);
+			return bus_error_oom(error);
 		r = read_full(f->fd, in->overlay_data, f->size, 0);
 		if (r < 0)
 			return file_read_error(def, f, r, error);
@@ -305,12 +287,12 @@ static int placer_add(struct placer *p, const char *name, uint64_t offset, uint6
 
 	r = layout_add(p->layout, &parcel, &conflict);
 	if (r == -ENOMEM)
-		return loader_oom(error);
+		return bus_error_oom(error);
 	if (r < 0) {
 		msg = layout_strerror(p->layout, r, &parcel, conflict);
 		if (!msg)
-			return loader_oom(error);
-		return loader_fail(error, r, GH_ERROR_LAYOUT_CONFLICT,
+			return bus_error_oom(error);
+		return bus_error_setf(error, r, GH_ERROR_LAYOUT_CONFLICT,
 				   "VM '%s': %s%s (offsets into main memory, which is 0x%" PRIx64
 				   " bytes)", p->def->name, why ?: "", msg, p->def->memory.size);
 	}
@@ -438,7 +420,7 @@ static int place(const struct vmdef *def, const struct loader_inputs *in, uint64
 
 	r = layout_new_extents(def->memory.size, &l);
 	if (r < 0)
-		return loader_oom(error);
+		return bus_error_oom(error);
 	p.layout = l;
 
 	r = placer_add(&p, "kernel", 0, in->kernel_footprint, "the kernel does not fit: ", error);
@@ -447,7 +429,7 @@ static int place(const struct vmdef *def, const struct loader_inputs *in, uint64
 
 	r = dtb_size_for(def, blob_size, &dt_size);
 	if (r < 0)
-		return loader_fail(error, -ERANGE, GH_ERROR_LAYOUT_CONFLICT,
+		return bus_error_setf(error, -ERANGE, GH_ERROR_LAYOUT_CONFLICT,
 				   "VM '%s': devicetree.reserve 0x%" PRIx64 " is too large",
 				   def->name, def->devicetree.reserve);
 
@@ -468,7 +450,7 @@ static int place(const struct vmdef *def, const struct loader_inputs *in, uint64
 	}
 	if (!def->devicetree.has_offset) {
 		if (!align_up(dt_size, LOADER_DTB_SLOT_ALIGN, &slot_size))
-			return loader_fail(error, -ERANGE, GH_ERROR_LAYOUT_CONFLICT,
+			return bus_error_setf(error, -ERANGE, GH_ERROR_LAYOUT_CONFLICT,
 					   "VM '%s': the devicetree slot is too large", def->name);
 		r = place_auto(&p, "devicetree", slot_size, LOADER_DTB_SLOT_ALIGN, &slot, error);
 		if (r < 0)
@@ -538,7 +520,7 @@ static int plan_inputs(const struct vmdef *def, const struct loader_inputs *in,
 		if (r < 0)
 			return r;
 		if (final_size != size)
-			return loader_fail(error, -EIO, GH_ERROR_INVALID_DEFINITION,
+			return bus_error_setf(error, -EIO, GH_ERROR_INVALID_DEFINITION,
 					   "VM '%s': the devicetree changed size (%zu, then %zu bytes) when the ramdisk was placed",
 					   def->name, size, final_size);
 	}

@@ -221,6 +221,20 @@ int test_daemon_stop(struct test_daemon *d)
 	return status;
 }
 
+void test_daemon_finish(struct test_daemon *d)
+{
+	if (d->pid > 0) {
+		int status = test_daemon_stop(d);
+
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			g_autofree char *log = test_daemon_log(d);
+
+			g_error("gunyahd did not exit cleanly (status 0x%x):\n%s", status, log);
+		}
+	}
+	test_daemon_fini(d);
+}
+
 void test_daemon_fini(struct test_daemon *d)
 {
 	if (d->conn) {
@@ -324,6 +338,21 @@ char *test_vm_state(struct test_daemon *d, const char *name)
 	g_autoptr(GVariant) v = test_get_property(d, path, "org.gunyah.VM1", "State");
 
 	return g_variant_dup_string(v, NULL);
+}
+
+void test_assert_state(struct test_daemon *d, const char *name, const char *state)
+{
+	g_autofree char *s = test_vm_state(d, name);
+
+	g_assert_cmpstr(s, ==, state);
+}
+
+void test_manager_call_ok(struct test_daemon *d, const char *method, GVariant *params)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = test_manager_call(d, method, params, &error);
+
+	g_assert_no_error(error);
 }
 
 static gboolean on_timeout(gpointer userdata)

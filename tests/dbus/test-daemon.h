@@ -39,6 +39,8 @@ void test_daemon_start(struct test_daemon *d, const char *const *args);
 bool test_daemon_wait_notify(struct test_daemon *d, const char *text, int timeout_ms);
 /* SIGTERM, wait; returns the wait status. */
 int test_daemon_stop(struct test_daemon *d);
+/* Stops a running daemon, asserting it exits 0 (clean shutdown, valgrind-clean), then fini. */
+void test_daemon_finish(struct test_daemon *d);
 void test_daemon_fini(struct test_daemon *d);
 
 char *test_daemon_log(struct test_daemon *d);
@@ -51,6 +53,9 @@ GVariant *test_manager_call(struct test_daemon *d, const char *method, GVariant 
 GVariant *test_get_property(struct test_daemon *d, const char *path, const char *iface,
 			    const char *name);
 char *test_vm_state(struct test_daemon *d, const char *name);
+void test_assert_state(struct test_daemon *d, const char *name, const char *state);
+/* Calls a Manager1 method and asserts it succeeded. */
+void test_manager_call_ok(struct test_daemon *d, const char *method, GVariant *params);
 char *test_vm_path(const char *name);
 /* Iterates the main context until the VM reports state (signal-driven), 10 s max. */
 void test_wait_state(struct test_daemon *d, const char *name, const char *state);

@@ -30,32 +30,8 @@ static void setup(struct fixture *f, gconstpointer data)
 static void teardown(struct fixture *f, gconstpointer data)
 {
 	(void) data;
-	/* A clean shutdown is part of every test (and the valgrind run). */
-	if (f->d.pid > 0) {
-		int status = test_daemon_stop(&f->d);
-
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			g_autofree char *log = test_daemon_log(&f->d);
-
-			g_error("gunyahd did not exit cleanly (status 0x%x):\n%s", status, log);
-		}
-	}
-	test_daemon_fini(&f->d);
-}
-
-static void call_ok(struct fixture *f, const char *method, GVariant *params)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = test_manager_call(&f->d, method, params, &error);
-
-	g_assert_no_error(error);
-}
-
-static void assert_state(struct fixture *f, const char *name, const char *state)
-{
-	g_autofree char *s = test_vm_state(&f->d, name);
-
-	g_assert_cmpstr(s, ==, state);
+	/* A clean shutdown is part of every test (and of the valgrind run). */
+	test_daemon_finish(&f->d);
 }
 
 static void test_ready(struct fixture *f, gconstpointer data)
@@ -128,24 +104,24 @@ static void test_lifecycle_manager(struct fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_variant_get(path, "(&o)", &p);
 	g_assert_cmpstr(p, ==, expect);
-	assert_state(f, "nav", "created");
+	test_assert_state(&f->d, "nav", "created");
 	vmid = test_get_property(&f->d, expect, VM1, "VMID");
 	g_assert_cmpuint(g_variant_get_uint32(vmid), >=, 0x80);
 
 	/* StartVM replies once the VM runs. */
-	call_ok(f, "StartVM", g_variant_new("(s)", "nav"));
-	assert_state(f, "nav", "running");
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "nav"));
+	test_assert_state(&f->d, "nav", "running");
 
-	call_ok(f, "StopVM", g_variant_new("(sb)", "nav", FALSE));
+	test_manager_call_ok(&f->d, "StopVM", g_variant_new("(sb)", "nav", FALSE));
 	test_wait_state(&f->d, "nav", "exited");
-	assert_state(f, "nav", "exited");
+	test_assert_state(&f->d, "nav", "exited");
 	reason = test_get_property(&f->d, expect, VM1, "StateReason");
 	g_assert_cmpstr(g_variant_get_string(reason, NULL), ==, "poweroff");
 	etype = test_get_property(&f->d, expect, VM1, "ExitType");
 	g_assert_cmpstr(g_variant_get_string(etype, NULL), ==, "platform-off");
 
-	call_ok(f, "DestroyVM", g_variant_new("(s)", "nav"));
-	assert_state(f, "nav", "defined");
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "nav"));
+	test_assert_state(&f->d, "nav", "defined");
 }
 
 static void test_lifecycle_object(struct fixture *f, gconstpointer data)
@@ -163,7 +139,7 @@ static void test_lifecycle_object(struct fixture *f, gconstpointer data)
 	reply = test_call(&f->d, path, VM1, "Start", NULL, &error);
 	g_assert_no_error(error);
 	g_variant_unref(reply);
-	assert_state(f, "cluster", "running");
+	test_assert_state(&f->d, "cluster", "running");
 	reply = test_call(&f->d, path, VM1, "Stop", g_variant_new("(b)", TRUE), &error);
 	g_assert_no_error(error);
 	g_variant_unref(reply);
@@ -171,7 +147,7 @@ static void test_lifecycle_object(struct fixture *f, gconstpointer data)
 	reply = test_call(&f->d, path, VM1, "Destroy", NULL, &error);
 	g_assert_no_error(error);
 	g_variant_unref(reply);
-	assert_state(f, "cluster", "defined");
+	test_assert_state(&f->d, "cluster", "defined");
 }
 
 struct prop_log {
@@ -210,11 +186,11 @@ static void test_signals_in_order(struct fixture *f, gconstpointer data)
 						 "PropertiesChanged", path, VM1,
 						 G_DBUS_SIGNAL_FLAGS_NONE, on_props_changed, &log,
 						 NULL);
-	call_ok(f, "CreateVM", g_variant_new("(s)", "nav"));
-	call_ok(f, "StartVM", g_variant_new("(s)", "nav"));
-	call_ok(f, "StopVM", g_variant_new("(sb)", "nav", FALSE));
+	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "StopVM", g_variant_new("(sb)", "nav", FALSE));
 	test_wait_state(&f->d, "nav", "exited");
-	call_ok(f, "DestroyVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "nav"));
 	test_wait_state(&f->d, "nav", "defined");
 	while (log.states->len < G_N_ELEMENTS(expected))
 		g_main_context_iteration(NULL, TRUE);
@@ -258,7 +234,7 @@ static void test_errors(struct fixture *f, gconstpointer data)
 	reply = test_manager_call(&f->d, "DestroyVM", g_variant_new("(s)", "nav"), &error);
 	test_assert_dbus_error(error, E_INVALID_STATE, "is defined");
 	g_clear_error(&error);
-	call_ok(f, "CreateVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "nav"));
 	reply = test_manager_call(&f->d, "CreateVM", g_variant_new("(s)", "nav"), &error);
 	test_assert_dbus_error(error, E_INVALID_STATE, "is created");
 	g_clear_error(&error);
@@ -267,13 +243,13 @@ static void test_errors(struct fixture *f, gconstpointer data)
 	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "broken"), &error);
 	test_assert_dbus_error(error, E_HYPERVISOR, "GH_VM_START: Connection timed out");
 	g_clear_error(&error);
-	assert_state(f, "broken", "failed");
+	test_assert_state(&f->d, "broken", "failed");
 
 	/* Wrong signature: sd-bus's own error, and nothing changed. */
 	reply = test_manager_call(&f->d, "StopVM", g_variant_new("(s)", "nav"), &error);
 	g_assert_nonnull(error);
 	g_clear_error(&error);
-	assert_state(f, "nav", "created");
+	test_assert_state(&f->d, "nav", "created");
 	(void) reply;
 }
 
@@ -292,15 +268,15 @@ static void test_limit(struct fixture *f, gconstpointer data)
 	for (int i = 0; i < 64; i++) {
 		g_autofree char *name = g_strdup_printf("vm%02d", i);
 
-		call_ok(f, "CreateVM", g_variant_new("(s)", name));
+		test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", name));
 	}
 	reply = test_manager_call(&f->d, "CreateVM", g_variant_new("(s)", "vm64"), &error);
 	g_assert_null(reply);
 	test_assert_dbus_error(error, E_LIMIT, "no free VMID");
 	g_clear_error(&error);
-	assert_state(f, "vm64", "defined");
-	call_ok(f, "DestroyVM", g_variant_new("(s)", "vm00"));
-	call_ok(f, "CreateVM", g_variant_new("(s)", "vm64"));
+	test_assert_state(&f->d, "vm64", "defined");
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "vm00"));
+	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "vm64"));
 }
 
 static void test_many_vms_no_fd_growth(struct fixture *f, gconstpointer data)
@@ -315,15 +291,15 @@ static void test_many_vms_no_fd_growth(struct fixture *f, gconstpointer data)
 	}
 	test_daemon_start(&f->d, NULL);
 	/* One round first, so that anything opened once (NSS, threads) is open. */
-	call_ok(f, "StartVM", g_variant_new("(s)", "vm000"));
-	call_ok(f, "DestroyVM", g_variant_new("(s)", "vm000"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "vm000"));
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "vm000"));
 	before = test_daemon_count_fds(&f->d);
 	for (int i = 0; i < 100; i++) {
 		g_autofree char *name = g_strdup_printf("vm%03d", i);
 
-		call_ok(f, "CreateVM", g_variant_new("(s)", name));
-		call_ok(f, "StartVM", g_variant_new("(s)", name));
-		call_ok(f, "DestroyVM", g_variant_new("(s)", name));
+		test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", name));
+		test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", name));
+		test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", name));
 	}
 	after = test_daemon_count_fds(&f->d);
 	g_assert_cmpint(after, <=, before);
@@ -341,7 +317,7 @@ static void test_bad_definition_skipped(struct fixture *f, gconstpointer data)
 	test_daemon_start(&f->d, NULL);
 	count = test_get_property(&f->d, "/org/gunyah/Manager1", MANAGER, "VMCount");
 	g_assert_cmpuint(g_variant_get_uint32(count), ==, 1);
-	assert_state(f, "good", "defined");
+	test_assert_state(&f->d, "good", "defined");
 	log = test_daemon_log(&f->d);
 	g_assert_nonnull(strstr(log, "bad.yaml:3:1: memroy"));
 }
@@ -355,7 +331,7 @@ static void test_exit_observed(struct fixture *f, gconstpointer data)
 	test_daemon_define(&f->d, "crashy",
 			   "simulate:\n  exit-after: 50ms\n  exit-type: watchdog-bite\n");
 	test_daemon_start(&f->d, NULL);
-	call_ok(f, "StartVM", g_variant_new("(s)", "crashy"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "crashy"));
 	test_wait_state(&f->d, "crashy", "crashed");
 	g_assert_cmpstr(g_ptr_array_index(f->d.state_signals, f->d.state_signals->len - 1), ==,
 			"crashy crashed watchdog-bite");
@@ -385,12 +361,12 @@ static void test_responsive_while_starting(struct fixture *f, gconstpointer data
 			       NULL, on_start_reply, &start_reply);
 	test_wait_state(&f->d, "slow", "starting");
 	/* Answered while the start is still in flight. */
-	assert_state(f, "slow", "starting");
+	test_assert_state(&f->d, "slow", "starting");
 	g_assert_null(start_reply);
 	while (!start_reply)
 		g_main_context_iteration(NULL, TRUE);
 	g_variant_unref(start_reply);
-	assert_state(f, "slow", "running");
+	test_assert_state(&f->d, "slow", "running");
 }
 
 static void test_sigterm(struct fixture *f, gconstpointer data)
@@ -401,7 +377,7 @@ static void test_sigterm(struct fixture *f, gconstpointer data)
 	(void) data;
 	test_daemon_define(&f->d, "nav", NULL);
 	test_daemon_start(&f->d, NULL);
-	call_ok(f, "StartVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "nav"));
 	status = test_daemon_stop(&f->d);
 	g_assert_true(WIFEXITED(status));
 	g_assert_cmpint(WEXITSTATUS(status), ==, 0);

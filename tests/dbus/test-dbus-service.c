@@ -32,24 +32,8 @@ static void setup(struct fixture *f, gconstpointer data)
 static void teardown(struct fixture *f, gconstpointer data)
 {
 	(void) data;
-	if (f->d.pid > 0) {
-		int status = test_daemon_stop(&f->d);
-
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			g_autofree char *log = test_daemon_log(&f->d);
-
-			g_error("gunyahd did not exit cleanly (status 0x%x):\n%s", status, log);
-		}
-	}
-	test_daemon_fini(&f->d);
-}
-
-static void call_ok(struct fixture *f, const char *method, GVariant *params)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = test_manager_call(&f->d, method, params, &error);
-
-	g_assert_no_error(error);
+	/* A clean shutdown is part of every test (and of the valgrind run). */
+	test_daemon_finish(&f->d);
 }
 
 static uint32_t vm_count(struct fixture *f)
@@ -57,13 +41,6 @@ static uint32_t vm_count(struct fixture *f)
 	g_autoptr(GVariant) v = test_get_property(&f->d, "/org/gunyah/Manager1", MANAGER, "VMCount");
 
 	return g_variant_get_uint32(v);
-}
-
-static void assert_state(struct fixture *f, const char *name, const char *state)
-{
-	g_autofree char *s = test_vm_state(&f->d, name);
-
-	g_assert_cmpstr(s, ==, state);
 }
 
 static bool vm_exists(struct fixture *f, const char *name)
@@ -173,13 +150,13 @@ static void test_transient_lifecycle(struct fixture *f, gconstpointer data)
 	close(fd);
 	g_assert_no_error(error);
 	g_assert_cmpuint(vm_count(f), ==, 1);
-	assert_state(f, "temp", "created");
+	test_assert_state(&f->d, "temp", "created");
 	transient = test_get_property(&f->d, path, VM1, "Transient");
 	g_assert_true(g_variant_get_boolean(transient));
 
-	call_ok(f, "StartVM", g_variant_new("(s)", "temp"));
-	assert_state(f, "temp", "running");
-	call_ok(f, "DestroyVM", g_variant_new("(s)", "temp"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "temp"));
+	test_assert_state(&f->d, "temp", "running");
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "temp"));
 	/* Gone with its destruction. */
 	g_assert_false(vm_exists(f, "temp"));
 	g_assert_cmpuint(vm_count(f), ==, 0);
@@ -234,7 +211,7 @@ static void test_transient_refusals(struct fixture *f, gconstpointer data)
 			kernel, fds, &error);
 
 		test_assert_dbus_error(error, "org.gunyah.Error.VMExists", "taken");
-		assert_state(f, "taken", "defined");
+		test_assert_state(&f->d, "taken", "defined");
 	}
 	g_assert_cmpuint(vm_count(f), ==, 1);
 	g_assert_cmpuint(f->d.state_signals->len, ==, 0);
@@ -266,8 +243,8 @@ static void test_reload(struct fixture *f, gconstpointer data)
 	test_daemon_define(&f->d, "changed", NULL);
 	test_daemon_define(&f->d, "breaks", NULL);
 	test_daemon_start(&f->d, NULL);
-	call_ok(f, "StartVM", g_variant_new("(s)", "running"));
-	call_ok(f, "StartVM", g_variant_new("(s)", "changed"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "running"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "changed"));
 
 	test_daemon_define(&f->d, "new", NULL);
 	remove_definition(f, "goes");
@@ -282,20 +259,20 @@ static void test_reload(struct fixture *f, gconstpointer data)
 	}
 	broken = g_strdup_printf("%s/breaks.yaml", f->d.defs);
 	g_assert_true(g_file_set_contents(broken, "version: 1\nname: breaks\nmemory: [\n", -1, NULL));
-	call_ok(f, "Reload", NULL);
+	test_manager_call_ok(&f->d, "Reload", NULL);
 
 	g_assert_true(vm_exists(f, "new"));
 	g_assert_false(vm_exists(f, "goes"));
 	g_assert_true(vm_exists(f, "breaks"));		/* a broken file disturbs nothing */
 	g_assert_true(vm_exists(f, "stays"));
-	assert_state(f, "running", "running");		/* live: stays until destroyed */
-	assert_state(f, "changed", "running");
+	test_assert_state(&f->d, "running", "running");		/* live: stays until destroyed */
+	test_assert_state(&f->d, "changed", "running");
 	size = test_get_property(&f->d, bpath, VM1, "Vcpus");
 	g_assert_cmpuint(g_variant_get_uint32(size), ==, 1);	/* applies at the next create */
 
-	call_ok(f, "DestroyVM", g_variant_new("(s)", "running"));
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "running"));
 	g_assert_false(vm_exists(f, "running"));
-	call_ok(f, "DestroyVM", g_variant_new("(s)", "changed"));
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "changed"));
 	g_clear_pointer(&size, g_variant_unref);
 	size = test_get_property(&f->d, bpath, VM1, "Vcpus");
 	g_assert_cmpuint(g_variant_get_uint32(size), ==, 2);
@@ -328,8 +305,8 @@ static void test_autostart(struct fixture *f, gconstpointer data)
 	/* Autostart ran before this client subscribed: read the states. */
 	test_poll_state(&f->d, "auto", "running");
 	test_poll_state(&f->d, "broken", "failed");
-	assert_state(f, "auto", "running");		/* one failure is isolated */
-	assert_state(f, "manual", "defined");
+	test_assert_state(&f->d, "auto", "running");		/* one failure is isolated */
+	test_assert_state(&f->d, "manual", "defined");
 }
 
 /* ---- Watchdog ---- */
@@ -428,7 +405,7 @@ static void test_other_uid_refused(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(chmod(f->d.tmpdir, 0755), ==, 0);
 	test_daemon_start(&f->d, NULL);
 	g_assert_cmpint(as_nobody(f), ==, 0);
-	assert_state(f, "nav", "defined");
+	test_assert_state(&f->d, "nav", "defined");
 	g_assert_cmpuint(f->d.state_signals->len, ==, 0);
 }
 
