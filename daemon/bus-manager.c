@@ -107,7 +107,7 @@ static int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	r = bus_manager_lookup(userdata, msg, &vm, error);
 	if (r < 0)
 		return r;
-	r = bus_require_manager(msg, error);
+	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
 	r = vm_create(vm, error);
@@ -228,7 +228,7 @@ static int method_create_transient_vm(sd_bus_message *msg, void *userdata, sd_bu
 	r = sd_bus_message_read(msg, "s", &yaml);
 	if (r < 0)
 		return r;
-	r = bus_require_manager(msg, error);
+	r = bus_require_manager(m, msg, error);
 	if (r < 0)
 		return r;
 	r = bus_read_files(msg, files, &n, error);
@@ -246,7 +246,7 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	struct manager *m = userdata;
 	int r;
 
-	r = bus_require_manager(msg, error);
+	r = bus_require_manager(m, msg, error);
 	if (r < 0)
 		return r;
 	r = manager_reload(m);

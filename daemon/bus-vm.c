@@ -17,36 +17,77 @@
 #include "vm.h"
 #include "vmdef.h"
 
-int bus_require_manager(sd_bus_message *msg, sd_bus_error *error)
+/*
+ * Whether the sender has gid among its groups, as the bus driver saw them
+ * when it connected (GetConnectionCredentials' UnixGroupIDs, from
+ * SO_PEERGROUPS): not racy, unlike reading /proc by PID.
+ */
+static int bus_sender_in_group(sd_bus_message *msg, gid_t gid)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *key;
+	int r;
+
+	r = sd_bus_call_method(sd_bus_message_get_bus(msg), "org.freedesktop.DBus",
+			       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			       "GetConnectionCredentials", NULL, &reply, "s",
+			       sd_bus_message_get_sender(msg));
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+		r = sd_bus_message_read(reply, "s", &key);
+		if (r < 0)
+			return r;
+		if (strcmp(key, "UnixGroupIDs") == 0) {
+			const uint32_t *gids;
+			size_t size;
+
+			r = sd_bus_message_enter_container(reply, 'v', "au");
+			if (r < 0)
+				return r;
+			r = sd_bus_message_read_array(reply, 'u', (const void **) &gids, &size);
+			if (r < 0)
+				return r;
+			for (size_t i = 0; i < size / sizeof(*gids); i++)
+				if (gids[i] == gid)
+					return 1;
+			return 0;
+		}
+		r = sd_bus_message_skip(reply, "v");
+		if (r < 0)
+			return r;
+		r = sd_bus_message_exit_container(reply);
+		if (r < 0)
+			return r;
+	}
+	return r < 0 ? r : 0;
+}
+
+int bus_require_manager(struct manager *m, sd_bus_message *msg, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	const gid_t *gids = NULL;
 	struct group *grp;
 	uid_t euid;
-	gid_t egid;
-	int r, n;
+	int r;
 
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
-					   SD_BUS_CREDS_SUPPLEMENTARY_GIDS, &creds);
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
+	if (r >= 0)
+		r = sd_bus_creds_get_euid(creds, &euid);
 	if (r < 0)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
 					 "Cannot determine the caller's credentials: %s",
 					 strerror(-r));
-	r = sd_bus_creds_get_euid(creds, &euid);
-	if (r >= 0 && euid == 0)
+	if (euid == 0)
 		return 0;
-
-	grp = getgrnam("gunyah");
-	if (grp) {
-		if (sd_bus_creds_get_egid(creds, &egid) >= 0 && egid == grp->gr_gid)
-			return 0;
-		n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-		for (int i = 0; i < n; i++)
-			if (gids[i] == grp->gr_gid)
-				return 0;
-	}
+	grp = getgrnam(m->config.access_group);
+	if (grp && bus_sender_in_group(msg, grp->gr_gid) > 0)
+		return 0;
 	return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-				 "Changing VMs requires root or membership of group 'gunyah'");
+				 "Changing VMs requires root or membership of group '%s'",
+				 m->config.access_group);
 }
 
 static int bus_vm_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
@@ -106,7 +147,7 @@ static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	struct vm *vm = userdata;
 	int r;
 
-	r = bus_require_manager(msg, error);
+	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
 	r = vm_create(vm, error);
@@ -135,7 +176,7 @@ int bus_vm_method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
 	struct vm *vm = userdata;
 	int r;
 
-	r = bus_require_manager(msg, error);
+	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
 	r = vm_start(vm, bus_vm_start_done, sd_bus_message_ref(msg), error);
@@ -154,7 +195,7 @@ int bus_vm_method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 	r = sd_bus_message_read(msg, "b", &force);
 	if (r < 0)
 		return r;
-	r = bus_require_manager(msg, error);
+	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
 	r = vm_stop(vm, force, error);
@@ -168,7 +209,7 @@ int bus_vm_method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
 	struct vm *vm = userdata;
 	int r;
 
-	r = bus_require_manager(msg, error);
+	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
 	r = vm_destroy(vm, error);

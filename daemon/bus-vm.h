@@ -23,5 +23,5 @@ void bus_vm_start_done(struct vm *vm, int r, const sd_bus_error *error, void *us
 int bus_vm_method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_vm_method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_vm_method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-/* uid 0 or a member of group gunyah; else AccessDenied is set. */
-int bus_require_manager(sd_bus_message *msg, sd_bus_error *error);
+/* uid 0 or a member of the configured access group; else AccessDenied is set. */
+int bus_require_manager(struct manager *m, sd_bus_message *msg, sd_bus_error *error);

@@ -47,7 +47,7 @@ static int xioctl(int fd, unsigned long req, const void *arg)
 /* Learns which extensions this module has, on a VM that exists anyway. */
 static void kernel_probe(struct kernel *k, int vm_fd)
 {
-	struct gh_vm_status status;
+	struct gh_vm_status status = {};
 	struct gh_vm_stop stop = { .flags = ~0u };
 	int r;
 

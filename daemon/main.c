@@ -19,6 +19,7 @@
 #include "bus-loop.h"
 #include "bus-manager.h"
 #include "bus-vm.h"
+#include "config-file.h"
 #include "hyp.h"
 #include "manager.h"
 #include "shared/log.h"
@@ -32,6 +33,7 @@ enum backend_choice {
 };
 
 struct options {
+	const char *config;
 	const char *definitions;
 	enum backend_choice backend;
 	const char *device;
@@ -55,14 +57,16 @@ static void help(void)
 	       "as org.gunyah.Manager1.\n\n"
 	       "  -h --help                 Show this help\n"
 	       "     --version              Show the version\n"
-	       "  -d --definitions DIR      VM definitions directory (default %s)\n"
+	       "  -c --config FILE          Daemon configuration (default %s)\n"
+	       "  -d --definitions DIR      VM definitions directory (default: the\n"
+	       "                            configuration's, else %s)\n"
 	       "     --backend BACKEND      auto, kernel or sim (default auto: kernel when\n"
 	       "                            the device exists, else sim with a warning)\n"
 	       "     --device PATH          Gunyah device for the kernel backend (default %s)\n"
 	       "     --user                 Serve on the session bus instead of the system bus\n"
 	       "     --bus-address ADDR     Serve on the bus at this D-Bus address\n"
 	       "     --log-level LEVEL      emerg..debug (default info)\n",
-	       GUNYAHD_DEFINITIONS_DIR, DEFAULT_DEVICE);
+	       GUNYAHD_CONFIG_FILE, GUNYAHD_DEFINITIONS_DIR, DEFAULT_DEVICE);
 }
 
 static int parse_argv(int argc, char **argv, struct options *o)
@@ -78,6 +82,7 @@ static int parse_argv(int argc, char **argv, struct options *o)
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
+		{ "config", required_argument, NULL, 'c' },
 		{ "definitions", required_argument, NULL, 'd' },
 		{ "backend", required_argument, NULL, ARG_BACKEND },
 		{ "device", required_argument, NULL, ARG_DEVICE },
@@ -88,7 +93,7 @@ static int parse_argv(int argc, char **argv, struct options *o)
 	};
 	int c, level;
 
-	while ((c = getopt_long(argc, argv, "hd:", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "hc:d:", options, NULL)) >= 0) {
 		switch (c) {
 		case 'h':
 			help();
@@ -96,6 +101,9 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		case ARG_VERSION:
 			printf("gunyahd %s\n", GUNYAHD_VERSION);
 			return 0;
+		case 'c':
+			o->config = optarg;
+			break;
 		case 'd':
 			o->definitions = optarg;
 			break;
@@ -143,6 +151,34 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	return 1;
+}
+
+/*
+ * The configuration file: the built-in defaults when the default file is
+ * absent; an explicit --config must exist. A file with problems stops
+ * the daemon, every problem logged.
+ */
+static int load_config(const struct options *o, struct config *ret)
+{
+	const char *path = o->config ? o->config : GUNYAHD_CONFIG_FILE;
+	struct vmdef_diags diags = {};
+	int r;
+
+	r = config_parse_file(path, ret, &diags);
+	if (r == -ENOENT && !o->config) {
+		log_debug("No %s, using the built-in configuration", path);
+		return config_init_defaults(ret);
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < diags.n; i++) {
+			_cleanup_free_ char *line = vmdef_diag_format(path, &diags.items[i]);
+
+			log_error("%s", line ? line : "out of memory");
+		}
+		vmdef_diags_clear(&diags);
+		return log_errno(LOG_ERR, r, "Cannot use the configuration '%s': %m", path);
+	}
+	return 0;
 }
 
 static int open_backend(const struct options *o, struct hyp **ret)
@@ -258,7 +294,8 @@ static int run(const struct options *o)
 	struct daemon d = {};
 	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	struct hyp *hyp = NULL;
-	const char *dir = o->definitions ? o->definitions : GUNYAHD_DEFINITIONS_DIR;
+	struct config config = {};
+	const char *dir;
 	struct stat st;
 	int r;
 
@@ -269,6 +306,9 @@ static int run(const struct options *o)
 	if (!d.base)
 		return log_errno(LOG_ERR, -ENOMEM, "Cannot create the event loop");
 
+	r = load_config(o, &config);
+	if (r < 0)
+		goto out;
 	r = open_backend(o, &hyp);
 	if (r < 0)
 		goto out;
@@ -278,6 +318,8 @@ static int run(const struct options *o)
 		log_errno(LOG_ERR, r, "Cannot create the manager: %m");
 		goto out;
 	}
+	manager_set_config(d.manager, &config);
+	dir = o->definitions ? o->definitions : d.manager->config.definitions_dir;
 
 	r = open_bus(o, &d.bus);
 	if (r < 0) {
@@ -348,6 +390,7 @@ out:
 	manager_free(d.manager);
 	sd_bus_flush_close_unref(d.bus);
 	event_base_free(d.base);
+	config_done(&config);
 	return r;
 }
 

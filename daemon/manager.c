@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <search.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "shared/log.h"
 #include "vm.h"
 #include "vmdef.h"
+#include "shared/bus-error.h"
 #include "worker.h"
 
 static int vm_compare_name(const void *a, const void *b)
@@ -32,9 +34,9 @@ int manager_new(struct event_base *base, struct hyp *hyp, struct manager **ret)
 	if (!m)
 		return -ENOMEM;
 	m->base = base;
-	m->ipa_bits = LAYOUT_DEFAULT_IPA_BITS;
-	m->restart_backoff_usec = 1000000;
-	m->restart_backoff_max_usec = 60000000;
+	r = config_init_defaults(&m->config);
+	if (r < 0)
+		return r;
 	r = worker_new(base, &m->worker);
 	if (r < 0)
 		return r;
@@ -48,6 +50,58 @@ static void vm_free_node(void *p)
 	vm_free(p);
 }
 
+void manager_set_config(struct manager *m, struct config *c)
+{
+	config_done(&m->config);
+	m->config = *c;
+	*c = (struct config) {};
+}
+
+struct vmdef_parse_opts manager_parse_opts(const struct manager *m)
+{
+	return (struct vmdef_parse_opts) {
+		.max_size = m->config.limits.max_definition_size,
+		.max_regions = m->config.limits.max_regions ? m->config.limits.max_regions
+							    : VMDEF_NO_REGIONS,
+	};
+}
+
+static uint64_t vmdef_memory(const struct vmdef *def)
+{
+	uint64_t total = def->memory.size;
+
+	for (size_t i = 0; i < def->n_regions; i++)
+		total += def->regions[i].size;
+	return total;
+}
+
+int manager_check_limits(struct manager *m, const struct vmdef *def, sd_bus_error *error)
+{
+	_cleanup_free_ struct vm **vms = NULL;
+	uint64_t memory = vmdef_memory(def);
+	size_t n = 0, live = 0;
+	int r;
+
+	r = manager_list_vms(m, &vms, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (vm_is_live(vms[i])) {
+			live++;
+			memory += vmdef_memory(vms[i]->instance_def);
+		}
+	if (live >= m->config.limits.max_vms)
+		return bus_error_setf(error, -EUSERS, GH_ERROR_LIMIT_EXCEEDED,
+				      "VM '%s': %zu VMs are live, the limit is %u (limits.max-vms)",
+				      def->name, live, m->config.limits.max_vms);
+	if (m->config.limits.max_guest_memory && memory > m->config.limits.max_guest_memory)
+		return bus_error_setf(error, -ENOSPC, GH_ERROR_LIMIT_EXCEEDED,
+				      "VM '%s': guest memory would total %" PRIu64
+				      " bytes, over the limit of %" PRIu64 " (limits.max-guest-memory)",
+				      def->name, memory, m->config.limits.max_guest_memory);
+	return 0;
+}
+
 struct manager *manager_free(struct manager *m)
 {
 	if (!m)
@@ -56,6 +110,7 @@ struct manager *manager_free(struct manager *m)
 	m->worker = worker_free(m->worker);
 	tdestroy(m->vms, vm_free_node);
 	hyp_free(m->hyp);
+	config_done(&m->config);
 	free(m->definitions_dir);
 	free(m);
 	return NULL;
@@ -166,9 +221,11 @@ static int manager_read_definition(struct manager *m, const char *path, struct v
 	struct vmdef_diags diags = {};
 	int r;
 
-	r = vmdef_parse_file(path, NULL, &def, &diags);
+	const struct vmdef_parse_opts opts = manager_parse_opts(m);
+
+	r = vmdef_parse_file(path, &opts, &def, &diags);
 	if (r >= 0)
-		r = layout_from_vmdef(def, m->ipa_bits, &layout, &diags);
+		r = layout_from_vmdef(def, m->config.ipa_bits, &layout, &diags);
 	if (r < 0) {
 		manager_log_diags(path, &diags);
 		vmdef_diags_clear(&diags);
@@ -410,20 +467,21 @@ int manager_create_transient(struct manager *m, const char *yaml,
 			     struct transient_file *files, size_t n_files, struct vm **ret,
 			     sd_bus_error *error)
 {
-	const struct vmdef_parse_opts opts = { .transient = true };
+	struct vmdef_parse_opts opts = manager_parse_opts(m);
 	_cleanup_(vmdef_freep) struct vmdef *def = NULL;
 	_cleanup_(layout_freep) struct layout *layout = NULL;
 	_cleanup_(vm_freep) struct vm *vm = NULL;
 	struct vmdef_diags diags = {};
 	int r;
 
+	opts.transient = true;
 	r = vmdef_parse_string("<transient>", yaml, strlen(yaml), &opts, &def, &diags);
 	if (r < 0) {
 		r = manager_diags_error("<transient>", &diags, r, GH_ERROR_INVALID_DEFINITION, error);
 		vmdef_diags_clear(&diags);
 		return r;
 	}
-	r = layout_from_vmdef(def, m->ipa_bits, &layout, &diags);
+	r = layout_from_vmdef(def, m->config.ipa_bits, &layout, &diags);
 	if (r < 0) {
 		r = manager_diags_error("<transient>", &diags, r, GH_ERROR_LAYOUT_CONFLICT, error);
 		vmdef_diags_clear(&diags);
@@ -453,7 +511,7 @@ int manager_create_transient(struct manager *m, const char *yaml,
 
 int manager_validate(struct manager *m, const char *yaml, struct vmdef_diags *ret)
 {
-	const struct vmdef_parse_opts opts = { .any_files = true };
+	struct vmdef_parse_opts opts = manager_parse_opts(m);
 	_cleanup_(vmdef_freep) struct vmdef *def = NULL;
 	_cleanup_(layout_freep) struct layout *layout = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -461,12 +519,13 @@ int manager_validate(struct manager *m, const char *yaml, struct vmdef_diags *re
 	size_t size;
 	int r;
 
+	opts.any_files = true;
 	r = vmdef_parse_string("<definition>", yaml, strlen(yaml), &opts, &def, ret);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
 		return 0;
-	r = layout_from_vmdef(def, m->ipa_bits, &layout, ret);
+	r = layout_from_vmdef(def, m->config.ipa_bits, &layout, ret);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)

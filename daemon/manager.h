@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "config-file.h"
 #include "shared/cleanup.h"
 
 struct event_base;
@@ -26,17 +27,24 @@ struct manager {
 	struct hyp *hyp;		/* owned */
 	struct worker *worker;
 	char *definitions_dir;		/* NULL: none */
-	unsigned ipa_bits;
-	uint64_t restart_backoff_usec;	/* first automatic restart's delay, doubled each time */
-	uint64_t restart_backoff_max_usec;
+	struct config config;		/* gunyahd.yaml: limits, access group, IPA width, back-off */
 	bool shutting_down;
 
 	void *vms;			/* tsearch tree of struct vm *, by name */
 	size_t n_vms;
 };
 
-/* Takes ownership of hyp. */
+/* Takes ownership of hyp. Starts with the built-in configuration. */
 int manager_new(struct event_base *base, struct hyp *hyp, struct manager **ret);
+/* Replaces the configuration; takes the strings of *c (and clears it). */
+void manager_set_config(struct manager *m, struct config *c);
+/* Parse options for definitions, with the configured limits. */
+struct vmdef_parse_opts manager_parse_opts(const struct manager *m);
+/*
+ * The configured limits for one more live VM with def's memory:
+ * LimitExceeded when max-vms or max-guest-memory would be passed.
+ */
+int manager_check_limits(struct manager *m, const struct vmdef *def, sd_bus_error *error);
 struct manager *manager_free(struct manager *m);
 GH_DEFINE_FREEP(struct manager, manager_free)
 

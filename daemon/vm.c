@@ -256,7 +256,7 @@ static int vm_instantiate(struct vm *vm, sd_bus_error *error)
 	if (r < 0)
 		return r;
 
-	r = layout_from_vmdef(def, m->ipa_bits, &layout, &diags);
+	r = layout_from_vmdef(def, m->config.ipa_bits, &layout, &diags);
 	if (r < 0) {
 		_cleanup_free_ char *msg = diags.n ? vmdef_diag_format(def->origin, &diags.items[0])
 						   : NULL;
@@ -265,6 +265,10 @@ static int vm_instantiate(struct vm *vm, sd_bus_error *error)
 		return sd_bus_error_setf(error, GH_ERROR_LAYOUT_CONFLICT, "VM '%s': %s", vm->name,
 					 msg ? msg : strerror(-r));
 	}
+
+	r = manager_check_limits(m, def, error);
+	if (r < 0)
+		return r;
 
 	r = guest_new(def, &vm->guest);
 	if (r < 0) {
@@ -452,11 +456,11 @@ static void vm_apply_restart_policy(struct vm *vm)
 			vm_set_state(vm, VM_STATE_FAILED, "restart-limit");
 		return;
 	}
-	delay = m->restart_backoff_usec;
-	for (unsigned i = 0; i < vm->burst_count && delay < m->restart_backoff_max_usec; i++)
+	delay = m->config.restart.backoff_usec;
+	for (unsigned i = 0; i < vm->burst_count && delay < m->config.restart.backoff_max_usec; i++)
 		delay *= 2;
-	if (delay > m->restart_backoff_max_usec)
-		delay = m->restart_backoff_max_usec;
+	if (delay > m->config.restart.backoff_max_usec)
+		delay = m->config.restart.backoff_max_usec;
 	vm->burst_count++;
 
 	if (!vm->restart_timer) {

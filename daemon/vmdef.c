@@ -1172,7 +1172,8 @@ int vmdef_parse_string(const char *origin, const char *text, size_t len,
 		.doc = &doc,
 		.transient = opts->transient,
 		.any_files = opts->any_files,
-		.max_regions = opts->max_regions ? opts->max_regions : VMDEF_MAX_REGIONS_DEFAULT,
+		.max_regions = opts->max_regions == VMDEF_NO_REGIONS ? 0 :
+			       opts->max_regions ? opts->max_regions : VMDEF_MAX_REGIONS_DEFAULT,
 	};
 
 	r = ydoc_load(&doc, text, len, opts->max_size ? opts->max_size : VMDEF_MAX_SIZE_DEFAULT,

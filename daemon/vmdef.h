@@ -34,6 +34,7 @@
 #define VMDEF_DEFAULT_RESTART_BURST	3u
 #define VMDEF_DEFAULT_RESTART_INTERVAL_USEC (60ull * 1000000)
 #define VMDEF_FD_PREFIX			"fd:"
+#define VMDEF_NO_REGIONS		SIZE_MAX	/* vmdef_parse_opts.max_regions: none allowed */
 
 /* Access bits, identical to GH_MEM_ALLOW_* so they pass straight through. */
 #define VMDEF_ACCESS_R	(1u << 0)
@@ -190,7 +191,7 @@ struct vmdef_parse_opts {
 	bool transient;			/* files must be fd:KEY; plain paths refused */
 	bool any_files;			/* accept absolute paths and fd:KEY (validation only) */
 	size_t max_size;		/* bytes of YAML; 0 = VMDEF_MAX_SIZE_DEFAULT */
-	size_t max_regions;		/* 0 = VMDEF_MAX_REGIONS_DEFAULT */
+	size_t max_regions;		/* 0 = VMDEF_MAX_REGIONS_DEFAULT; VMDEF_NO_REGIONS: none */
 };
 
 /*

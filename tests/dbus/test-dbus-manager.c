@@ -272,7 +272,7 @@ static void test_limit(struct fixture *f, gconstpointer data)
 	}
 	reply = test_manager_call(&f->d, "CreateVM", g_variant_new("(s)", "vm64"), &error);
 	g_assert_null(reply);
-	test_assert_dbus_error(error, E_LIMIT, "no free VMID");
+	test_assert_dbus_error(error, E_LIMIT, "limits.max-vms");
 	g_clear_error(&error);
 	test_assert_state(&f->d, "vm64", "defined");
 	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "vm00"));

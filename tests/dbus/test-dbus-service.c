@@ -339,17 +339,21 @@ static void test_watchdog(struct fixture *f, gconstpointer data)
  * Runs this program again as uid/gid nobody with --client-as-nobody (a
  * fresh process: GDBus cannot be used across fork); returns its exit code.
  */
-static int as_nobody(struct fixture *f)
+static int as_nobody(struct fixture *f, const char *mode)
 {
 	pid_t pid = fork();
 	int status;
 
 	g_assert_cmpint(pid, >=, 0);
 	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		/* A member of a group has it among its supplementary groups. */
+		gid_t groups[] = { 65534 };
+		size_t n = strcmp(mode, "member") == 0 ? 1 : 0;
+
+		if (setgroups(n, groups) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
 			_exit(90);
 		execl("/proc/self/exe", "test-dbus-service", "--client-as-nobody",
-		      f->d.bus_address, NULL);
+		      f->d.bus_address, mode, NULL);
 		_exit(92);
 	}
 	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
@@ -373,6 +377,20 @@ static int call_status(GDBusConnection *c, const char *path, const char *iface,
 	    strstr(error->message, "requires root or membership of group"))
 		return 1;	/* refused by gunyahd itself */
 	return 2;
+}
+
+/* As a member of the access group: every state-changing call goes through. */
+static int group_member_calls(GDBusConnection *c)
+{
+	const char *m = "/org/gunyah/Manager1";
+
+	if (call_status(c, m, MANAGER, "CreateVM", g_variant_new("(s)", "nav")) != 0 ||
+	    call_status(c, m, MANAGER, "StartVM", g_variant_new("(s)", "nav")) != 0 ||
+	    call_status(c, m, MANAGER, "StopVM", g_variant_new("(sb)", "nav", TRUE)) != 0 ||
+	    call_status(c, m, MANAGER, "DestroyVM", g_variant_new("(s)", "nav")) != 0 ||
+	    call_status(c, m, MANAGER, "Reload", NULL) != 0)
+		return 12;
+	return 0;
 }
 
 static int unprivileged_calls(GDBusConnection *c)
@@ -404,9 +422,101 @@ static void test_other_uid_refused(struct fixture *f, gconstpointer data)
 	/* The kernel image must be readable for GetDeviceTree's dry run. */
 	g_assert_cmpint(chmod(f->d.tmpdir, 0755), ==, 0);
 	test_daemon_start(&f->d, NULL);
-	g_assert_cmpint(as_nobody(f), ==, 0);
+	g_assert_cmpint(as_nobody(f, "refused"), ==, 0);
 	test_assert_state(&f->d, "nav", "defined");
 	g_assert_cmpuint(f->d.state_signals->len, ==, 0);
+}
+
+/* ---- gunyahd.yaml ---- */
+
+static char *write_config(struct fixture *f, const char *yaml)
+{
+	g_autofree char *path = g_build_filename(f->d.tmpdir, "gunyahd.yaml", NULL);
+	g_autofree char *text = g_strdup_printf("version: 1\n%s", yaml);
+
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	return g_strdup_printf("--config=%s", path);
+}
+
+static void test_group_member_allowed(struct fixture *f, gconstpointer data)
+{
+	/* nobody's own group stands in for 'gunyah': the test changes no system groups. */
+	struct group *g = getgrgid(65534);
+	g_autofree char *yaml = NULL, *arg = NULL, *path = test_vm_path("nav");
+	g_autoptr(GVariant) created = NULL;
+	const char *args[2] = {};
+
+	(void) data;
+	g_assert_nonnull(g);
+	yaml = g_strdup_printf("access-group: %s\n", g->gr_name);
+	arg = write_config(f, yaml);
+	args[0] = arg;
+	test_daemon_define(&f->d, "nav", NULL);
+	g_assert_cmpint(chmod(f->d.tmpdir, 0755), ==, 0);
+	test_daemon_start(&f->d, args);
+	g_assert_cmpint(as_nobody(f, "member"), ==, 0);
+	/* It really was created and started, then destroyed. */
+	test_assert_state(&f->d, "nav", "defined");
+	created = test_get_property(&f->d, path, VM1, "StartedTimestamp");
+	g_assert_cmpuint(g_variant_get_uint64(created), >, 0);
+}
+
+static void test_config_limits(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *arg = write_config(f, "limits:\n  max-vms: 1\n  max-regions: 0\n");
+	g_autofree char *log = NULL;
+	const char *args[] = { arg, NULL };
+	g_autoptr(GError) error = NULL;
+	GVariant *reply;
+
+	(void) data;
+	test_daemon_define(&f->d, "one", NULL);
+	test_daemon_define(&f->d, "two", NULL);
+	test_daemon_define(&f->d, "regions", "regions:\n  - { label: 1, base: 0xc0000000, size: 4K }\n");
+	test_daemon_start(&f->d, args);
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "one"));
+	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "two"), &error);
+	g_assert_null(reply);
+	test_assert_dbus_error(error, "org.gunyah.Error.LimitExceeded", "limits.max-vms");
+	test_assert_state(&f->d, "two", "defined");
+	/* max-regions 0: the definition with a region is refused at load. */
+	g_assert_false(vm_exists(f, "regions"));
+	log = test_daemon_log(&f->d);
+	g_assert_nonnull(strstr(log, "regions.yaml:9:5: regions[0]: too many regions"));
+}
+
+static void test_bad_config(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *arg = write_config(f, "limits:\n  max-vm: 3\n");
+	g_autofree char *out = NULL;
+	const char *argv[] = { g_getenv("GUNYAHD_BINARY"), arg, "--backend=sim",
+			       "--bus-address=unix:path=/nonexistent", NULL };
+	int status;
+
+	(void) data;
+	g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+				   NULL, NULL, &out, &status, NULL));
+	g_assert_false(g_spawn_check_wait_status(status, NULL));
+	g_assert_nonnull(strstr(out, "gunyahd.yaml:3:3: limits.max-vm: unknown key"));
+}
+
+static void test_restart_policy(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *arg = write_config(f, "restart:\n  backoff: 10ms\n  backoff-max: 40ms\n");
+	g_autofree char *path = test_vm_path("phoenix");
+	g_autoptr(GVariant) count = NULL, reason = NULL;
+	const char *args[] = { arg, NULL };
+
+	(void) data;
+	test_daemon_define(&f->d, "phoenix", "restart: { policy: on-failure, burst: 2 }\n"
+			   "simulate: { exit-after: 30ms, exit-type: software-error }\n");
+	test_daemon_start(&f->d, args);
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "phoenix"));
+	test_wait_state(&f->d, "phoenix", "failed");
+	reason = test_get_property(&f->d, path, VM1, "StateReason");
+	g_assert_cmpstr(g_variant_get_string(reason, NULL), ==, "restart-limit");
+	count = test_get_property(&f->d, path, VM1, "RestartCount");
+	g_assert_cmpuint(g_variant_get_uint32(count), ==, 2);
 }
 
 int main(int argc, char **argv)
@@ -423,14 +533,20 @@ int main(int argc, char **argv)
 		{ "/dbus/autostart", test_autostart },
 		{ "/dbus/watchdog", test_watchdog },
 		{ "/dbus/auth/other-uid-refused", test_other_uid_refused },
+		{ "/dbus/auth/group-member-allowed", test_group_member_allowed },
+		{ "/dbus/config/limits", test_config_limits },
+		{ "/dbus/config/invalid-stops-the-daemon", test_bad_config },
+		{ "/dbus/restart/policy-and-limit", test_restart_policy },
 	};
 
-	if (argc == 3 && strcmp(argv[1], "--client-as-nobody") == 0) {
+	if (argc == 4 && strcmp(argv[1], "--client-as-nobody") == 0) {
 		GDBusConnection *c = g_dbus_connection_new_for_address_sync(
 			argv[2], G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
 			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, NULL);
 
-		return c ? unprivileged_calls(c) : 91;
+		if (!c)
+			return 91;
+		return strcmp(argv[3], "member") == 0 ? group_member_calls(c) : unprivileged_calls(c);
 	}
 	g_test_init(&argc, &argv, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(tests); i++)

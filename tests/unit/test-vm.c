@@ -397,6 +397,8 @@ static void test_vm_limit(struct fixture *f, gconstpointer data)
 	struct vm *vms[65];
 
 	(void) data;
+	/* Past the configured limit: the hypervisor's own (the RM's 64 VMIDs) answers. */
+	f->m->config.limits.max_vms = 65;
 	for (int i = 0; i < 65; i++) {
 		g_autofree char *name = g_strdup_printf("vm%02d", i);
 
@@ -410,6 +412,32 @@ static void test_vm_limit(struct fixture *f, gconstpointer data)
 	g_assert_false(vm_is_live(vms[64]));
 	g_assert_cmpint(vm_destroy(vms[0], &e), ==, 0);
 	g_assert_cmpint(vm_create(vms[64], &e), ==, 0);
+}
+
+static void test_configured_limits(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *a, *b, *c;
+
+	(void) data;
+	f->m->config.limits.max_vms = 2;
+	f->m->config.limits.max_guest_memory = 20 << 20;
+	a = add_vm(f, "a", NULL);				/* 8M */
+	b = add_vm(f, "b", NULL);				/* 8M */
+	c = add_vm(f, "c", "regions:\n  - { label: 1, base: 0xc0000000, size: 8M }\n");
+	g_assert_cmpint(vm_create(a, &e), ==, 0);
+	/* 8M live + 16M > 20M */
+	g_assert_cmpint(vm_create(c, &e), <, 0);
+	assert_error(&e, GH_ERROR_LIMIT_EXCEEDED, "limits.max-guest-memory");
+	g_assert_false(vm_is_live(c));
+	g_assert_cmpint(vm_create(b, &e), ==, 0);
+	g_assert_cmpint(vm_destroy(a, &e), ==, 0);
+	f->m->config.limits.max_guest_memory = 0;
+	g_assert_cmpint(vm_create(c, &e), ==, 0);
+	/* Two live: the third is refused, whatever the hypervisor could take. */
+	g_assert_cmpint(vm_start(a, NULL, NULL, &e), <, 0);
+	assert_error(&e, GH_ERROR_LIMIT_EXCEEDED, "limits.max-vms");
+	g_assert_cmpint(a->state, ==, VM_STATE_DEFINED);
 }
 
 static void test_layout_conflict(struct fixture *f, gconstpointer data)
@@ -430,8 +458,8 @@ static void test_restart_on_failure(struct fixture *f, gconstpointer data)
 	struct vm *vm;
 
 	(void) data;
-	f->m->restart_backoff_usec = 10000;
-	f->m->restart_backoff_max_usec = 40000;
+	f->m->config.restart.backoff_usec = 10000;
+	f->m->config.restart.backoff_max_usec = 40000;
 	vm = add_vm(f, "phoenix", "restart: { policy: on-failure, burst: 2, interval: 60s }\n"
 			"simulate: { exit-after: 20ms, exit-type: software-error }\n");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
@@ -458,7 +486,7 @@ static void test_restart_policy_no(struct fixture *f, gconstpointer data)
 	struct vm *vm;
 
 	(void) data;
-	f->m->restart_backoff_usec = 1000;
+	f->m->config.restart.backoff_usec = 1000;
 	vm = add_vm(f, "stays-down", "simulate: { exit-after: 5ms, exit-type: software-error }\n");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
 	run_until(f, vm, VM_STATE_CRASHED);
@@ -479,7 +507,7 @@ static void test_restart_always(struct fixture *f, gconstpointer data)
 	struct vm *vm;
 
 	(void) data;
-	f->m->restart_backoff_usec = 1000;
+	f->m->config.restart.backoff_usec = 1000;
 	vm = add_vm(f, "daemonic", "restart: { policy: always }\n"
 			"simulate: { exit-after: 20ms, exit-type: platform-off }\n");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
@@ -508,7 +536,7 @@ static void test_destroy_cancels_restart(struct fixture *f, gconstpointer data)
 	struct vm *vm;
 
 	(void) data;
-	f->m->restart_backoff_usec = 50000;
+	f->m->config.restart.backoff_usec = 50000;
 	vm = add_vm(f, "cancelled", "restart: { policy: on-failure }\n"
 			"simulate: { exit-after: 5ms, exit-type: watchdog-bite }\n");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
@@ -558,6 +586,7 @@ int main(int argc, char **argv)
 		{ "/vm/stop/force-while-stopping", test_force_while_stopping },
 		{ "/vm/stop/without-extension", test_stop_without_extension },
 		{ "/vm/create/limit", test_vm_limit },
+		{ "/vm/create/configured-limits", test_configured_limits },
 		{ "/vm/create/layout-conflict", test_layout_conflict },
 		{ "/vm/shutdown/destroys", test_shutdown_destroys },
 		{ "/vm/restart/on-failure-burst-limit", test_restart_on_failure },
