@@ -97,6 +97,9 @@ def main():
     try:
         # 2. Users and groups, in the tree only. The snippet (installed as
         # gunyahd.conf) is looked up in the tree's sysusers.d, as at boot.
+        # A prefix other than /usr leaves the tree without /etc, which a
+        # system image always has.
+        os.makedirs(os.path.join(tree, 'etc'), exist_ok=True)
         p = sdtest.run([sysusers, f'--root={tree}', 'gunyahd.conf'])
         check_quiet(p, 'systemd-sysusers')
         passwd = read_db(os.path.join(tree, 'etc/passwd'))
