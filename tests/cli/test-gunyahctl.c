@@ -1,0 +1,1090 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * gunyahctl against the real gunyahd on a private bus: output, effects
+ * (checked through D-Bus, not through gunyahctl) and exit statuses.
+ *
+ * Environment (set by meson): GUNYAHCTL_BINARY, plus what tests/dbus's
+ * fixture needs. Optional: GUNYAHCTL_TEST_WRAPPER, e.g. "valgrind -q
+ * --error-exitcode=99 --leak-check=full", prepended to every gunyahctl run.
+ */
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <grp.h>
+#include <libfdt.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test-daemon.h"
+
+#define MANAGER "org.gunyah.Manager1"
+#define VM1 "org.gunyah.VM1"
+
+/* The exit statuses of gunyahctl(1). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 3,
+	EXIT_NO_VM = 4,
+	EXIT_INVALID = 5,
+	EXIT_TIMEOUT = 6,
+};
+
+#define MONITOR_READY "Monitoring VM events"
+#define TIMESTAMP_RE "^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} "
+
+struct fixture {
+	struct test_daemon d;
+};
+
+struct ctl_result {
+	int status;		/* exit status, or -1 when killed by a signal */
+	char *out;
+	char *err;
+};
+
+static void ctl_result_clear(struct ctl_result *res)
+{
+	g_clear_pointer(&res->out, g_free);
+	g_clear_pointer(&res->err, g_free);
+}
+
+static void setup(struct fixture *f, gconstpointer data)
+{
+	(void) data;
+	test_daemon_init(&f->d);
+}
+
+static void teardown(struct fixture *f, gconstpointer data)
+{
+	(void) data;
+	if (f->d.pid > 0) {
+		int status = test_daemon_stop(&f->d);
+
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			g_autofree char *log = test_daemon_log(&f->d);
+
+			g_error("gunyahd did not exit cleanly (status 0x%x):\n%s", status, log);
+		}
+	}
+	test_daemon_fini(&f->d);
+}
+
+/* argv for one gunyahctl run: wrapper, binary, --address (when given), args. */
+static GPtrArray *ctl_argv(const char *address, const char *const *args)
+{
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	const char *wrapper = g_getenv("GUNYAHCTL_TEST_WRAPPER");
+	const char *binary = g_getenv("GUNYAHCTL_BINARY");
+
+	if (!binary)
+		g_error("GUNYAHCTL_BINARY is not set; run the test through meson");
+	if (wrapper && *wrapper) {
+		g_auto(GStrv) words = g_strsplit(wrapper, " ", -1);
+
+		for (char **w = words; *w; w++)
+			if (**w)
+				g_ptr_array_add(argv, g_strdup(*w));
+	}
+	g_ptr_array_add(argv, g_strdup(binary));
+	if (address)
+		g_ptr_array_add(argv, g_strdup_printf("--address=%s", address));
+	for (; *args; args++)
+		g_ptr_array_add(argv, g_strdup(*args));
+	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
+/* Local time is UTC in the child, so that timestamps can be compared. */
+static char **ctl_envp(void)
+{
+	char **env = g_get_environ();
+
+	env = g_environ_setenv(env, "TZ", "UTC", TRUE);
+	return g_environ_setenv(env, "LC_ALL", "C", TRUE);
+}
+
+static int exit_status(int wait_status)
+{
+	return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+}
+
+#define NOBODY 65534
+
+static void become_nobody(gpointer data)
+{
+	(void) data;
+	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+		_exit(127);
+}
+
+static void run_ctl_as(const char *address, const char *const *args, bool nobody,
+		       struct ctl_result *res)
+{
+	g_autoptr(GPtrArray) argv = ctl_argv(address, args);
+	g_auto(GStrv) env = ctl_envp();
+	g_autoptr(GError) error = NULL;
+	int wait_status;
+
+	g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT,
+				   nobody ? become_nobody : NULL, NULL,
+				   &res->out, &res->err, &wait_status, &error));
+	g_assert_no_error(error);
+	res->status = exit_status(wait_status);
+	g_test_message("gunyahctl %s -> %d\n%s%s", args[0], res->status, res->out, res->err);
+}
+
+static void run_ctl_at(const char *address, const char *const *args, struct ctl_result *res)
+{
+	run_ctl_as(address, args, false, res);
+}
+
+#define run_ctl(f, res, ...) \
+	run_ctl_at((f)->d.bus_address, (const char *const[]) { __VA_ARGS__, NULL }, (res))
+
+/* Runs gunyahctl and asserts exit status 0 and no output at all. */
+#define run_ctl_quiet(f, ...)							\
+	do {									\
+		struct ctl_result _res = {};					\
+										\
+		run_ctl(f, &_res, __VA_ARGS__);					\
+		g_assert_cmpstr(_res.err, ==, "");				\
+		g_assert_cmpstr(_res.out, ==, "");				\
+		g_assert_cmpint(_res.status, ==, EXIT_OK);			\
+		ctl_result_clear(&_res);					\
+	} while (0)
+
+static void assert_failure(const struct ctl_result *res, int status, const char *fragment)
+{
+	g_assert_cmpint(res->status, ==, status);
+	g_assert_true(g_str_has_prefix(res->err, "gunyahctl: "));
+	if (!strstr(res->err, fragment))
+		g_error("stderr '%s' does not contain '%s'", res->err, fragment);
+}
+
+static void assert_state(struct fixture *f, const char *name, const char *state)
+{
+	g_autofree char *s = test_vm_state(&f->d, name);
+
+	g_assert_cmpstr(s, ==, state);
+}
+
+static char *vm_string_property(struct fixture *f, const char *name, const char *prop)
+{
+	g_autofree char *path = test_vm_path(name);
+	g_autoptr(GVariant) v = test_get_property(&f->d, path, VM1, prop);
+
+	return g_variant_dup_string(v, NULL);
+}
+
+static void manager_call_ok(struct fixture *f, const char *method, GVariant *params)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = test_manager_call(&f->d, method, params, &error);
+
+	g_assert_no_error(error);
+}
+
+/* A definition with every column of `list` set by the test. */
+static void define_vm(struct fixture *f, const char *name, unsigned int vcpus, const char *size,
+		      const char *extra)
+{
+	g_autofree char *file = g_strdup_printf("%s/%s.yaml", f->d.defs, name);
+	g_autofree char *yaml = g_strdup_printf("version: 1\nname: %s\nvcpus: %u\n"
+						"memory:\n  base: 0x80000000\n  size: %s\n"
+						"kernel: %s\n%s", name, vcpus, size, f->d.kernel,
+						extra ? extra : "");
+
+	g_assert_true(g_file_set_contents(file, yaml, -1, NULL));
+}
+
+static char **output_lines(const char *out)
+{
+	g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+	GPtrArray *kept = g_ptr_array_new();
+
+	for (char **l = lines; *l; l++)
+		if (**l)
+			g_ptr_array_add(kept, g_strdup(*l));
+	g_ptr_array_add(kept, NULL);
+	return (char **) g_ptr_array_free(kept, FALSE);
+}
+
+/* The line of `status` output for a label, without the label. */
+static const char *status_field(const char *out, const char *label)
+{
+	g_autofree char *key = g_strdup_printf("\n%*s: ", 14, label);
+	const char *p = strstr(out, key);
+
+	if (!p && g_str_has_prefix(out, key + 1))
+		p = out - 1;
+	if (!p)
+		g_error("no '%s' in status output:\n%s", label, out);
+	return p + strlen(key);
+}
+
+static void assert_status_field(const char *out, const char *label, const char *value)
+{
+	const char *v = status_field(out, label);
+	g_autofree char *line = g_strndup(v, strcspn(v, "\n"));
+
+	g_assert_cmpstr(line, ==, value);
+}
+
+/* ---- without a daemon ---- */
+
+static void test_usage(void)
+{
+	const char *const *const bad[] = {
+		(const char *const[]) { NULL },
+		(const char *const[]) { "frobnicate", NULL },
+		(const char *const[]) { "list", "extra", NULL },
+		(const char *const[]) { "status", NULL },
+		(const char *const[]) { "stop", "a", "b", NULL },
+		(const char *const[]) { "start", "--force", "nav", NULL },
+		(const char *const[]) { "destroy", "--no-wait", "nav", NULL },
+		(const char *const[]) { "list", "--timeout", "5", NULL },
+		(const char *const[]) { "stop", "--timeout", "soon", "nav", NULL },
+		(const char *const[]) { "stop", "--timeout", "-1", "nav", NULL },
+		(const char *const[]) { "stop", "--no-wait", "--timeout", "1", "nav", NULL },
+		(const char *const[]) { "--bogus", "list", NULL },
+		(const char *const[]) { "stop", "nav", "--timeout", NULL },
+		(const char *const[]) { "--user", "--address", "unix:path=/x", "list", NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		struct ctl_result res = {};
+
+		run_ctl_at(NULL, bad[i], &res);
+		assert_failure(&res, EXIT_USAGE, "see 'gunyahctl --help'");
+		g_assert_cmpstr(res.out, ==, "");
+		ctl_result_clear(&res);
+	}
+}
+
+static void test_help_version(void)
+{
+	struct ctl_result res = {};
+
+	run_ctl_at(NULL, (const char *const[]) { "--help", NULL }, &res);
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_nonnull(strstr(res.out, "\nCommands:\n"));
+	g_assert_nonnull(strstr(res.out, "\nExit status:\n"));
+	g_assert_cmpstr(res.err, ==, "");
+	ctl_result_clear(&res);
+
+	run_ctl_at(NULL, (const char *const[]) { "--version", NULL }, &res);
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_true(g_str_has_prefix(res.out, "gunyahctl "));
+	ctl_result_clear(&res);
+}
+
+/* A socket file nobody listens on: connect() is refused. */
+static void test_unreachable_socket(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("gunyahctl-dead-XXXXXX", NULL);
+	g_autofree char *sock = g_build_filename(dir, "bus", NULL);
+	g_autofree char *address = g_strdup_printf("unix:path=%s", sock);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *const cmds[] = { "list", "status", "start", "stop", "monitor" };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_strlcpy(sa.sun_path, sock, sizeof(sa.sun_path));
+	g_assert_cmpint(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), ==, 0);
+	close(fd);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+		const char *args[] = { cmds[i], i && i < 4 ? "nav" : NULL, NULL };
+		struct ctl_result res = {};
+
+		run_ctl_at(address, args, &res);
+		assert_failure(&res, EXIT_UNREACHABLE, "cannot connect to unix:path=");
+		g_assert_nonnull(strstr(res.err, "Connection refused"));
+		ctl_result_clear(&res);
+	}
+	g_unlink(sock);
+	g_rmdir(dir);
+}
+
+/* ---- against gunyahd ---- */
+
+/* The bus is up but nobody owns org.gunyah.Manager1. */
+static void test_unreachable_name(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	g_assert_cmpint(test_daemon_stop(&f->d), ==, 0);
+
+	run_ctl(f, &res, "list");
+	assert_failure(&res, EXIT_UNREACHABLE, "org.freedesktop.DBus.Error.ServiceUnknown: ");
+	g_assert_cmpstr(res.out, ==, "");
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "stop", "nav");
+	assert_failure(&res, EXIT_UNREACHABLE, "org.freedesktop.DBus.Error.ServiceUnknown: ");
+	ctl_result_clear(&res);
+}
+
+/* Each row starts every column where the header starts it. */
+static void assert_columns(char **lines, guint n_rows)
+{
+	static const char *const header[] = { "NAME", "STATE", "VMID", "VCPUS", "MEMORY",
+					      "AUTOSTART" };
+	g_auto(GStrv) cols = g_strsplit_set(lines[0], " ", -1);
+	guint n = 0;
+
+	for (char **c = cols; *c; c++)
+		if (**c)
+			g_assert_cmpstr(*c, ==, header[n++]);
+	g_assert_cmpuint(n, ==, G_N_ELEMENTS(header));
+	/* Left-aligned NAME, STATE, VMID, AUTOSTART: same start column. */
+	for (guint i = 1; i <= n_rows; i++) {
+		g_assert_cmpuint(strlen(lines[i]), >=, strstr(lines[0], "AUTOSTART") - lines[0]);
+		g_assert_cmpint(lines[i][strstr(lines[0], "STATE") - lines[0] - 1], ==, ' ');
+		g_assert_cmpint(lines[i][strstr(lines[0], "STATE") - lines[0]], !=, ' ');
+		g_assert_cmpint(lines[i][strstr(lines[0], "VMID") - lines[0]], !=, ' ');
+		g_assert_cmpint(lines[i][strstr(lines[0], "AUTOSTART") - lines[0]], !=, ' ');
+		g_assert_cmpint(lines[i][strstr(lines[0], "AUTOSTART") - lines[0] - 1], ==, ' ');
+	}
+}
+
+static void test_list(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+	g_auto(GStrv) lines = NULL;
+	g_autofree char *started = NULL;
+
+	(void) data;
+	define_vm(f, "zeta", 4, "1G", "autostart: yes\n");
+	define_vm(f, "nav-1.x", 2, "256M", NULL);
+	define_vm(f, "a-rather-long-vm-name", 1, "24M", NULL);
+	test_daemon_start(&f->d, NULL);
+	/* Autostart may have finished before the fixture subscribed to the signals. */
+	{
+		g_autofree char *state = test_vm_state(&f->d, "zeta");
+
+		if (strcmp(state, "running") != 0)
+			test_wait_state(&f->d, "zeta", "running");
+	}
+
+	run_ctl(f, &res, "list");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.err, ==, "");
+	lines = output_lines(res.out);
+	g_assert_cmpuint(g_strv_length(lines), ==, 5);
+	assert_columns(lines, 3);
+	g_assert_true(g_regex_match_simple("^a-rather-long-vm-name +defined +- +1 +24M +no$",
+					   lines[1], 0, 0));
+	g_assert_true(g_regex_match_simple("^nav-1\\.x +defined +- +2 +256M +no$",
+					   lines[2], 0, 0));
+	g_assert_true(g_regex_match_simple("^zeta +running +0x[89ab][0-9a-f] +4 +1G +yes$",
+					   lines[3], 0, 0));
+	g_assert_cmpstr(lines[4], ==, "3 VMs listed.");
+	ctl_result_clear(&res);
+
+	/* The VMID column is the VMID property. */
+	{
+		g_autofree char *path = test_vm_path("zeta");
+		g_autoptr(GVariant) vmid = test_get_property(&f->d, path, VM1, "VMID");
+
+		started = g_strdup_printf(" 0x%x ", g_variant_get_uint32(vmid));
+	}
+	run_ctl(f, &res, "list");
+	g_assert_nonnull(strstr(res.out, started));
+	ctl_result_clear(&res);
+}
+
+static void test_list_empty(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	run_ctl(f, &res, "list");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_true(g_regex_match_simple("^NAME +STATE +VMID +VCPUS +MEMORY +AUTOSTART\n"
+					   "\n0 VMs listed\\.\n$", res.out, 0, 0));
+	ctl_result_clear(&res);
+}
+
+static void test_list_one(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+
+	(void) data;
+	define_vm(f, "solo", 1, "0x200000", NULL);
+	test_daemon_start(&f->d, NULL);
+	run_ctl(f, &res, "list");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_nonnull(strstr(res.out, "\nsolo  "));
+	g_assert_nonnull(strstr(res.out, " 2M  no\n"));
+	g_assert_true(g_str_has_suffix(res.out, "\n1 VM listed.\n"));
+	ctl_result_clear(&res);
+}
+
+static void test_status_defined(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+
+	(void) data;
+	define_vm(f, "nav", 2, "32M",
+		  "regions:\n  - label: 7\n    base: 0xc0000000\n    size: 2M\n");
+	test_daemon_start(&f->d, NULL);
+	run_ctl(f, &res, "status", "nav");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.err, ==, "");
+	assert_status_field(res.out, "Name", "nav");
+	assert_status_field(res.out, "State", "defined");
+	assert_status_field(res.out, "Exit", "none");
+	assert_status_field(res.out, "VMID", "none");
+	assert_status_field(res.out, "Transient", "no");
+	assert_status_field(res.out, "Autostart", "no");
+	assert_status_field(res.out, "vCPUs", "2");
+	assert_status_field(res.out, "Memory", "32M (33554432 bytes) at 0x80000000");
+	assert_status_field(res.out, "Devicetree", "none");
+	assert_status_field(res.out, "Extents", "none");
+	assert_status_field(res.out, "Created", "never");
+	assert_status_field(res.out, "Started", "never");
+	assert_status_field(res.out, "Restarts", "0");
+	g_assert_true(g_regex_match_simple("Regions: LABEL +BASE +SIZE +ACCESS +SHARING\n"
+					   " +0 +0x80000000 +32M +rwx +lent\n"
+					   " +7 +0xc0000000 +2M +rw +shared\n", res.out, 0, 0));
+	ctl_result_clear(&res);
+}
+
+static char *utc_time(uint64_t usec)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc((gint64) (usec / 1000000));
+
+	return g_date_time_format(t, "%a %Y-%m-%d %H:%M:%S UTC");
+}
+
+static void test_status_running(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *path = test_vm_path("nav");
+	g_autoptr(GVariant) vmid = NULL, started = NULL, created = NULL;
+	g_autofree char *vmid_text = NULL, *started_text = NULL, *created_text = NULL;
+	struct ctl_result res = {};
+
+	(void) data;
+	define_vm(f, "nav", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+	manager_call_ok(f, "StartVM", g_variant_new("(s)", "nav"));
+
+	run_ctl(f, &res, "status", "nav");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	vmid = test_get_property(&f->d, path, VM1, "VMID");
+	started = test_get_property(&f->d, path, VM1, "StartedTimestamp");
+	created = test_get_property(&f->d, path, VM1, "CreatedTimestamp");
+	vmid_text = g_strdup_printf("0x%x", g_variant_get_uint32(vmid));
+	started_text = utc_time(g_variant_get_uint64(started));
+	created_text = utc_time(g_variant_get_uint64(created));
+	assert_status_field(res.out, "State", "running");
+	assert_status_field(res.out, "VMID", vmid_text);
+	assert_status_field(res.out, "Started", started_text);
+	assert_status_field(res.out, "Created", created_text);
+	g_assert_true(g_regex_match_simple("Devicetree: \\d+K at 0x8[0-9a-f]+\n", res.out, 0, 0));
+	g_assert_true(g_regex_match_simple("Extents: kernel +0x80000000 +64K\n", res.out, 0, 0));
+	g_assert_true(g_regex_match_simple("\n +devicetree +0x8[0-9a-f]+ +\\d+K\n", res.out, 0, 0));
+	ctl_result_clear(&res);
+
+	/* After a forced stop: the exit and its reason. */
+	manager_call_ok(f, "StopVM", g_variant_new("(sb)", "nav", TRUE));
+	test_wait_state(&f->d, "nav", "exited");
+	run_ctl(f, &res, "status", "nav");
+	assert_status_field(res.out, "State", "exited (stopped)");
+	assert_status_field(res.out, "Exit", "forced-stop, code 0");
+	ctl_result_clear(&res);
+}
+
+static void test_lifecycle(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *reason = NULL;
+
+	(void) data;
+	define_vm(f, "nav", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+
+	run_ctl_quiet(f, "create", "nav");
+	assert_state(f, "nav", "created");
+	run_ctl_quiet(f, "start", "nav");
+	assert_state(f, "nav", "running");
+	/* stop returns once the VM has exited, not merely once it is stopping. */
+	run_ctl_quiet(f, "stop", "nav");
+	assert_state(f, "nav", "exited");
+	reason = vm_string_property(f, "nav", "StateReason");
+	g_assert_cmpstr(reason, ==, "poweroff");
+	g_clear_pointer(&reason, g_free);
+
+	run_ctl_quiet(f, "start", "nav");
+	assert_state(f, "nav", "running");
+	run_ctl_quiet(f, "stop", "--force", "nav");
+	assert_state(f, "nav", "exited");
+	reason = vm_string_property(f, "nav", "StateReason");
+	g_assert_cmpstr(reason, ==, "stopped");
+
+	run_ctl_quiet(f, "start", "nav");
+	run_ctl_quiet(f, "destroy", "nav");
+	assert_state(f, "nav", "defined");
+}
+
+/* The guest takes its time to power off: stop waits for it. */
+static void test_stop_waits(struct fixture *f, gconstpointer data)
+{
+	gint64 t0;
+
+	(void) data;
+	define_vm(f, "slow", 1, "16M", "simulate:\n  stop-delay: 700ms\n");
+	test_daemon_start(&f->d, NULL);
+	manager_call_ok(f, "StartVM", g_variant_new("(s)", "slow"));
+
+	t0 = g_get_monotonic_time();
+	run_ctl_quiet(f, "stop", "slow");
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 600000);
+	assert_state(f, "slow", "exited");
+
+	/* --no-wait: back at once, while the guest is still powering off. */
+	manager_call_ok(f, "StartVM", g_variant_new("(s)", "slow"));
+	run_ctl_quiet(f, "stop", "--no-wait", "slow");
+	assert_state(f, "slow", "stopping");
+	test_wait_state(&f->d, "slow", "exited");
+}
+
+/* A guest that ignores the request: --timeout gives up (6), the daemon forces later. */
+static void test_stop_timeout(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+	gint64 t0;
+
+	(void) data;
+	define_vm(f, "stubborn", 1, "16M", "stop-timeout: 2s\nsimulate:\n  on-stop: ignore\n");
+	test_daemon_start(&f->d, NULL);
+	manager_call_ok(f, "StartVM", g_variant_new("(s)", "stubborn"));
+
+	run_ctl(f, &res, "stop", "--timeout", "0.3", "stubborn");
+	assert_failure(&res, EXIT_TIMEOUT, "timed out waiting for VM 'stubborn' to stop");
+	g_assert_cmpstr(res.out, ==, "");
+	assert_state(f, "stubborn", "stopping");
+	ctl_result_clear(&res);
+
+	/* Without a limit it waits for the daemon's forced stop after stop-timeout. */
+	t0 = g_get_monotonic_time();
+	run_ctl_quiet(f, "stop", "stubborn");
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 1000000);
+	assert_state(f, "stubborn", "exited");
+}
+
+/* A slow start: --timeout gives up on the reply (6); the start goes on. */
+static void test_start_timeout(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+
+	(void) data;
+	define_vm(f, "slow", 1, "16M", "simulate:\n  start-delay: 1500ms\n");
+	test_daemon_start(&f->d, NULL);
+
+	run_ctl(f, &res, "start", "--timeout", "0.2", "slow");
+	assert_failure(&res, EXIT_TIMEOUT, "timed out waiting for VM 'slow' to start");
+	assert_state(f, "slow", "starting");
+	ctl_result_clear(&res);
+	test_wait_state(&f->d, "slow", "running");
+
+	/* Without --timeout a start takes as long as it takes. */
+	manager_call_ok(f, "StopVM", g_variant_new("(sb)", "slow", TRUE));
+	test_wait_state(&f->d, "slow", "exited");
+	run_ctl_quiet(f, "start", "slow");
+	assert_state(f, "slow", "running");
+}
+
+static void test_errors(struct fixture *f, gconstpointer data)
+{
+	static const char *const by_name[] = { "status", "create", "start", "stop", "destroy" };
+	struct ctl_result res = {};
+
+	(void) data;
+	define_vm(f, "nav", 1, "16M", NULL);
+	define_vm(f, "broken", 1, "16M", "simulate:\n  start: fail\n  start-errno: ETIMEDOUT\n");
+	test_daemon_start(&f->d, NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(by_name); i++) {
+		run_ctl(f, &res, by_name[i], "ghost");
+		assert_failure(&res, EXIT_NO_VM, "gunyahctl: org.gunyah.Error.NoSuchVM: ");
+		g_assert_nonnull(strstr(res.err, "'ghost'"));
+		g_assert_cmpstr(res.out, ==, "");
+		ctl_result_clear(&res);
+	}
+
+	run_ctl(f, &res, "destroy", "nav");
+	assert_failure(&res, EXIT_FAILED, "gunyahctl: org.gunyah.Error.InvalidState: ");
+	g_assert_nonnull(strstr(res.err, "defined"));
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "stop", "nav");
+	assert_failure(&res, EXIT_FAILED, "gunyahctl: org.gunyah.Error.InvalidState: ");
+	ctl_result_clear(&res);
+	run_ctl_quiet(f, "start", "nav");
+	run_ctl(f, &res, "start", "nav");
+	assert_failure(&res, EXIT_FAILED, "gunyahctl: org.gunyah.Error.InvalidState: ");
+	g_assert_nonnull(strstr(res.err, "running"));
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "create", "nav");
+	assert_failure(&res, EXIT_FAILED, "gunyahctl: org.gunyah.Error.InvalidState: ");
+	ctl_result_clear(&res);
+
+	/* The hypervisor refuses the start: the error comes with StartVM's reply. */
+	run_ctl(f, &res, "start", "broken");
+	assert_failure(&res, EXIT_FAILED, "gunyahctl: org.gunyah.Error.Hypervisor: ");
+	ctl_result_clear(&res);
+	assert_state(f, "broken", "failed");
+}
+
+/* Methods that change state are for root and group gunyah; reading is for everyone. */
+static void test_access_denied(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+
+	(void) data;
+	if (getuid() != 0) {
+		g_test_skip("needs root to run gunyahctl as another user");
+		return;
+	}
+	define_vm(f, "nav", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+
+	run_ctl_as(f->d.bus_address, (const char *const[]) { "start", "nav", NULL }, true, &res);
+	assert_failure(&res, EXIT_FAILED, "gunyahctl: org.freedesktop.DBus.Error.AccessDenied: ");
+	ctl_result_clear(&res);
+	assert_state(f, "nav", "defined");
+
+	run_ctl_as(f->d.bus_address, (const char *const[]) { "list", NULL }, true, &res);
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_nonnull(strstr(res.out, "\nnav  "));
+	ctl_result_clear(&res);
+}
+
+static char *write_file(struct fixture *f, const char *name, const char *text, gssize len)
+{
+	char *file = g_build_filename(f->d.tmpdir, name, NULL);
+
+	g_assert_true(g_file_set_contents(file, text, len, NULL));
+	return file;
+}
+
+static const char bad_yaml[] =
+	"version: 1\n"
+	"name: bad\n"
+	"vcpus: 0\n"
+	"memory:\n"
+	"  size: 0x1001\n"
+	"kernel: /boot/Image\n"
+	"colour: blue\n";
+
+static void test_validate(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *good = NULL, *bad = NULL, *expect = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariantIter) iter = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) lines = g_string_new(NULL);
+	struct ctl_result res = {};
+	const char *message;
+	guint32 line, column;
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	good = write_file(f, "good.yaml", "version: 1\nname: good\nmemory:\n  size: 16M\n"
+			  "kernel: fd:kernel\n", -1);
+	run_ctl_quiet(f, "validate", good);
+
+	bad = write_file(f, "bad.yaml", bad_yaml, -1);
+	run_ctl(f, &res, "validate", bad);
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	g_assert_cmpstr(res.err, ==, "");
+	/* Exactly the daemon's diagnostics, each prefixed with the file. */
+	reply = test_manager_call(&f->d, "ValidateDefinition", g_variant_new("(s)", bad_yaml),
+				  &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(a(uus))", &iter);
+	while (g_variant_iter_loop(iter, "(uu&s)", &line, &column, &message))
+		g_string_append_printf(lines, "%s:%u:%u: %s\n", bad, line, column, message);
+	g_assert_cmpuint(lines->len, >, 0);
+	g_assert_cmpstr(res.out, ==, lines->str);
+	expect = g_strdup_printf("%s:3:8: ", bad);
+	g_assert_nonnull(strstr(res.out, expect));
+	g_clear_pointer(&expect, g_free);
+	expect = g_strdup_printf("%s:7:1: ", bad);
+	g_assert_nonnull(strstr(res.out, expect));
+	ctl_result_clear(&res);
+}
+
+static void test_validate_local_problems(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *latin1 = NULL, *nul = NULL, *missing = NULL;
+	struct ctl_result res = {};
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+
+	/* Not UTF-8 (cannot go into a D-Bus string): found here, with its position. */
+	latin1 = write_file(f, "latin1.yaml", "version: 1\nname: caf\xe9\n", -1);
+	run_ctl(f, &res, "validate", latin1);
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	g_assert_true(g_str_has_suffix(res.out, "latin1.yaml:2:10: not valid UTF-8\n"));
+	ctl_result_clear(&res);
+	nul = write_file(f, "nul.yaml", "version: 1\n# \xc3\xa9t\xc3\xa9\0\n", 20);
+	run_ctl(f, &res, "validate", nul);
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	g_assert_true(g_str_has_suffix(res.out, "nul.yaml:2:6: a NUL character is not allowed\n"));
+	ctl_result_clear(&res);
+
+	/* A UTF-16 surrogate and an overlong '/', after a 4-byte character. */
+	{
+		g_autofree char *surrogate = write_file(f, "sur.yaml",
+			"# \xf0\x9f\x98\x80 ok\nname: x\xed\xa0\x80\n", -1);
+		g_autofree char *overlong = write_file(f, "over.yaml",
+			"kernel: \xc0\xaf\n", -1);
+
+		run_ctl(f, &res, "validate", surrogate);
+		g_assert_cmpint(res.status, ==, EXIT_INVALID);
+		g_assert_true(g_str_has_suffix(res.out, "sur.yaml:2:8: not valid UTF-8\n"));
+		ctl_result_clear(&res);
+		run_ctl(f, &res, "validate", overlong);
+		g_assert_cmpint(res.status, ==, EXIT_INVALID);
+		g_assert_true(g_str_has_suffix(res.out, "over.yaml:1:9: not valid UTF-8\n"));
+		ctl_result_clear(&res);
+	}
+
+	missing = g_build_filename(f->d.tmpdir, "missing.yaml", NULL);
+	run_ctl(f, &res, "validate", missing);
+	assert_failure(&res, EXIT_FAILED, "No such file or directory");
+	ctl_result_clear(&res);
+}
+
+static void test_validate_stdin(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *bad = NULL;
+	g_autoptr(GPtrArray) argv = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL;
+	g_auto(GStrv) env = ctl_envp();
+	int wait_status, in_fd;
+	GPid pid;
+	GIOChannel *ch;
+	gsize len;
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	bad = write_file(f, "bad.yaml", bad_yaml, -1);
+	in_fd = open(bad, O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(in_fd, >=, 0);
+	argv = ctl_argv(f->d.bus_address, (const char *const[]) { "validate", "-", NULL });
+	{
+		int out_fd;
+
+		g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, (const char *const *) argv->pdata,
+				(const char *const *) env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+				in_fd, -1, -1, NULL, NULL, 0, &pid, NULL, &out_fd, NULL, &error));
+		g_assert_no_error(error);
+		ch = g_io_channel_unix_new(out_fd);
+		g_io_channel_set_close_on_unref(ch, TRUE);
+	}
+	close(in_fd);
+	g_assert_cmpint(g_io_channel_read_to_end(ch, &out, &len, &error), ==, G_IO_STATUS_NORMAL);
+	g_io_channel_unref(ch);
+	g_assert_cmpint(waitpid(pid, &wait_status, 0), ==, pid);
+	g_assert_cmpint(exit_status(wait_status), ==, EXIT_INVALID);
+	g_assert_true(g_str_has_prefix(out, "<stdin>:3:8: vcpus: "));
+}
+
+/* Runs gunyahctl with its stdout on fd; returns the exit status, stderr in *ret_err. */
+static int run_ctl_to_fd(struct fixture *f, const char *const *args, int fd, char **ret_err)
+{
+	g_autoptr(GPtrArray) argv = ctl_argv(f->d.bus_address, args);
+	g_auto(GStrv) env = ctl_envp();
+	g_autoptr(GError) error = NULL;
+	int wait_status, err_fd;
+	GIOChannel *ch;
+	gsize len;
+	GPid pid;
+
+	g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, (const char *const *) argv->pdata,
+			(const char *const *) env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+			-1, fd, -1, NULL, NULL, 0, &pid, NULL, NULL, &err_fd, &error));
+	g_assert_no_error(error);
+	ch = g_io_channel_unix_new(err_fd);
+	g_io_channel_set_close_on_unref(ch, TRUE);
+	g_assert_cmpint(g_io_channel_read_to_end(ch, ret_err, &len, &error), ==,
+			G_IO_STATUS_NORMAL);
+	g_io_channel_unref(ch);
+	g_assert_cmpint(waitpid(pid, &wait_status, 0), ==, pid);
+	return exit_status(wait_status);
+}
+
+static void test_dtb(struct fixture *f, gconstpointer data)
+{
+	const char *const args[] = { "dtb", "nav", NULL };
+	g_autofree char *file = NULL, *blob = NULL, *err = NULL;
+	g_autoptr(GVariant) reply = NULL, expect = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = test_vm_path("nav");
+	gsize len;
+	int fd;
+
+	(void) data;
+	define_vm(f, "nav", 2, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+	manager_call_ok(f, "CreateVM", g_variant_new("(s)", "nav"));
+
+	file = g_build_filename(f->d.tmpdir, "nav.dtb", NULL);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(run_ctl_to_fd(f, args, fd, &err), ==, EXIT_OK);
+	close(fd);
+	g_assert_cmpstr(err, ==, "");
+	g_assert_true(g_file_get_contents(file, &blob, &len, NULL));
+	g_assert_cmpuint(len, >, 0);
+	g_assert_cmpint(fdt_check_full(blob, len), ==, 0);
+	/* Byte for byte what GetDeviceTree returns. */
+	reply = test_call(&f->d, path, VM1, "GetDeviceTree", NULL, &error);
+	g_assert_no_error(error);
+	expect = g_variant_get_child_value(reply, 0);
+	g_assert_cmpmem(blob, len, g_variant_get_data(expect), g_variant_get_size(expect));
+}
+
+static void test_dtb_refuses_tty(struct fixture *f, gconstpointer data)
+{
+	const char *const args[] = { "dtb", "nav", NULL };
+	g_autofree char *err = NULL;
+	char buf[256];
+	int master, slave;
+	ssize_t n;
+
+	(void) data;
+	define_vm(f, "nav", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+	g_assert_cmpint(openpty(&master, &slave, NULL, NULL, NULL), ==, 0);
+	g_assert_cmpint(run_ctl_to_fd(f, args, slave, &err), ==, EXIT_USAGE);
+	g_assert_true(g_str_has_prefix(err, "gunyahctl: refusing to write"));
+	g_assert_nonnull(strstr(err, "terminal"));
+	close(slave);
+	/* Nothing reached the terminal. */
+	g_assert_cmpint(fcntl(master, F_SETFL, O_NONBLOCK), ==, 0);
+	n = read(master, buf, sizeof(buf));
+	g_assert_cmpint(n, <=, 0);
+	close(master);
+}
+
+static void test_dtb_no_vm(struct fixture *f, gconstpointer data)
+{
+	const char *const args[] = { "dtb", "ghost", NULL };
+	g_autofree char *err = NULL;
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	g_assert_cmpint(run_ctl_to_fd(f, args, fd, &err), ==, EXIT_NO_VM);
+	close(fd);
+	g_assert_true(g_str_has_prefix(err, "gunyahctl: org.gunyah.Error.NoSuchVM: "));
+}
+
+struct monitor {
+	GPid pid;
+	int out_fd;
+	int err_fd;
+	GString *out;		/* stdout so far */
+	GString *err;		/* stderr so far */
+};
+
+/* Appends what fd has to s, waiting for it up to 10 s; false at EOF. */
+static bool read_more(int fd, GString *s)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[4096];
+	ssize_t n;
+
+	g_assert_cmpint(poll(&p, 1, 10000), ==, 1);
+	n = read(fd, buf, sizeof(buf));
+	g_assert_cmpint(n, >=, 0);
+	g_string_append_len(s, buf, n);
+	return n > 0;
+}
+
+static void monitor_start(struct fixture *f, struct monitor *m)
+{
+	g_autoptr(GPtrArray) argv = ctl_argv(f->d.bus_address,
+					     (const char *const[]) { "monitor", NULL });
+	g_auto(GStrv) env = ctl_envp();
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv->pdata, env,
+					       G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &m->pid,
+					       NULL, &m->out_fd, &m->err_fd, &error));
+	g_assert_no_error(error);
+	m->out = g_string_new(NULL);
+	m->err = g_string_new(NULL);
+	/* Its matches are in place once it says so. */
+	while (!strchr(m->err->str, '\n'))
+		g_assert_true(read_more(m->err_fd, m->err));
+	g_assert_true(g_str_has_prefix(m->err->str, MONITOR_READY));
+}
+
+static guint count_lines(const char *s)
+{
+	guint n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Reads stdout until it holds n lines: the monitor flushes each line. */
+static void monitor_read_lines(struct monitor *m, guint n)
+{
+	while (count_lines(m->out->str) < n)
+		g_assert_true(read_more(m->out_fd, m->out));
+}
+
+static int monitor_stop(struct monitor *m, int sig)
+{
+	int wait_status;
+
+	if (sig)
+		kill(m->pid, sig);
+	g_assert_cmpint(waitpid(m->pid, &wait_status, 0), ==, m->pid);
+	/* Whatever came after the ready line. */
+	while (read_more(m->err_fd, m->err))
+		;
+	close(m->out_fd);
+	close(m->err_fd);
+	return exit_status(wait_status);
+}
+
+static void monitor_free(struct monitor *m)
+{
+	g_string_free(m->out, TRUE);
+	g_string_free(m->err, TRUE);
+}
+
+/* "2026-11-24 22:00:23.123 nav: exited (poweroff)" for "nav exited poweroff". */
+static void assert_monitor_line(const char *line, const char *name, const char *what,
+				const char *detail)
+{
+	g_autofree char *expect = NULL;
+
+	g_assert_true(g_regex_match_simple(TIMESTAMP_RE, line, 0, 0));
+	if (detail && *detail)
+		expect = g_strdup_printf("%s: %s (%s)", name, what, detail);
+	else
+		expect = g_strdup_printf("%s: %s", name, what);
+	g_assert_cmpstr(line + strlen("2026-11-24 22:00:23.123 "), ==, expect);
+}
+
+static void assert_monitor_states(char **lines, GPtrArray *signals)
+{
+	for (guint i = 0; i < signals->len; i++) {
+		g_auto(GStrv) words = g_strsplit(signals->pdata[i], " ", 3);
+
+		assert_monitor_line(lines[i], words[0], words[1], words[2]);
+	}
+}
+
+static void test_monitor(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *beta_file = NULL;
+	g_autofree char *gamma_path = test_vm_path("gamma"), *beta_path = test_vm_path("beta");
+	g_auto(GStrv) lines = NULL;
+	struct monitor m = {};
+	guint n;
+
+	(void) data;
+	define_vm(f, "nav", 1, "16M", NULL);
+	define_vm(f, "beta", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+	monitor_start(f, &m);
+
+	manager_call_ok(f, "StartVM", g_variant_new("(s)", "nav"));
+	manager_call_ok(f, "StopVM", g_variant_new("(sb)", "nav", TRUE));
+	test_wait_state(&f->d, "nav", "exited");
+	manager_call_ok(f, "DestroyVM", g_variant_new("(s)", "nav"));
+	test_wait_state(&f->d, "nav", "defined");
+	/* A definition appears, then another goes. */
+	define_vm(f, "gamma", 1, "16M", NULL);
+	manager_call_ok(f, "Reload", NULL);
+	beta_file = g_build_filename(f->d.defs, "beta.yaml", NULL);
+	g_assert_cmpint(g_unlink(beta_file), ==, 0);
+	manager_call_ok(f, "Reload", NULL);
+
+	n = f->d.state_signals->len;
+	g_assert_cmpuint(n, >=, 5);
+	monitor_read_lines(&m, n + 2);
+	lines = output_lines(m.out->str);
+	g_assert_cmpuint(g_strv_length(lines), ==, n + 2);
+	/* Exactly the transitions another client saw, in the same order. */
+	assert_monitor_states(lines, f->d.state_signals);
+	assert_monitor_line(lines[0], "nav", "created", NULL);
+	assert_monitor_line(lines[n - 1], "nav", "defined", "destroyed");
+	assert_monitor_line(lines[n], "gamma", "new", gamma_path);
+	assert_monitor_line(lines[n + 1], "beta", "removed", beta_path);
+
+	g_assert_cmpint(monitor_stop(&m, SIGINT), ==, EXIT_OK);
+	g_assert_true(g_str_has_prefix(m.err->str, MONITOR_READY));
+	g_assert_cmpuint(count_lines(m.err->str), ==, 1);
+	monitor_free(&m);
+}
+
+/* The bus goes away under the monitor: exit 3. */
+static void test_monitor_bus_gone(struct fixture *f, gconstpointer data)
+{
+	struct monitor m = {};
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	monitor_start(f, &m);
+	kill(f->d.bus_pid, SIGTERM);
+	g_assert_cmpint(monitor_stop(&m, 0), ==, EXIT_UNREACHABLE);
+	g_assert_nonnull(strstr(m.err->str, "gunyahctl: lost the connection to the bus"));
+	monitor_free(&m);
+	/* gunyahd lost its bus too, and fails: not this test's subject. */
+	g_assert_cmpint(waitpid(f->d.pid, NULL, 0), ==, f->d.pid);
+	f->d.pid = 0;
+}
+
+#define add(path, fn) \
+	g_test_add(path, struct fixture, NULL, setup, fn, teardown)
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/cli/usage", test_usage);
+	g_test_add_func("/cli/help-version", test_help_version);
+	g_test_add_func("/cli/unreachable/socket", test_unreachable_socket);
+	add("/cli/unreachable/name", test_unreachable_name);
+	add("/cli/list/columns", test_list);
+	add("/cli/list/empty", test_list_empty);
+	add("/cli/list/one", test_list_one);
+	add("/cli/status/defined", test_status_defined);
+	add("/cli/status/running", test_status_running);
+	add("/cli/lifecycle", test_lifecycle);
+	add("/cli/stop/waits", test_stop_waits);
+	add("/cli/stop/timeout", test_stop_timeout);
+	add("/cli/start/timeout", test_start_timeout);
+	add("/cli/errors", test_errors);
+	add("/cli/errors/access-denied", test_access_denied);
+	add("/cli/validate/daemon", test_validate);
+	add("/cli/validate/local", test_validate_local_problems);
+	add("/cli/validate/stdin", test_validate_stdin);
+	add("/cli/dtb/blob", test_dtb);
+	add("/cli/dtb/tty", test_dtb_refuses_tty);
+	add("/cli/dtb/no-vm", test_dtb_no_vm);
+	add("/cli/monitor/events", test_monitor);
+	add("/cli/monitor/bus-gone", test_monitor_bus_gone);
+	return g_test_run();
+}
