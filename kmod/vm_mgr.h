@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * VM manager: /dev/gunyah, VM fds, guest memory (vm_mgr_mem.c).
+ */
+#ifndef GH_VM_MGR_H
+#define GH_VM_MGR_H
+
+#include <linux/list.h>
+#include <linux/miscdevice.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include <linux/gunyah.h>
+#include <gunyah/rm-wire.h>
+
+struct gh_rm;
+
+/**
+ * struct gh_vm_mgr - The VM manager of one RM
+ * @rm: the RM client
+ * @misc: /dev/gunyah
+ * @registered: @misc is registered
+ * @nb: RM notifications (VM_STATUS, VM_EXITED)
+ * @lock: protects @vms, @zombies and the region list of every VM on @vms.
+ *        Never held across an RM call; taken after vm->lock, before
+ *        vm->status_lock.
+ * @vms: VMs whose fd is open, the ones RM notifications and the test-only
+ *       parcel read can reach
+ * @zombies: VMs whose teardown failed; they keep their pinned pages
+ */
+struct gh_vm_mgr {
+	struct gh_rm *rm;
+	struct miscdevice misc;
+	bool registered;
+	struct notifier_block nb;
+	struct mutex lock;		/* see above; after vm->lock, before vm->status_lock */
+	struct list_head vms;
+	struct list_head zombies;
+};
+
+enum gh_vm_start_state {
+	GH_VM_NOT_STARTED,
+	GH_VM_STARTED,
+	GH_VM_START_FAILED,
+};
+
+/**
+ * struct gh_vm_region - A region of guest memory, pinned
+ * @node: in gh_vm.regions, sorted by label
+ * @mm: address space the pages were pinned from (grabbed); they are
+ *      accounted to it (RLIMIT_MEMLOCK)
+ * @label: the region's (and the parcel's) label
+ * @flags: GH_MEM_* flags
+ * @gpa: guest physical address
+ * @size: bytes
+ * @pages: the pinned pages, @npages of them
+ * @npages: number of pages
+ * @sgl: host physical ranges of @pages, contiguous pages merged
+ * @n_sgl: entries in @sgl
+ * @handle: the RM parcel; GH_RM_MEM_HANDLE_INVALID while the host owns the
+ *          pages (never lent or shared, or reclaimed)
+ * @handle_unknown: a MEM_LEND/MEM_SHARE reached the RM and got no reply: the
+ *                  parcel may exist, so the pages may no longer be the host's
+ */
+struct gh_vm_region {
+	struct list_head node;
+	struct mm_struct *mm;
+	u32 label;
+	u32 flags;
+	u64 gpa;
+	u64 size;
+	struct page **pages;
+	unsigned long npages;
+	struct gh_rm_mem_entry *sgl;
+	size_t n_sgl;
+	u32 handle;
+	bool handle_unknown;
+};
+
+/**
+ * struct gh_vm - A VM, behind one VM fd
+ * @mgr: its manager
+ * @rm: the RM client
+ * @vmid: the RM's VMID, allocated at create
+ * @lock: serialises the VM's ioctls and protects @regions (written under
+ *        mgr->lock too), @has_dtb, @dtb and @start. Order:
+ *        vm->lock -> rm call_lock, vm->lock -> mgr->lock.
+ * @regions: guest memory regions, sorted by label
+ * @has_dtb: GH_VM_SET_DTB_CONFIG was called
+ * @dtb: devicetree location, size page aligned
+ * @start: whether START was issued and how it went
+ * @status_lock: protects @status, @status_seq and @read_seq; a leaf lock
+ * @status: what GH_VM_GET_STATUS reports; status.rm_status is also read
+ *          without the lock (READ_ONCE) by waiters
+ * @status_seq: bumped on every change of @status
+ * @read_seq: @status_seq at the last GH_VM_GET_STATUS; the fd polls
+ *            readable while they differ
+ * @status_wq: pollers and teardown waiters
+ * @node: in mgr->vms, then in mgr->zombies if the teardown fails
+ */
+struct gh_vm {
+	struct gh_vm_mgr *mgr;
+	struct gh_rm *rm;
+	u16 vmid;
+
+	struct mutex lock;		/* before rm call_lock and mgr->lock */
+	struct list_head regions;
+	bool has_dtb;
+	struct gh_vm_dtb_config dtb;
+	enum gh_vm_start_state start;
+
+	struct mutex status_lock;	/* leaf */
+	struct gh_vm_status status;
+	u64 status_seq;
+	u64 read_seq;
+	wait_queue_head_t status_wq;
+
+	struct list_head node;
+};
+
+struct gh_vm_mgr *gh_vm_mgr_create(struct gh_rm *rm);
+int gh_vm_mgr_register(struct gh_vm_mgr *mgr);
+void gh_vm_mgr_unregister(struct gh_vm_mgr *mgr);
+void gh_vm_mgr_destroy(struct gh_vm_mgr *mgr);
+
+/* vm_mgr_mem.c */
+struct gh_vm_region *gh_vm_region_pin(const struct gh_userspace_memory_region *r);
+void gh_vm_region_unpin(struct gh_vm_region *reg);
+int gh_vm_mgr_read_parcel(void *ctx, u64 phys_addr, u64 size, void __user *buf);
+
+#endif /* GH_VM_MGR_H */
