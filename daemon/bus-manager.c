@@ -17,6 +17,7 @@
 #include "bus-vm.h"
 #include "hyp.h"
 #include "manager.h"
+#include "shared/bus-property.h"
 #include "shared/log.h"
 #include "vm.h"
 #include "vmdef.h"
@@ -256,43 +257,24 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
-static int property_get_version(sd_bus *bus, const char *path, const char *interface,
-				const char *property, sd_bus_message *reply, void *userdata,
-				sd_bus_error *error)
-{
-	(void) bus, (void) path, (void) interface, (void) property, (void) userdata, (void) error;
-	return sd_bus_message_append(reply, "s", GUNYAHD_VERSION);
-}
+BUS_DEFINE_PROPERTY_GET(property_get_version, "s", void, GUNYAHD_VERSION)
 
-static int property_get_backend(sd_bus *bus, const char *path, const char *interface,
-				const char *property, sd_bus_message *reply, void *userdata,
-				sd_bus_error *error)
+BUS_DEFINE_PROPERTY_GET(property_get_backend, "s", struct manager,
+			hyp_kind_to_string(hyp_kind(o->hyp)))
+
+BUS_PROPERTY_GETTER(property_get_vm_count)
 {
 	struct manager *m = userdata;
 
-	(void) bus, (void) path, (void) interface, (void) property, (void) error;
-	return sd_bus_message_append(reply, "s", hyp_kind_to_string(hyp_kind(m->hyp)));
-}
-
-static int property_get_vm_count(sd_bus *bus, const char *path, const char *interface,
-				 const char *property, sd_bus_message *reply, void *userdata,
-				 sd_bus_error *error)
-{
-	struct manager *m = userdata;
-
-	(void) bus, (void) path, (void) interface, (void) property, (void) error;
 	return sd_bus_message_append(reply, "u", (uint32_t) m->n_vms);
 }
 
-static int property_get_features(sd_bus *bus, const char *path, const char *interface,
-				 const char *property, sd_bus_message *reply, void *userdata,
-				 sd_bus_error *error)
+BUS_PROPERTY_GETTER(property_get_features)
 {
 	struct manager *m = userdata;
 	unsigned features = hyp_features(m->hyp);
 	int r;
 
-	(void) bus, (void) path, (void) interface, (void) property, (void) error;
 	r = sd_bus_message_open_container(reply, 'a', "s");
 	for (unsigned f = 1; r >= 0 && f & _HYP_FEATURE_ALL; f <<= 1)
 		if (features & f)

@@ -13,6 +13,7 @@
 #include "guest.h"
 #include "loader.h"
 #include "manager.h"
+#include "shared/bus-property.h"
 #include "shared/log.h"
 #include "vm.h"
 #include "vmdef.h"
@@ -246,29 +247,23 @@ static int method_get_device_tree(sd_bus_message *msg, void *userdata, sd_bus_er
 	return sd_bus_send(NULL, reply, NULL);
 }
 
-static int property_get_device_tree(sd_bus *bus, const char *path, const char *interface,
-				    const char *property, sd_bus_message *reply, void *userdata,
-				    sd_bus_error *error)
+BUS_PROPERTY_GETTER(property_get_device_tree)
 {
 	struct vm *vm = userdata;
 	const struct guest *g = vm->guest;
 
-	(void) bus, (void) path, (void) interface, (void) property, (void) error;
 	if (!g)
 		return sd_bus_message_append(reply, "(tt)", (uint64_t) 0, (uint64_t) 0);
 	return sd_bus_message_append(reply, "(tt)", guest_main(g)->gpa + g->dtb.offset,
 				     g->dtb_reserve);
 }
 
-static int property_get_extents(sd_bus *bus, const char *path, const char *interface,
-				const char *property, sd_bus_message *reply, void *userdata,
-				sd_bus_error *error)
+BUS_PROPERTY_GETTER(property_get_extents)
 {
 	struct vm *vm = userdata;
 	const struct guest *g = vm->guest;
 	int r;
 
-	(void) bus, (void) path, (void) interface, (void) property, (void) error;
 	r = sd_bus_message_open_container(reply, 'a', "(stt)");
 	if (r >= 0 && g) {
 		uint64_t base = guest_main(g)->gpa;
@@ -287,36 +282,27 @@ static int property_get_extents(sd_bus *bus, const char *path, const char *inter
 	return sd_bus_message_close_container(reply);
 }
 
-static int property_get_state(sd_bus *bus, const char *path, const char *interface,
-			      const char *property, sd_bus_message *reply, void *userdata,
-			      sd_bus_error *error)
+BUS_PROPERTY_GETTER(property_get_state)
 {
 	struct vm *vm = userdata;
 
-	(void) bus, (void) path, (void) interface, (void) property, (void) error;
 	return sd_bus_message_append(reply, "s", vm_state_to_string(vm->state));
 }
 
-static int property_get_exit_type(sd_bus *bus, const char *path, const char *interface,
-				  const char *property, sd_bus_message *reply, void *userdata,
-				  sd_bus_error *error)
+BUS_PROPERTY_GETTER(property_get_exit_type)
 {
 	struct vm *vm = userdata;
 	const char *s = vm->exit_type >= 0 ? vmdef_exit_type_to_string(vm->exit_type) : NULL;
 
-	(void) bus, (void) path, (void) interface, (void) property, (void) error;
 	return sd_bus_message_append(reply, "s", s ? s : "");
 }
 
-static int property_get_def(sd_bus *bus, const char *path, const char *interface,
-			    const char *property, sd_bus_message *reply, void *userdata,
-			    sd_bus_error *error)
+BUS_PROPERTY_GETTER(property_get_def)
 {
 	struct vm *vm = userdata;
 	/* A live VM reports what it runs with, not an edited file. */
 	const struct vmdef *def = vm->instance_def ? vm->instance_def : vm->def;
 
-	(void) bus, (void) path, (void) interface, (void) error;
 	if (strcmp(property, "MemoryBase") == 0)
 		return sd_bus_message_append(reply, "t", def->memory.base);
 	if (strcmp(property, "MemorySize") == 0)
@@ -328,15 +314,12 @@ static int property_get_def(sd_bus *bus, const char *path, const char *interface
 	return -EINVAL;
 }
 
-static int property_get_regions(sd_bus *bus, const char *path, const char *interface,
-				const char *property, sd_bus_message *reply, void *userdata,
-				sd_bus_error *error)
+BUS_PROPERTY_GETTER(property_get_regions)
 {
 	struct vm *vm = userdata;
 	const struct vmdef *def = vm->instance_def ? vm->instance_def : vm->def;
 	int r;
 
-	(void) bus, (void) path, (void) interface, (void) property, (void) error;
 	r = sd_bus_message_open_container(reply, 'a', "(uttss)");
 	if (r < 0)
 		return r;
@@ -355,23 +338,17 @@ static int property_get_regions(sd_bus *bus, const char *path, const char *inter
 	return sd_bus_message_close_container(reply);
 }
 
-static int property_get_transient(sd_bus *bus, const char *path, const char *interface,
-				  const char *property, sd_bus_message *reply, void *userdata,
-				  sd_bus_error *error)
+BUS_PROPERTY_GETTER(property_get_transient)
 {
 	struct vm *vm = userdata;
 
-	(void) bus, (void) path, (void) interface, (void) property, (void) error;
 	return sd_bus_message_append(reply, "b", (int) vm->transient);
 }
 
-static int property_get_vmid(sd_bus *bus, const char *path, const char *interface,
-			     const char *property, sd_bus_message *reply, void *userdata,
-			     sd_bus_error *error)
+BUS_PROPERTY_GETTER(property_get_vmid)
 {
 	struct vm *vm = userdata;
 
-	(void) bus, (void) path, (void) interface, (void) property, (void) error;
 	return sd_bus_message_append(reply, "u", (uint32_t) vm->vmid);
 }
 
