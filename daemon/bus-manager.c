@@ -262,12 +262,7 @@ BUS_DEFINE_PROPERTY_GET(property_get_version, "s", void, GUNYAHD_VERSION)
 BUS_DEFINE_PROPERTY_GET(property_get_backend, "s", struct manager,
 			hyp_kind_to_string(hyp_kind(o->hyp)))
 
-BUS_PROPERTY_GETTER(property_get_vm_count)
-{
-	struct manager *m = userdata;
-
-	return sd_bus_message_append(reply, "u", (uint32_t) m->n_vms);
-}
+BUS_DEFINE_PROPERTY_GET(property_get_vm_count, "u", struct manager, (uint32_t) o->n_vms)
 
 BUS_PROPERTY_GETTER(property_get_features)
 {

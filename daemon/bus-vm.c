@@ -282,12 +282,7 @@ BUS_PROPERTY_GETTER(property_get_extents)
 	return sd_bus_message_close_container(reply);
 }
 
-BUS_PROPERTY_GETTER(property_get_state)
-{
-	struct vm *vm = userdata;
-
-	return sd_bus_message_append(reply, "s", vm_state_to_string(vm->state));
-}
+BUS_DEFINE_PROPERTY_GET(property_get_state, "s", struct vm, vm_state_to_string(o->state))
 
 BUS_PROPERTY_GETTER(property_get_exit_type)
 {
@@ -338,19 +333,9 @@ BUS_PROPERTY_GETTER(property_get_regions)
 	return sd_bus_message_close_container(reply);
 }
 
-BUS_PROPERTY_GETTER(property_get_transient)
-{
-	struct vm *vm = userdata;
+BUS_DEFINE_PROPERTY_GET(property_get_transient, "b", struct vm, (int) o->transient)
 
-	return sd_bus_message_append(reply, "b", (int) vm->transient);
-}
-
-BUS_PROPERTY_GETTER(property_get_vmid)
-{
-	struct vm *vm = userdata;
-
-	return sd_bus_message_append(reply, "u", (uint32_t) vm->vmid);
-}
+BUS_DEFINE_PROPERTY_GET(property_get_vmid, "u", struct vm, (uint32_t) o->vmid)
 
 static const sd_bus_vtable bus_vm_vtable[] = {
 	SD_BUS_VTABLE_START(0),
