@@ -59,6 +59,10 @@ static void kernel_probe(struct kernel *k, int vm_fd)
 	if (r == -EINVAL)
 		k->head.features |= HYP_FEATURE_VM_STOP;
 	k->probed = true;
+	if (!(k->head.features & HYP_FEATURE_VM_STATUS))
+		log_notice("The kernel lacks GH_VM_GET_STATUS: VM exits will not be observed");
+	if (!(k->head.features & HYP_FEATURE_VM_STOP))
+		log_notice("The kernel lacks GH_VM_STOP: stopping a VM destroys it");
 }
 
 static int kernel_create_vm(struct hyp *h, unsigned long arg, struct hyp_vm **ret)

@@ -39,6 +39,21 @@ static atomic_long_t gh_vm_zombies = ATOMIC_LONG_INIT(0);
 module_param_cb(zombies, &gh_param_ops_counter, &gh_vm_zombies, 0444);
 MODULE_PARM_DESC(zombies, "VMs whose teardown the RM did not complete (their pages stay pinned)");
 
+/*
+ * Test only: pretend to be an older or a different kernel, so that the
+ * daemon's degraded paths run against the real module (docs/kmod.md).
+ * Read at GH_CREATE_VM and at each ioctl; set them at load time.
+ */
+static bool extensions = true;
+module_param(extensions, bool, 0444);
+MODULE_PARM_DESC(extensions,
+		 "Test only: N hides GH_VM_GET_STATUS, GH_VM_STOP (-ENOTTY) and VM fd poll, as the seed's kernel");
+
+static bool android_lend;
+module_param(android_lend, bool, 0444);
+MODULE_PARM_DESC(android_lend,
+		 "Test only: Y refuses GH_MEM_LENT and lends through GH_VM_ANDROID_LEND_USER_MEM, as Android's kernel");
+
 static struct device *gh_vm_dev(const struct gh_vm *vm)
 {
 	return vm->mgr->misc.this_device;
@@ -255,7 +270,12 @@ static int gh_vm_region_delete(struct gh_vm *vm, u32 label)
 	return 0;
 }
 
-static long gh_vm_ioctl_set_user_mem_region(struct gh_vm *vm, void __user *argp)
+/*
+ * @android: the region came through GH_VM_ANDROID_LEND_USER_MEM (only with
+ * the android_lend parameter): lent, and GH_MEM_LENT itself is a reserved
+ * bit there, as it is for GH_VM_SET_USER_MEM_REGION on Android's kernel.
+ */
+static long gh_vm_ioctl_set_user_mem_region(struct gh_vm *vm, void __user *argp, bool android)
 {
 	struct gh_userspace_memory_region r;
 	struct gh_vm_region *reg;
@@ -265,6 +285,10 @@ static long gh_vm_ioctl_set_user_mem_region(struct gh_vm *vm, void __user *argp)
 		return -EFAULT;
 	if (r.flags & ~GH_MEM_VALID_FLAGS)
 		return -EINVAL;
+	if (android_lend && (r.flags & GH_MEM_LENT))
+		return -EINVAL;
+	if (android)
+		r.flags |= GH_MEM_LENT;
 	/*
 	 * Checked here, reported below: a started VM (-EBUSY) and a deletion
 	 * (size 0) take precedence over the arguments of an addition, as in the
@@ -525,14 +549,22 @@ static long gh_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case GH_VM_SET_USER_MEM_REGION:
-		return gh_vm_ioctl_set_user_mem_region(vm, argp);
+		return gh_vm_ioctl_set_user_mem_region(vm, argp, false);
+	case GH_VM_ANDROID_LEND_USER_MEM:
+		if (!android_lend)
+			return -ENOTTY;
+		return gh_vm_ioctl_set_user_mem_region(vm, argp, true);
 	case GH_VM_SET_DTB_CONFIG:
 		return gh_vm_ioctl_set_dtb_config(vm, argp);
 	case GH_VM_START:
 		return gh_vm_ioctl_start(vm);
 	case GH_VM_GET_STATUS:
+		if (!extensions)
+			return -ENOTTY;
 		return gh_vm_ioctl_get_status(vm, argp);
 	case GH_VM_STOP:
+		if (!extensions)
+			return -ENOTTY;
 		return gh_vm_ioctl_stop(vm, argp);
 	default:
 		return -ENOTTY;
@@ -712,6 +744,15 @@ static const struct file_operations gh_vm_fops = {
 	.llseek = noop_llseek,
 };
 
+/* extensions=N: no .poll, so poll() always reports the fd ready, as in v9 */
+static const struct file_operations gh_vm_fops_noext = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = gh_vm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = gh_vm_release,
+	.llseek = noop_llseek,
+};
+
 /* ---------------------------------------------------------------------------
  * /dev/gunyah
  */
@@ -760,7 +801,8 @@ static long gh_dev_ioctl_create_vm(struct gh_vm_mgr *mgr, unsigned long arg)
 	vm->status.vmid = vm->vmid;
 	vm->status.rm_status = GH_RM_VM_STATUS_LOAD;
 
-	file = anon_inode_getfile("gunyah-vm", &gh_vm_fops, vm, O_RDWR);
+	file = anon_inode_getfile("gunyah-vm", extensions ? &gh_vm_fops : &gh_vm_fops_noext, vm,
+				  O_RDWR);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto out_dealloc_vmid;

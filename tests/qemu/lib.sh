@@ -136,3 +136,79 @@ gh_build_kmod() {
 	fi
 	[ -f "$work/kmod/gunyah.ko" ]
 }
+
+# Fetches libglib2.0-dev and libpcre2-dev for arm64 into cache dir $1 and
+# unpacks them under $1/root next to the kernel packages (never installed):
+# the static GLib and PCRE2 that the arm64 guest's test-hyp-conformance is
+# linked with. Idempotent; updates the package lists only when needed.
+gh_arm64_fetch_glib() {
+	local cache=$1 p
+	local pkgs=(libglib2.0-dev:arm64 libpcre2-dev:arm64)
+	[ -f "$cache/root/.complete-glib" ] && return 0
+	mkdir -p "$cache/glib" "$cache/root"
+	if ! apt-cache show "${pkgs[@]}" >/dev/null 2>&1; then
+		gh_log "apt-get update (arm64 package lists)"
+		apt-get update -qq >/dev/null 2>&1 || return 1
+	fi
+	rm -f "$cache"/glib/*.deb
+	gh_log "downloading ${pkgs[*]}"
+	(cd "$cache/glib" && apt-get download -qq "${pkgs[@]}" >/dev/null 2>&1) || return 1
+	for p in "$cache"/glib/*.deb; do
+		dpkg-deb -x "$p" "$cache/root" || return 1
+	done
+	rm -rf "$cache/glib"
+	[ -f "$cache/root/usr/lib/aarch64-linux-gnu/libglib-2.0.a" ] &&
+		[ -f "$cache/root/usr/lib/aarch64-linux-gnu/libpcre2-8.a" ] || return 1
+	touch "$cache/root/.complete-glib"
+}
+
+# Copies the dynamically linked program $2 into the initramfs root $1 as
+# $3, with every library ldd names (the loader included) at the same path.
+gh_copy_prog() {
+	local root=$1 bin=$2 dest=$3 lib
+	mkdir -p "$root$(dirname "$dest")"
+	cp -L "$bin" "$root$dest"
+	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# Little-endian u64 as 8 raw bytes
+gh_le64() {
+	local v=$1 i
+	for i in 0 1 2 3 4 5 6 7; do
+		# shellcheck disable=SC2059
+		printf "\\$(printf %03o $(((v >> (8 * i)) & 255)))"
+	done
+}
+
+# gh_fake_file FILE SIZE TEXT: SIZE deterministic bytes (TEXT repeated)
+gh_fake_file() {
+	mkdir -p "$(dirname "$1")"
+	{ yes "$3" 2>/dev/null | head -c "$2"; } >"$1" || true
+	[ "$(stat -c %s "$1")" -eq "$2" ]
+}
+
+# gh_fake_kernel FILE SIZE IMAGE_SIZE: a deterministic stand-in for an arm64
+# kernel: the 64-byte Image header (Documentation/arch/arm64/booting.rst:
+# text_offset 0, image_size IMAGE_SIZE, flags little-endian 4K pages
+# anywhere, magic "ARM\x64") followed by filler up to SIZE bytes. Never
+# executed; gunyahd places it by its header.
+gh_fake_kernel() {
+	local file=$1 size=$2 image_size=$3
+	mkdir -p "$(dirname "$file")"
+	{
+		printf '\x4d\x5a\x00\x91'	# code0 (the PE "MZ" of an EFI stub)
+		printf '\x00\x00\x00\x14'	# code1: b .
+		gh_le64 0			# text_offset
+		gh_le64 "$image_size"
+		gh_le64 10			# flags: LE, 4K pages, anywhere in RAM
+		gh_le64 0; gh_le64 0; gh_le64 0	# res2..res4
+		printf 'ARM\x64'		# magic
+		printf '\x00\x00\x00\x00'	# res5 (no PE header)
+		yes 'gunyahd e2e kernel ' 2>/dev/null | head -c $((size - 64))
+	} >"$file" || true
+	[ "$(stat -c %s "$file")" -eq "$size" ]
+}

@@ -8,14 +8,26 @@
 #
 #   tests/qemu/suite.sh x86_64|arm64 SRCDIR OUTDIR [MESON_BUILD_ROOT]
 #
-# MESON_BUILD_ROOT, when given, supplies tests/unit/test-hyp-conformance
-# (GLib, dynamic) for the x86_64 guest, which then runs the backend
-# conformance suite against the module. Exit status: 0 pass, 1 fail, 77 skip
-# (only when a tool or package is genuinely missing). Everything built is
-# cached in OUTDIR; a second run rebuilds what changed only.
+# MESON_BUILD_ROOT, when given, supplies the x86_64 guest's dynamically
+# linked programs (copied with their libraries): tests/unit/test-hyp-conformance
+# (the backend conformance suite against the module), and gunyahd with
+# bench/bench-e2e-* for the daemon scenario (tests/qemu/e2e.sh: dbus-daemon,
+# busctl and gdbus from the host come along). The arm64 guest gets a static
+# cross-build of test-hyp-conformance (GLib unpacked from Debian's arm64
+# packages). Exit status: 0 pass, 1 fail, 77 skip (only when a tool or
+# package is genuinely missing). Everything built is cached in OUTDIR; a
+# second run rebuilds what changed only.
 #
-# Environment: GH_QEMU_TIMEOUT (seconds, default 240), GH_QEMU_KEEP=1 keeps
-# the guest's serial log even on success (it always stays in OUTDIR).
+# Environment: GH_QEMU_TIMEOUT (seconds, default 300), GH_QEMU_KEEP=1 keeps
+# the guest's serial log even on success (it always stays in OUTDIR),
+# GH_QEMU_PLAN: what the guest runs, a comma-separated list of
+#   kmod   the module's own tests (test-loopback ... test-zombie) and the
+#          conformance suite
+#   e2e    the daemon scenario: module as shipped, extensions=0, android_lend=1
+#          (x86_64 only; needs MESON_BUILD_ROOT)
+#   bench  bench/e2e.sh (x86_64 only; needs MESON_BUILD_ROOT)
+# or all (the default: everything the architecture supports).
+# GH_E2E_BENCH_N: iterations of bench/e2e.sh (default 3).
 set -euo pipefail
 
 arch=${1:?arch}
@@ -30,6 +42,20 @@ out=$(cd "$out" && pwd)
 work=$out/$arch
 mkdir -p "$work/bin"
 t_start=$(date +%s)
+
+plan=${GH_QEMU_PLAN:-all}
+want() {	# want GROUP: the plan includes it
+	case ",$plan," in
+	*,all,* | *",$1,"*) return 0 ;;
+	esac
+	return 1
+}
+for g in ${plan//,/ }; do
+	case $g in
+	all | kmod | e2e | bench) ;;
+	*) gh_fail "GH_QEMU_PLAN: unknown group '$g' (kmod, e2e, bench or all)" ;;
+	esac
+done
 
 # ---------------------------------------------------------------------------
 # Tools and kernels
@@ -78,6 +104,10 @@ arm64)
 	   [ ! -f "$arm/usr/lib/aarch64-linux-gnu/libfdt.a" ]; then
 		gh_fail "unpacked arm64 packages are incomplete in $cache"
 	fi
+	if want kmod; then
+		gh_arm64_fetch_glib "$cache" ||
+			gh_skip "cannot fetch libglib2.0-dev:arm64 and libpcre2-dev:arm64 (static GLib for test-hyp-conformance)"
+	fi
 	cc=(aarch64-linux-gnu-gcc -I"$arm/usr/include" -L"$arm/usr/lib/aarch64-linux-gnu")
 	kmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 	# -cpu's argument has commas
@@ -90,6 +120,28 @@ arm64)
 	;;
 esac
 gh_log "$arch: kernel $rel"
+
+# The daemon scenario (x86_64): gunyahd and the bench clients from the meson
+# build; dbus-daemon, busctl and gdbus from the host, with their libraries.
+e2e=no
+if [ "$arch" = x86_64 ] && { want e2e || want bench; }; then
+	if [ -z "$buildroot" ] || [ ! -x "$buildroot/daemon/gunyahd" ]; then
+		[ "$plan" = all ] ||
+			gh_skip "the daemon scenario needs MESON_BUILD_ROOT with daemon/gunyahd"
+		gh_log "no MESON_BUILD_ROOT with daemon/gunyahd: the daemon scenario does not run"
+	else
+		gh_have ldd || gh_skip "ldd is not installed"
+		gh_have dbus-daemon || gh_skip "dbus-daemon is not installed"
+		gh_have busctl || gh_skip "busctl is not installed (systemd)"
+		gh_have gdbus || gh_skip "gdbus is not installed (libglib2.0-bin)"
+		for t in bench/bench-e2e-dbus bench/bench-e2e-ioctl; do
+			[ -x "$buildroot/$t" ] || gh_fail "$buildroot/$t is missing: build it first"
+		done
+		e2e=yes
+	fi
+elif [ "$arch" = arm64 ] && ! want kmod; then
+	gh_skip "the daemon scenario and bench/e2e run in the x86_64 guest only"
+fi
 
 # ---------------------------------------------------------------------------
 # gunyah.ko
@@ -132,6 +184,31 @@ for t in "${tests[@]}"; do
 		build_prog "$t" -Werror "$guest/$t.c" "$guest/ghtest.c"
 	fi
 done
+[ "$e2e" = yes ] && build_prog e2e-notify -Werror "$guest/e2e-notify.c"
+
+# arm64: the backend conformance suite, statically, with the kernel backend
+# only (a stub stands in for the sim, so that its YAML and libevent
+# dependencies need no arm64 builds) and the unpacked arm64 GLib
+if [ "$arch" = arm64 ] && want kmod; then
+	conf_src=("$src/tests/unit/test-hyp-conformance.c" "$src/tests/common/test-guest.c"
+		  "$src/daemon/hyp.c" "$src/daemon/hyp-kernel.c" "$src/daemon/shared/log.c"
+		  "$src/tests/qemu/hyp-sim-stub.c")
+	if gh_stale "$work/bin/test-hyp-conformance" "${conf_src[@]}" "$src/daemon/hyp.h" \
+		"$src"/daemon/shared/*.h "$src/tests/common/test-guest.h" \
+		"$src/include/uapi/linux/gunyah.h" "$0"; then
+		gh_log "building test-hyp-conformance ($arch, static, kernel backend only)"
+		# GLib's static getpw* warnings are expected: nothing resolves users
+		if ! "${cc[@]}" "${cflags[@]}" -D_GNU_SOURCE -Werror -I"$src/daemon" \
+			-I"$src/tests/common" -I"$arm/usr/include/glib-2.0" \
+			-I"$arm/usr/lib/aarch64-linux-gnu/glib-2.0/include" \
+			-o "$work/bin/test-hyp-conformance.tmp" "${conf_src[@]}" \
+			-lglib-2.0 -lpcre2-8 -lfdt -pthread -lm >"$work/conformance-build.log" 2>&1; then
+			cat "$work/conformance-build.log" >&2
+			gh_fail "cannot build test-hyp-conformance for $arch"
+		fi
+		mv "$work/bin/test-hyp-conformance.tmp" "$work/bin/test-hyp-conformance"
+	fi
+fi
 
 # ---------------------------------------------------------------------------
 # initramfs
@@ -147,18 +224,56 @@ done
 install -m 0755 "$src/tests/qemu/init.sh" "$root/init"
 conformance=no
 conf_bin=${buildroot:+$buildroot/tests/unit/test-hyp-conformance}
-if [ "$arch" = x86_64 ] && [ -n "$conf_bin" ] && [ -x "$conf_bin" ]; then
-	# dynamically linked (GLib): bring its libraries and loader along
-	cp "$conf_bin" "$root/bin/test-hyp-conformance"
-	ldd "$conf_bin" | grep -o '/[^ ]*' | while read -r lib; do
-		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$lib" "$root$lib"
-	done
+if ! want kmod; then
+	:
+elif [ "$arch" = arm64 ] && [ -x "$work/bin/test-hyp-conformance" ]; then
+	cp "$work/bin/test-hyp-conformance" "$root/bin/"
 	conformance=yes
+elif [ "$arch" = x86_64 ] && [ -n "$conf_bin" ] && [ -x "$conf_bin" ]; then
+	# dynamically linked (GLib): bring its libraries and loader along
+	gh_copy_prog "$root" "$conf_bin" /bin/test-hyp-conformance
+	conformance=yes
+fi
+if [ "$e2e" = yes ]; then
+	# The daemon scenario's world (tests/qemu/e2e.sh; docs/testing.md)
+	gh_copy_prog "$root" "$buildroot/daemon/gunyahd" /usr/sbin/gunyahd
+	gh_copy_prog "$root" "$buildroot/bench/bench-e2e-dbus" /usr/bin/bench-e2e-dbus
+	gh_copy_prog "$root" "$buildroot/bench/bench-e2e-ioctl" /usr/bin/bench-e2e-ioctl
+	gh_copy_prog "$root" "$(command -v dbus-daemon)" /usr/bin/dbus-daemon
+	gh_copy_prog "$root" "$(command -v busctl)" /usr/bin/busctl
+	gh_copy_prog "$root" "$(command -v gdbus)" /usr/bin/gdbus
+	cp "$work/bin/e2e-notify" "$root/bin/"
+	install -m 0755 "$src/tests/qemu/e2e.sh" "$root/bin/e2e.sh"
+	install -m 0755 "$src/bench/e2e.sh" "$root/bin/e2e-bench.sh"
+	# the system bus: its configuration and the repository's policy
+	mkdir -p "$root/usr/share/dbus-1/system.d" "$root/var/lib/dbus"
+	cp "$src/tests/qemu/e2e-bus.conf" "$root/usr/share/dbus-1/system.conf"
+	cp "$src/dbus/org.gunyah.Manager1.conf" "$root/usr/share/dbus-1/system.d/"
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+	printf 'root:x:0:\ngunyah:x:990:\n' >"$root/etc/group"
+	printf '%s\n' 6775e796168642065326520677565730 >"$root/etc/machine-id"
+	ln -s /run "$root/var/run"	# GLib's default system bus is under /var/run
+	# the example definitions, image paths rewritten to generated images:
+	# kernels with an arm64 Image header, ramdisks, all deterministic
+	mkdir -p "$root/etc/gunyah/vms.d"
+	for f in "$src"/config/examples/*.yaml; do
+		sed 's|/var/lib/gunyah/images/|/srv/gunyah-e2e/|g' "$f" \
+			>"$root/etc/gunyah/vms.d/$(basename "$f")"
+	done
+	grep -ho '/srv/gunyah-e2e/[^" ]*' "$root"/etc/gunyah/vms.d/*.yaml | sort -u |
+		while read -r img; do
+			case $img in
+			*/Image) gh_fake_kernel "$root$img" 262144 2097152 ;;
+			*) gh_fake_file "$root$img" 65536 "gunyahd e2e $(basename "$img") " ;;
+			esac || gh_fail "cannot generate $img"
+		done
 fi
 cat >"$root/etc/gh-suite.conf" <<EOF
 GH_ARCH=$arch
+GH_PLAN=$plan
 GH_CONFORMANCE=$conformance
+GH_E2E=$e2e
+GH_E2E_BENCH_N=${GH_E2E_BENCH_N:-3}
 GH_STRESS_THREADS=${GH_STRESS_THREADS:-8}
 GH_STRESS_ITERATIONS=${GH_STRESS_ITERATIONS:-$([ "$arch" = x86_64 ] && echo 6 || echo 4)}
 EOF
@@ -171,7 +286,7 @@ t_built=$(date +%s)
 serial=$work/serial.log
 gh_log "booting $vmlinuz under ${qemu[0]} (TCG)"
 set +e
-timeout --foreground -k 5 "${GH_QEMU_TIMEOUT:-240}" "${qemu[@]}" \
+timeout --foreground -k 5 "${GH_QEMU_TIMEOUT:-300}" "${qemu[@]}" \
 	-nodefaults -nographic -serial stdio -no-reboot \
 	-kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz" \
 	-append "console=$console panic=-1 quiet slub_debug=FZP" </dev/null 2>&1 |
@@ -201,7 +316,29 @@ if grep -qE 'Kernel panic|Oops|Call Trace' "$serial"; then
 	gh_log "the serial log shows a kernel crash"
 	verdict=1
 fi
+# One conformance suite for both backends: the module must give exactly the
+# sim's results (tests/unit runs the same binary against the sim)
+conf_results() {	# TAP on stdin -> "ok|not ok PATH[ # directive]", sorted
+	grep -E '^(not )?ok [0-9]+ /hyp/' | sed -E 's/^(not ok|ok) [0-9]+ /\1 /' | LC_ALL=C sort
+}
+host_conf=${buildroot:+$buildroot/tests/unit/test-hyp-conformance}
+if [ "$conformance" = yes ] && [ -n "$host_conf" ] && [ -x "$host_conf" ]; then
+	sim_results=$(GUNYAHD_TEST_BACKEND=sim "$host_conf" --tap 2>/dev/null | conf_results || true)
+	kernel_results=$(sed -n '/^GH-QEMU: BEGIN hyp-conformance/,/^GH-QEMU: END hyp-conformance/p' \
+		"$serial" | conf_results || true)
+	if [ -z "$kernel_results" ] || [ "$sim_results" != "$kernel_results" ]; then
+		gh_log "test-hyp-conformance: the kernel backend ($arch) differs from the sim:"
+		diff <(printf '%s\n' "$sim_results") <(printf '%s\n' "$kernel_results") |
+			sed 's/^/  /' >&2 || true
+		verdict=1
+	else
+		gh_log "test-hyp-conformance: $arch kernel backend = sim ($(printf '%s\n' "$kernel_results" |
+			grep -c '^ok ') passed, identical)"
+	fi
+fi
 grep -E '^GH-QEMU: END ' "$serial" >&2 || true
+# bench/e2e's lines, once more at the end ("name value unit")
+grep -E '^e2e-[a-z0-9-]+ [0-9.]+ [a-z]+$' "$serial" | sed 's/^/qemu-suite: bench: /' >&2 || true
 gh_log "$arch: build $((t_built - t_start)) s, guest $((t_end - t_built)) s"
 if [ "$verdict" -eq 0 ]; then
 	gh_log "$arch: PASS"

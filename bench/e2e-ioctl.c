@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bench-e2e-ioctl: the reference side of the end-to-end benchmark
+ * (bench/e2e.sh, run in the x86_64 QEMU guest by tests/qemu). It issues
+ * the ioctl sequence that gunyahd issues for the example VM `nav` - and
+ * nothing else - on /dev/gunyah, against gunyah.ko and gh-rm-emu:
+ *
+ *   memfd + mmap of main memory (lent, RWX, label 0) and of a shared RW
+ *   window (label 1), a devicetree the RM accepts written into main memory,
+ *   GH_CREATE_VM, GH_VM_SET_USER_MEM_REGION x2, GH_VM_SET_DTB_CONFIG,
+ *   GH_VM_START, close (the module tears the VM down), munmap.
+ *
+ * The daemon does the same plus its own work (definition, layout, image
+ * loading, devicetree generation, D-Bus, the worker thread); the ratio of
+ * the two is what the D-Bus path costs on top of the minimum. Everything
+ * listed above is timed; the median of -n iterations is printed as
+ * DESIGN §10 "name value unit" lines. Timing never fails the run; a
+ * failing ioctl does (exit 1).
+ *
+ *   bench-e2e-ioctl [-n N] [-m MAIN_BYTES] [-s SHM_BYTES] [-c VCPUS] [-d DEVICE]
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* memfd_create; meson passes it, the guest build too */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libfdt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/gunyah.h>
+
+#define MiB		(1024ull * 1024)
+#define MEM_BASE	0x80000000ull
+#define SHM_BASE	0xc0000000ull
+#define DTB_SLOT	(64u * 1024)	/* the blob and room for the RM's overlay */
+#define GIC_DIST	0x3fff0000ull	/* redistributors end where it starts */
+#define GICR_STRIDE	0x20000ull
+
+struct opts {
+	unsigned iterations;
+	uint64_t mem_size;
+	uint64_t shm_size;
+	unsigned vcpus;
+	const char *device;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void *map_memfd(uint64_t size)
+{
+	int fd = memfd_create("bench-e2e", MFD_CLOEXEC);
+	void *p = MAP_FAILED;
+
+	if (fd >= 0 && ftruncate(fd, (off_t)size) == 0)
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int prop_u64(void *fdt, const char *name, uint64_t a, uint64_t b, int n)
+{
+	fdt64_t v[2] = { cpu_to_fdt64(a), cpu_to_fdt64(b) };
+
+	return fdt_property(fdt, name, v, (int)(n * sizeof(fdt64_t)));
+}
+
+/*
+ * A devicetree that the RM's VM_INIT and VM_START accept for this layout
+ * (docs/devicetree.md has the rules): @vcpus cpus (PSCI, with the idle
+ * state the RM insists on), GICv3, the vm-config node, an shm vdevice for
+ * label 1. Written into the last DTB_SLOT bytes of
+ * main memory; returns its offset there, or -1.
+ */
+static int64_t write_dtb(void *mem, const struct opts *o)
+{
+	uint64_t offset = o->mem_size - DTB_SLOT;
+	void *fdt = (char *)mem + offset;
+	uint64_t gicr_size = GICR_STRIDE * o->vcpus;
+	fdt64_t gic[4] = { cpu_to_fdt64(GIC_DIST), cpu_to_fdt64(0x10000),
+			   cpu_to_fdt64(GIC_DIST - gicr_size), cpu_to_fdt64(gicr_size) };
+	char name[32];
+	int r = 0;
+
+	r |= fdt_create(fdt, DTB_SLOT / 2);
+	r |= fdt_finish_reservemap(fdt);
+	r |= fdt_begin_node(fdt, "");
+	r |= fdt_property_u32(fdt, "#address-cells", 2);
+	r |= fdt_property_u32(fdt, "#size-cells", 2);
+	r |= fdt_property_u32(fdt, "interrupt-parent", 1);
+	r |= fdt_begin_node(fdt, "chosen");
+	r |= fdt_end_node(fdt);
+	r |= fdt_begin_node(fdt, "cpus");
+	r |= fdt_property_u32(fdt, "#address-cells", 1);
+	r |= fdt_property_u32(fdt, "#size-cells", 0);
+	for (unsigned i = 0; i < o->vcpus; i++) {
+		snprintf(name, sizeof(name), "cpu@%u", i);
+		r |= fdt_begin_node(fdt, name);
+		r |= fdt_property_string(fdt, "device_type", "cpu");
+		r |= fdt_property_string(fdt, "compatible", "arm,armv8");
+		r |= fdt_property_u32(fdt, "reg", i);
+		if (i)
+			r |= fdt_property_string(fdt, "enable-method", "psci");
+		/* PSCI on: the RM wants cpu-idle-states on every cpu */
+		r |= fdt_property_u32(fdt, "cpu-idle-states", 2);
+		r |= fdt_end_node(fdt);
+	}
+	r |= fdt_begin_node(fdt, "idle-states");
+	r |= fdt_property_string(fdt, "entry-method", "psci");
+	r |= fdt_begin_node(fdt, "cpu-idle");
+	r |= fdt_property_string(fdt, "compatible", "arm,idle-state");
+	r |= fdt_property_u32(fdt, "arm,psci-suspend-param", 0x1);
+	r |= fdt_property_string(fdt, "status", "disabled");
+	r |= fdt_property_u32(fdt, "phandle", 2);
+	r |= fdt_end_node(fdt);
+	r |= fdt_end_node(fdt);
+	r |= fdt_end_node(fdt);
+	r |= fdt_begin_node(fdt, "memory");
+	r |= fdt_property_string(fdt, "device_type", "memory");
+	r |= prop_u64(fdt, "reg", MEM_BASE, o->mem_size, 2);
+	r |= fdt_end_node(fdt);
+	r |= fdt_begin_node(fdt, "interrupt-controller@3fff0000");
+	r |= fdt_property_string(fdt, "compatible", "arm,gic-v3");
+	r |= fdt_property(fdt, "interrupt-controller", NULL, 0);
+	r |= fdt_property_u32(fdt, "#interrupt-cells", 3);
+	r |= fdt_property_u32(fdt, "#address-cells", 2);
+	r |= fdt_property_u32(fdt, "#size-cells", 2);
+	r |= fdt_property(fdt, "reg", gic, sizeof(gic));
+	r |= fdt_property_u32(fdt, "phandle", 1);
+	r |= fdt_end_node(fdt);
+	r |= fdt_begin_node(fdt, "gunyah-vm-config");
+	r |= fdt_property_string(fdt, "image-name", "bench-e2e");
+	r |= fdt_property_string(fdt, "os-type", "linux");
+	r |= fdt_property_u32(fdt, "#address-cells", 2);
+	r |= fdt_property_u32(fdt, "#size-cells", 2);
+	r |= fdt_begin_node(fdt, "memory");
+	r |= prop_u64(fdt, "base-address", MEM_BASE, 0, 1);
+	r |= prop_u64(fdt, "size-max", o->mem_size, 0, 1);
+	r |= fdt_end_node(fdt);
+	r |= fdt_begin_node(fdt, "interrupts");
+	r |= fdt_property_string(fdt, "config", "/interrupt-controller@3fff0000");
+	r |= fdt_end_node(fdt);
+	r |= fdt_begin_node(fdt, "vcpus");
+	r |= fdt_property_string(fdt, "affinity", "static");
+	{
+		fdt32_t map[64];
+
+		for (unsigned i = 0; i < o->vcpus; i++)
+			map[i] = cpu_to_fdt32(i);
+		r |= fdt_property(fdt, "affinity-map", map, (int)(o->vcpus * sizeof(fdt32_t)));
+	}
+	r |= fdt_property_u32(fdt, "sched-priority", (uint32_t)-2);
+	r |= fdt_property_u32(fdt, "sched-timeslice", 5000);
+	r |= fdt_end_node(fdt);
+	if (o->shm_size) {
+		r |= fdt_begin_node(fdt, "vdevices");
+		r |= fdt_begin_node(fdt, "shm-1");
+		r |= fdt_property_string(fdt, "vdevice-type", "shm");
+		r |= fdt_property(fdt, "peer-default", NULL, 0);
+		r |= fdt_property_string(fdt, "generate", "/hypervisor/shm-1");
+		r |= fdt_property_u32(fdt, "#address-cells", 2);
+		r |= fdt_begin_node(fdt, "memory");
+		r |= fdt_property_u32(fdt, "label", 1);
+		r |= prop_u64(fdt, "base", SHM_BASE, 0, 1);
+		r |= fdt_end_node(fdt);
+		r |= fdt_end_node(fdt);
+		r |= fdt_end_node(fdt);
+	}
+	r |= fdt_end_node(fdt);
+	r |= fdt_end_node(fdt);
+	r |= fdt_finish(fdt);
+	if (r || fdt_check_full(fdt, DTB_SLOT))
+		return -1;
+	return (int64_t)offset;
+}
+
+static int xioctl(int fd, unsigned long req, const void *arg)
+{
+	int r;
+
+	do {
+		r = ioctl(fd, req, arg);
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+/* One create + start + destroy; the times of its phases in ms. */
+static int one_vm(int dev, const struct opts *o, double *t_create, double *t_start,
+		  double *t_destroy)
+{
+	double t0 = now_ms(), t1, t2;
+	struct gh_userspace_memory_region reg;
+	struct gh_vm_dtb_config dtb;
+	void *mem, *shm = NULL;
+	int64_t offset;
+	int vm, r;
+
+	mem = map_memfd(o->mem_size);
+	if (o->shm_size)
+		shm = map_memfd(o->shm_size);
+	if (!mem || (o->shm_size && !shm)) {
+		fprintf(stderr, "bench-e2e-ioctl: cannot map guest memory\n");
+		return -ENOMEM;
+	}
+	offset = write_dtb(mem, o);
+	if (offset < 0) {
+		fprintf(stderr, "bench-e2e-ioctl: cannot build the devicetree\n");
+		return -EINVAL;
+	}
+	vm = xioctl(dev, GH_CREATE_VM, NULL);
+	if (vm < 0) {
+		fprintf(stderr, "bench-e2e-ioctl: GH_CREATE_VM: %s\n", strerror(-vm));
+		return vm;
+	}
+	reg = (struct gh_userspace_memory_region) {
+		.label = 0,
+		.flags = GH_MEM_ALLOW_READ | GH_MEM_ALLOW_WRITE | GH_MEM_ALLOW_EXEC | GH_MEM_LENT,
+		.guest_phys_addr = MEM_BASE, .memory_size = o->mem_size,
+		.userspace_addr = (uintptr_t)mem,
+	};
+	r = xioctl(vm, GH_VM_SET_USER_MEM_REGION, &reg);
+	if (r == 0 && o->shm_size) {
+		reg = (struct gh_userspace_memory_region) {
+			.label = 1, .flags = GH_MEM_ALLOW_READ | GH_MEM_ALLOW_WRITE,
+			.guest_phys_addr = SHM_BASE, .memory_size = o->shm_size,
+			.userspace_addr = (uintptr_t)shm,
+		};
+		r = xioctl(vm, GH_VM_SET_USER_MEM_REGION, &reg);
+	}
+	if (r == 0) {
+		dtb = (struct gh_vm_dtb_config) { .gpa = MEM_BASE + (uint64_t)offset,
+						  .size = DTB_SLOT };
+		r = xioctl(vm, GH_VM_SET_DTB_CONFIG, &dtb);
+	}
+	t1 = now_ms();
+	if (r == 0)
+		r = xioctl(vm, GH_VM_START, NULL);
+	t2 = now_ms();
+	close(vm);
+	munmap(mem, o->mem_size);
+	if (shm)
+		munmap(shm, o->shm_size);
+	if (r < 0) {
+		fprintf(stderr, "bench-e2e-ioctl: a VM ioctl failed: %s\n", strerror(-r));
+		return r;
+	}
+	*t_create = t1 - t0;
+	*t_start = t2 - t1;
+	*t_destroy = now_ms() - t2;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .iterations = 5, .mem_size = 256 * MiB, .shm_size = 2 * MiB,
+			  .vcpus = 2, .device = "/dev/gunyah" };
+	double *create, *start, *destroy, *total;
+	int c, dev;
+
+	while ((c = getopt(argc, argv, "n:m:s:c:d:")) >= 0) {
+		switch (c) {
+		case 'n':
+			o.iterations = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'm':
+			o.mem_size = strtoull(optarg, NULL, 0);
+			break;
+		case 's':
+			o.shm_size = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			o.vcpus = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'd':
+			o.device = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: bench-e2e-ioctl [-n N] [-m MAIN_BYTES] "
+				"[-s SHM_BYTES] [-c VCPUS] [-d DEVICE]\n");
+			return 2;
+		}
+	}
+	if (!o.iterations || o.mem_size < 2 * MiB || o.mem_size % 4096 || o.shm_size % 4096 ||
+	    !o.vcpus || o.vcpus > 64) {
+		fprintf(stderr, "bench-e2e-ioctl: bad arguments\n");
+		return 2;
+	}
+	dev = open(o.device, O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		fprintf(stderr, "bench-e2e-ioctl: %s: %s\n", o.device, strerror(errno));
+		return 1;
+	}
+	create = calloc(o.iterations, sizeof(double));
+	start = calloc(o.iterations, sizeof(double));
+	destroy = calloc(o.iterations, sizeof(double));
+	total = calloc(o.iterations, sizeof(double));
+	if (!create || !start || !destroy || !total)
+		return 1;
+	for (unsigned i = 0; i < o.iterations; i++) {
+		if (one_vm(dev, &o, &create[i], &start[i], &destroy[i]) < 0)
+			return 1;
+		total[i] = create[i] + start[i] + destroy[i];
+	}
+	printf("e2e-ioctl-create-start-destroy %.2f ms\n", median(total, o.iterations));
+	printf("e2e-ioctl-create %.2f ms\n", median(create, o.iterations));
+	printf("e2e-ioctl-start %.2f ms\n", median(start, o.iterations));
+	printf("e2e-ioctl-destroy %.2f ms\n", median(destroy, o.iterations));
+	close(dev);
+	free(create);
+	free(start);
+	free(destroy);
+	free(total);
+	return 0;
+}
