@@ -33,7 +33,7 @@ static int bus_manager_lookup(struct manager *m, sd_bus_message *msg, struct vm 
 	if (r < 0)
 		return r;
 	vm = manager_find_vm(m, name);
-	if (!vm)
+	if (!vm || !vm->registered)
 		return sd_bus_error_setf(error, GH_ERROR_NO_SUCH_VM, "No VM '%s' is defined", name);
 	*ret = vm;
 	return 0;
@@ -79,9 +79,10 @@ static int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *er
 		return r;
 	r = sd_bus_message_open_container(reply, 'a', "(ssuo)");
 	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = sd_bus_message_append(reply, "(ssuo)", vms[i]->name,
-					  vm_state_to_string(vms[i]->state),
-					  (uint32_t) vms[i]->vmid, vms[i]->path);
+		if (vms[i]->registered)
+			r = sd_bus_message_append(reply, "(ssuo)", vms[i]->name,
+						  vm_state_to_string(vms[i]->state),
+						  (uint32_t) vms[i]->vmid, vms[i]->path);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	if (r < 0)
@@ -111,10 +112,8 @@ static int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
-	r = vm_create(vm, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, "o", vm->path);
+	return bus_vm_hold(msg, vm_create(vm, bus_vm_reply_path_done, sd_bus_message_ref(msg),
+					  error));
 }
 
 static int method_start_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -223,7 +222,6 @@ static int method_create_transient_vm(sd_bus_message *msg, void *userdata, sd_bu
 	struct transient_file files[TRANSIENT_FILES_MAX];
 	size_t n = 0;
 	const char *yaml;
-	struct vm *vm;
 	int r;
 
 	r = sd_bus_message_read(msg, "s", &yaml);
@@ -234,12 +232,12 @@ static int method_create_transient_vm(sd_bus_message *msg, void *userdata, sd_bu
 		return r;
 	r = bus_read_files(msg, files, &n, error);
 	if (r >= 0)
-		r = manager_create_transient(m, yaml, files, n, &vm, error);
+		r = bus_vm_hold(msg, manager_create_transient(m, yaml, files, n,
+							      bus_vm_reply_path_done,
+							      sd_bus_message_ref(msg), error));
 	for (size_t i = 0; i < n; i++)
 		safe_close(files[i].fd);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, "o", vm->path);
+	return r;
 }
 
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -285,7 +283,8 @@ static const sd_bus_vtable bus_manager_vtable[] = {
 	SD_BUS_PROPERTY("Backend", "s", property_get_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("VMCount", "u", property_get_vm_count, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Features", "as", property_get_features, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Features", "as", property_get_features, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD_WITH_ARGS("ListVMs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssuo)", vms),
 				method_list_vms, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetVM", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path),
@@ -332,6 +331,18 @@ static void bus_manager_emit_vm(struct manager *m, struct vm *vm, const char *me
 						   BUS_MANAGER_INTERFACE, "VMCount", NULL);
 	if (r < 0)
 		log_errno(LOG_WARNING, r, "Cannot emit %s for '%s', ignoring: %m", member, vm->name);
+}
+
+void bus_manager_emit_features(struct manager *m)
+{
+	int r;
+
+	if (!m->bus)
+		return;
+	r = sd_bus_emit_properties_changed(m->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE,
+					   "Features", NULL);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "Cannot emit PropertiesChanged(Features), ignoring: %m");
 }
 
 void bus_manager_emit_vm_new(struct manager *m, struct vm *vm)

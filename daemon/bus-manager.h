@@ -12,4 +12,5 @@ struct vm;
 
 int bus_manager_register(struct manager *m);
 void bus_manager_emit_vm_new(struct manager *m, struct vm *vm);
+void bus_manager_emit_features(struct manager *m);
 void bus_manager_emit_vm_removed(struct manager *m, struct vm *vm);

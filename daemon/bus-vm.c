@@ -106,7 +106,7 @@ static int bus_vm_find(sd_bus *bus, const char *path, const char *interface, voi
 	if (r <= 0)
 		return 0;
 	vm = manager_find_vm(m, name);
-	if (!vm)
+	if (!vm || !vm->registered)
 		return 0;
 	*found = vm;
 	return 1;
@@ -130,17 +130,61 @@ static int bus_vm_enumerate(sd_bus *bus, const char *path, void *userdata, char 
 	l = calloc(n + 1, sizeof(char *));
 	if (!l)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		l[i] = strdup(vms[i]->path);
-		if (!l[i]) {
-			for (size_t j = 0; j < i; j++)
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (!vms[i]->registered)
+			continue;
+		l[k] = strdup(vms[i]->path);
+		if (!l[k]) {
+			for (size_t j = 0; j < k; j++)
 				free(l[j]);
 			free(l);
 			return -ENOMEM;
 		}
+		k++;
 	}
 	*nodes = l;
 	return 0;
+}
+
+/* Replies to a held call once the request completed; with_path: reply its VM's path. */
+static void bus_vm_reply(struct vm *vm, int r, const sd_bus_error *error,
+			 sd_bus_message *msg, bool with_path)
+{
+	int k;
+
+	if (r < 0)
+		k = sd_bus_reply_method_error(msg, error);
+	else if (with_path)
+		k = sd_bus_reply_method_return(msg, "o", vm->path);
+	else
+		k = sd_bus_reply_method_return(msg, NULL);
+	if (k < 0)
+		log_errno(LOG_WARNING, k, "VM '%s': cannot reply to %s, ignoring: %m", vm->name,
+			  sd_bus_message_get_member(msg));
+	sd_bus_message_unref(msg);
+}
+
+void bus_vm_reply_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata)
+{
+	bus_vm_reply(vm, r, error, userdata, false);
+}
+
+void bus_vm_reply_path_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata)
+{
+	bus_vm_reply(vm, r, error, userdata, true);
+}
+
+/*
+ * Calls a request with this message held for the reply, which the
+ * request's completion sends.
+ */
+int bus_vm_hold(sd_bus_message *msg, int r)
+{
+	if (r < 0) {
+		sd_bus_message_unref(msg);
+		return r;
+	}
+	return 1;
 }
 
 static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -151,24 +195,7 @@ static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
-	r = vm_create(vm, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, NULL);
-}
-
-void bus_vm_start_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata)
-{
-	sd_bus_message *msg = userdata;
-	int k;
-
-	if (r < 0)
-		k = sd_bus_reply_method_error(msg, error);
-	else
-		k = sd_bus_reply_method_return(msg, NULL);
-	if (k < 0)
-		log_errno(LOG_WARNING, k, "VM '%s': cannot reply to Start, ignoring: %m", vm->name);
-	sd_bus_message_unref(msg);
+	return bus_vm_hold(msg, vm_create(vm, bus_vm_reply_done, sd_bus_message_ref(msg), error));
 }
 
 /* Start replies when the VM runs, or with the reason it could not start. */
@@ -180,12 +207,7 @@ int bus_vm_method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
 	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
-	r = vm_start(vm, bus_vm_start_done, sd_bus_message_ref(msg), error);
-	if (r < 0) {
-		sd_bus_message_unref(msg);
-		return r;
-	}
-	return 1;
+	return bus_vm_hold(msg, vm_start(vm, bus_vm_reply_done, sd_bus_message_ref(msg), error));
 }
 
 int bus_vm_method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -199,10 +221,8 @@ int bus_vm_method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
-	r = vm_stop(vm, force, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, NULL);
+	return bus_vm_hold(msg, vm_stop(vm, force, bus_vm_reply_done, sd_bus_message_ref(msg),
+					error));
 }
 
 int bus_vm_method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -213,10 +233,8 @@ int bus_vm_method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
 	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
-	r = vm_destroy(vm, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, NULL);
+	return bus_vm_hold(msg, vm_destroy(vm, bus_vm_reply_done, sd_bus_message_ref(msg),
+					   error));
 }
 
 /* The blob the VM boots with; for a VM not created yet, the one it would get. */

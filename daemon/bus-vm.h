@@ -14,8 +14,14 @@ int bus_vm_register(struct manager *m);
 void bus_vm_emit_state_changed(struct manager *m, struct vm *vm);
 /* PropertiesChanged for the properties a definition gives. */
 void bus_vm_emit_definition_changed(struct manager *m, struct vm *vm);
-/* Replies to a held Start call when the start has completed. */
-void bus_vm_start_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
+/*
+ * vm_done_fn completions that reply to a held call (userdata: the message,
+ * ref'd): an empty reply, or the VM's object path.
+ */
+void bus_vm_reply_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
+void bus_vm_reply_path_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
+/* The handler's return for a request made with a held message: unrefs it when r < 0. */
+int bus_vm_hold(sd_bus_message *msg, int r);
 /*
  * VM1.Start/Stop/Destroy; Manager1's StartVM/StopVM/DestroyVM look the VM
  * up and hand the rest of the message (Stop's force) over to them.

@@ -53,15 +53,15 @@ static void kernel_probe(struct kernel *k, int vm_fd)
 
 	r = xioctl(vm_fd, GH_VM_GET_STATUS, &status);
 	if (r == 0)
-		k->head.features |= HYP_FEATURE_VM_STATUS;
+		hyp_add_features(&k->head, HYP_FEATURE_VM_STATUS);
 	/* Reserved flag bits: -EINVAL with the extension, -ENOTTY without. */
 	r = xioctl(vm_fd, GH_VM_STOP, &stop);
 	if (r == -EINVAL)
-		k->head.features |= HYP_FEATURE_VM_STOP;
-	k->probed = true;
-	if (!(k->head.features & HYP_FEATURE_VM_STATUS))
+		hyp_add_features(&k->head, HYP_FEATURE_VM_STOP);
+	__atomic_store_n(&k->probed, true, __ATOMIC_RELEASE);
+	if (!(hyp_features(&k->head) & HYP_FEATURE_VM_STATUS))
 		log_notice("The kernel lacks GH_VM_GET_STATUS: VM exits will not be observed");
-	if (!(k->head.features & HYP_FEATURE_VM_STOP))
+	if (!(hyp_features(&k->head) & HYP_FEATURE_VM_STOP))
 		log_notice("The kernel lacks GH_VM_STOP: stopping a VM destroys it");
 }
 
@@ -79,7 +79,7 @@ static int kernel_create_vm(struct hyp *h, unsigned long arg, struct hyp_vm **re
 		close(fd);
 		return -ENOMEM;
 	}
-	if (!k->probed)
+	if (!__atomic_load_n(&k->probed, __ATOMIC_ACQUIRE))
 		kernel_probe(k, fd);
 	vm->head.hyp = h;
 	vm->fd = fd;
@@ -94,7 +94,7 @@ static int kernel_set_user_mem_region(struct hyp_vm *hvm, const struct gh_usersp
 	struct gh_userspace_memory_region android;
 	int ret;
 
-	if (!k->use_android_lend || !(r->flags & GH_MEM_LENT))
+	if (!__atomic_load_n(&k->use_android_lend, __ATOMIC_ACQUIRE) || !(r->flags & GH_MEM_LENT))
 		ret = xioctl(vm->fd, GH_VM_SET_USER_MEM_REGION, r);
 	else
 		ret = -EINVAL;
@@ -105,9 +105,8 @@ static int kernel_set_user_mem_region(struct hyp_vm *hvm, const struct gh_usersp
 	android = *r;
 	android.flags &= ~GH_MEM_LENT;
 	ret = xioctl(vm->fd, GH_VM_ANDROID_LEND_USER_MEM, &android);
-	if (ret == 0 && !k->use_android_lend) {
-		k->use_android_lend = true;
-		k->head.features |= HYP_FEATURE_ANDROID_LEND;
+	if (ret == 0 && !__atomic_exchange_n(&k->use_android_lend, true, __ATOMIC_ACQ_REL)) {
+		hyp_add_features(&k->head, HYP_FEATURE_ANDROID_LEND);
 		log_notice("The kernel rejects GH_MEM_LENT; lending with GH_VM_ANDROID_LEND_USER_MEM");
 	}
 	return ret == -ENOTTY ? -EINVAL : ret;
@@ -135,7 +134,7 @@ static int kernel_get_status(struct hyp_vm *hvm, struct gh_vm_status *ret)
 
 static int kernel_get_fd(struct hyp_vm *hvm)
 {
-	if (!(hvm->hyp->features & HYP_FEATURE_VM_STATUS))
+	if (!(hyp_features(hvm->hyp) & HYP_FEATURE_VM_STATUS))
 		return -EOPNOTSUPP;
 	return to_kernel_vm(hvm)->fd;
 }

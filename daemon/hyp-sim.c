@@ -14,6 +14,7 @@
  * touches lent guest memory faults in tests as it would on hardware.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <libfdt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,11 @@ struct sim_vm {
 
 struct sim {
 	struct hyp head;
+	/*
+	 * The daemon calls from its loop and its worker threads (like the
+	 * ioctls, which the module serialises per VM): one lock for all.
+	 */
+	pthread_mutex_t lock;
 	struct sim_vm *vms[SIM_MAX_VMS];	/* by vmid - SIM_VMID_FIRST */
 	bool has_default_cfg;
 	struct vmdef_sim default_cfg;		/* from $GUNYAHD_SIM */
@@ -207,7 +213,7 @@ static void sim_vm_free(struct sim_vm *vm)
 	free(vm);
 }
 
-static int sim_create_vm(struct hyp *h, unsigned long arg, struct hyp_vm **ret)
+static int sim_create_vm_locked(struct hyp *h, unsigned long arg, struct hyp_vm **ret)
 {
 	struct sim *sim = (struct sim *) h;
 	struct sim_vm *vm;
@@ -285,7 +291,7 @@ static int sim_delete_region(struct sim_vm *vm, uint32_t label)
 	return 0;
 }
 
-static int sim_set_user_mem_region(struct hyp_vm *hvm, const struct gh_userspace_memory_region *r)
+static int sim_set_user_mem_region_locked(struct hyp_vm *hvm, const struct gh_userspace_memory_region *r)
 {
 	struct sim_vm *vm = to_sim_vm(hvm);
 	struct layout_parcel p = {
@@ -325,7 +331,7 @@ static int sim_set_user_mem_region(struct hyp_vm *hvm, const struct gh_userspace
 	return 0;
 }
 
-static int sim_set_dtb_config(struct hyp_vm *hvm, const struct gh_vm_dtb_config *c)
+static int sim_set_dtb_config_locked(struct hyp_vm *hvm, const struct gh_vm_dtb_config *c)
 {
 	struct sim_vm *vm = to_sim_vm(hvm);
 	uint64_t size = (c->size + 4095) & ~4095ull;
@@ -376,26 +382,14 @@ static void sim_fail_start(struct sim_vm *vm)
 	sim_notify(vm);
 }
 
-static int sim_start(struct hyp_vm *hvm)
+static int sim_start_locked(struct sim_vm *vm)
 {
-	struct sim_vm *vm = to_sim_vm(hvm);
 	int r;
 
 	if (vm->start == SIM_START_DONE)
 		return 0;
 	if (vm->start == SIM_START_FAILED)
 		return -EINVAL;
-
-	if (vm->cfg.start_delay_usec) {
-		struct timespec ts = {
-			.tv_sec = (time_t) (vm->cfg.start_delay_usec / 1000000),
-			.tv_nsec = (long) (vm->cfg.start_delay_usec % 1000000) * 1000,
-		};
-
-		/* Runs on the daemon's worker thread, as the blocking ioctl would. */
-		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
-			;
-	}
 
 	r = sim_check_dtb(vm);
 	if (r == 0 && vm->cfg.fail_start)
@@ -422,7 +416,33 @@ static int sim_start(struct hyp_vm *hvm)
 	return 0;
 }
 
-static int sim_stop(struct hyp_vm *hvm, const struct gh_vm_stop *s)
+static int sim_start(struct hyp_vm *hvm)
+{
+	struct sim_vm *vm = to_sim_vm(hvm);
+	struct sim *sim = (struct sim *) hvm->hyp;
+	uint64_t delay;
+	int r;
+
+	pthread_mutex_lock(&sim->lock);
+	delay = vm->start == SIM_START_NOT_YET ? vm->cfg.start_delay_usec : 0;
+	pthread_mutex_unlock(&sim->lock);
+	if (delay) {
+		struct timespec ts = {
+			.tv_sec = (time_t) (delay / 1000000),
+			.tv_nsec = (long) (delay % 1000000) * 1000,
+		};
+
+		/* A slow RM, on the caller's (worker) thread, without the lock. */
+		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+			;
+	}
+	pthread_mutex_lock(&sim->lock);
+	r = sim_start_locked(vm);
+	pthread_mutex_unlock(&sim->lock);
+	return r;
+}
+
+static int sim_stop_locked(struct hyp_vm *hvm, const struct gh_vm_stop *s)
 {
 	struct sim_vm *vm = to_sim_vm(hvm);
 
@@ -442,7 +462,7 @@ static int sim_stop(struct hyp_vm *hvm, const struct gh_vm_stop *s)
 	return 0;
 }
 
-static int sim_get_status(struct hyp_vm *hvm, struct gh_vm_status *ret)
+static int sim_get_status_locked(struct hyp_vm *hvm, struct gh_vm_status *ret)
 {
 	struct sim_vm *vm = to_sim_vm(hvm);
 	uint64_t count;
@@ -459,7 +479,7 @@ static int sim_get_fd(struct hyp_vm *hvm)
 	return to_sim_vm(hvm)->poll_fd;
 }
 
-static int sim_set_sim(struct hyp_vm *hvm, const struct vmdef_sim *cfg)
+static int sim_set_sim_locked(struct hyp_vm *hvm, const struct vmdef_sim *cfg)
 {
 	struct sim_vm *vm = to_sim_vm(hvm);
 
@@ -469,7 +489,7 @@ static int sim_set_sim(struct hyp_vm *hvm, const struct vmdef_sim *cfg)
 	return 0;
 }
 
-static void sim_destroy_vm(struct hyp_vm *hvm)
+static void sim_destroy_vm_locked(struct hyp_vm *hvm)
 {
 	sim_vm_free(to_sim_vm(hvm));
 }
@@ -483,7 +503,61 @@ static void sim_free(struct hyp *h)
 			sim->vms[i]->sim = NULL;	/* detach; its owner still frees it */
 			sim->vms[i] = NULL;
 		}
+	pthread_mutex_destroy(&sim->lock);
 	free(sim);
+}
+
+static struct sim *to_sim(struct hyp *h)
+{
+	return (struct sim *) h;
+}
+
+#define SIM_LOCKED(h, expr)					\
+	({							\
+		struct sim *_s = to_sim(h);			\
+		pthread_mutex_lock(&_s->lock);			\
+		__typeof__(expr) _r = (expr);			\
+		pthread_mutex_unlock(&_s->lock);		\
+		_r;						\
+	})
+
+static int sim_create_vm(struct hyp *h, unsigned long arg, struct hyp_vm **ret)
+{
+	return SIM_LOCKED(h, sim_create_vm_locked(h, arg, ret));
+}
+
+static int sim_set_user_mem_region(struct hyp_vm *vm, const struct gh_userspace_memory_region *r)
+{
+	return SIM_LOCKED(vm->hyp, sim_set_user_mem_region_locked(vm, r));
+}
+
+static int sim_set_dtb_config(struct hyp_vm *vm, const struct gh_vm_dtb_config *c)
+{
+	return SIM_LOCKED(vm->hyp, sim_set_dtb_config_locked(vm, c));
+}
+
+static int sim_stop(struct hyp_vm *vm, const struct gh_vm_stop *st)
+{
+	return SIM_LOCKED(vm->hyp, sim_stop_locked(vm, st));
+}
+
+static int sim_get_status(struct hyp_vm *vm, struct gh_vm_status *ret)
+{
+	return SIM_LOCKED(vm->hyp, sim_get_status_locked(vm, ret));
+}
+
+static int sim_set_sim(struct hyp_vm *vm, const struct vmdef_sim *cfg)
+{
+	return SIM_LOCKED(vm->hyp, sim_set_sim_locked(vm, cfg));
+}
+
+static void sim_destroy_vm(struct hyp_vm *vm)
+{
+	struct sim *sim = to_sim(vm->hyp);
+
+	pthread_mutex_lock(&sim->lock);
+	sim_destroy_vm_locked(vm);
+	pthread_mutex_unlock(&sim->lock);
 }
 
 static const struct hyp_ops sim_ops = {
@@ -604,6 +678,7 @@ int hyp_sim_new(struct hyp **ret)
 	if (!sim)
 		return -ENOMEM;
 	sim->head.ops = &sim_ops;
+	pthread_mutex_init(&sim->lock, NULL);
 	sim->head.features = HYP_FEATURE_VM_STATUS | HYP_FEATURE_VM_STOP;
 	if (spec && *spec) {
 		int r = hyp_sim_parse_spec(spec, &sim->default_cfg);

@@ -86,9 +86,15 @@ static inline enum hyp_kind hyp_kind(const struct hyp *h)
 	return h->ops->kind;
 }
 
+/* Features may be learnt on a worker thread (the first VM's probe): atomic. */
 static inline unsigned hyp_features(const struct hyp *h)
 {
-	return h->features;
+	return __atomic_load_n(&h->features, __ATOMIC_ACQUIRE);
+}
+
+static inline void hyp_add_features(struct hyp *h, unsigned features)
+{
+	__atomic_fetch_or(&h->features, features, __ATOMIC_RELEASE);
 }
 
 /* Feature names for Manager1.Features: "vm-status", "vm-stop", "android-lend". */

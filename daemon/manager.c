@@ -41,6 +41,7 @@ int manager_new(struct event_base *base, struct hyp *hyp, struct manager **ret)
 	if (r < 0)
 		return r;
 	m->hyp = hyp;
+	m->features = hyp_features(hyp);
 	*ret = steal_ptr(m);
 	return 0;
 }
@@ -75,7 +76,8 @@ static uint64_t vmdef_memory(const struct vmdef *def)
 	return total;
 }
 
-int manager_check_limits(struct manager *m, const struct vmdef *def, sd_bus_error *error)
+int manager_check_limits(struct manager *m, const struct vm *vm, const struct vmdef *def,
+			 sd_bus_error *error)
 {
 	_cleanup_free_ struct vm **vms = NULL;
 	uint64_t memory = vmdef_memory(def);
@@ -85,11 +87,14 @@ int manager_check_limits(struct manager *m, const struct vmdef *def, sd_bus_erro
 	r = manager_list_vms(m, &vms, &n);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n; i++)
-		if (vm_is_live(vms[i])) {
-			live++;
-			memory += vmdef_memory(vms[i]->instance_def);
-		}
+	for (size_t i = 0; i < n; i++) {
+		const struct vmdef *held = vm_resource_def(vms[i]);
+
+		if (vms[i] == vm || !held)
+			continue;
+		live++;
+		memory += vmdef_memory(held);
+	}
 	if (live >= m->config.limits.max_vms)
 		return bus_error_setf(error, -EUSERS, GH_ERROR_LIMIT_EXCEEDED,
 				      "VM '%s': %zu VMs are live, the limit is %u (limits.max-vms)",
@@ -106,7 +111,8 @@ struct manager *manager_free(struct manager *m)
 {
 	if (!m)
 		return NULL;
-	/* Starts in flight own their VM's backend handle: let them finish. */
+	/* Work in flight owns its VM's backend handle: let it finish. */
+	m->shutting_down = true;
 	m->worker = worker_free(m->worker);
 	tdestroy(m->vms, vm_free_node);
 	hyp_free(m->hyp);
@@ -124,16 +130,22 @@ struct vm *manager_find_vm(struct manager *m, const char *name)
 	return node ? *(struct vm **) node : NULL;
 }
 
-/* Publishes a VM built elsewhere (takes it; frees it on failure). */
+/* A VM in the registry becomes visible: D-Bus object, VMCount, VMNew. */
+static void manager_publish_vm(struct manager *m, struct vm *vm)
+{
+	m->n_vms++;
+	vm->registered = true;
+	bus_manager_emit_vm_new(m, vm);
+}
+
+/* Adds a VM to the registry and publishes it (takes it; frees it on failure). */
 static int manager_register_vm(struct manager *m, struct vm *vm)
 {
 	if (!tsearch(vm, &m->vms, vm_compare_name)) {
 		vm_free(vm);
 		return -ENOMEM;
 	}
-	m->n_vms++;
-	vm->registered = true;
-	bus_manager_emit_vm_new(m, vm);
+	manager_publish_vm(m, vm);
 	return 0;
 }
 
@@ -159,8 +171,10 @@ int manager_add_vm(struct manager *m, struct vmdef *def, bool transient, struct 
 void manager_remove_vm(struct manager *m, struct vm *vm)
 {
 	tdelete(vm, &m->vms, vm_compare_name);
-	m->n_vms--;
-	bus_manager_emit_vm_removed(m, vm);
+	if (vm->registered) {
+		m->n_vms--;
+		bus_manager_emit_vm_removed(m, vm);
+	}
 	vm_free(vm);
 }
 
@@ -192,6 +206,16 @@ int manager_list_vms(struct manager *m, struct vm ***ret, size_t *ret_n)
 	*ret = ctx.items;
 	*ret_n = ctx.n;
 	return 0;
+}
+
+void manager_backend_work_done(struct manager *m)
+{
+	unsigned features = hyp_features(m->hyp);
+
+	if (features == m->features)
+		return;
+	m->features = features;
+	bus_manager_emit_features(m);
 }
 
 void manager_vm_state_changed(struct manager *m, struct vm *vm)
@@ -296,7 +320,7 @@ static void manager_sync_removed(struct manager *m, char **seen, size_t n_seen, 
 				    vm->name, vm->def->origin);
 			continue;
 		}
-		if (vm_is_live(vm) || vm->start_in_flight) {
+		if (vm_is_live(vm) || vm->op != VM_OP_NONE) {
 			if (!vm->removed)
 				log_notice("VM '%s': definition removed; it goes when it is destroyed",
 					   vm->name);
@@ -463,14 +487,40 @@ static int manager_take_files(const struct vmdef *def, struct transient_file *fi
 	return 0;
 }
 
+struct transient_ctx {
+	vm_done_fn done;
+	void *userdata;
+};
+
+static void manager_transient_created(struct vm *vm, int r, const sd_bus_error *error,
+				      void *userdata)
+{
+	struct transient_ctx ctx = *(struct transient_ctx *) userdata;
+	struct manager *m = vm->manager;
+
+	free(userdata);
+	if (r < 0) {
+		if (ctx.done)
+			ctx.done(vm, r, error, ctx.userdata);
+		tdelete(vm, &m->vms, vm_compare_name);
+		vm_free(vm);
+		return;
+	}
+	manager_publish_vm(m, vm);
+	manager_vm_state_changed(m, vm);
+	if (ctx.done)
+		ctx.done(vm, 0, NULL, ctx.userdata);
+}
+
 int manager_create_transient(struct manager *m, const char *yaml,
-			     struct transient_file *files, size_t n_files, struct vm **ret,
-			     sd_bus_error *error)
+			     struct transient_file *files, size_t n_files, vm_done_fn done,
+			     void *userdata, sd_bus_error *error)
 {
 	struct vmdef_parse_opts opts = manager_parse_opts(m);
 	_cleanup_(vmdef_freep) struct vmdef *def = NULL;
 	_cleanup_(layout_freep) struct layout *layout = NULL;
 	_cleanup_(vm_freep) struct vm *vm = NULL;
+	_cleanup_free_ struct transient_ctx *ctx = NULL;
 	struct vmdef_diags diags = {};
 	int r;
 
@@ -491,21 +541,26 @@ int manager_create_transient(struct manager *m, const char *yaml,
 		return sd_bus_error_setf(error, GH_ERROR_VM_EXISTS, "A VM named '%s' exists already",
 					 def->name);
 
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	*ctx = (struct transient_ctx) { .done = done, .userdata = userdata };
 	r = vm_new(m, steal_ptr(def), true, &vm);
 	if (r < 0)
 		return r;
 	r = manager_take_files(vm->def, files, n_files, &vm->files, error);
 	if (r < 0)
 		return r;
-	/* Not published until it exists: a failed create leaves no trace. */
-	r = vm_create(vm, error);
-	if (r < 0)
+	/* In the registry (the name is taken) but not published until it exists. */
+	if (!tsearch(vm, &m->vms, vm_compare_name))
+		return -ENOMEM;
+	r = vm_create(vm, manager_transient_created, ctx, error);
+	if (r < 0) {
+		tdelete(vm, &m->vms, vm_compare_name);
 		return r;
-	*ret = vm;
-	r = manager_register_vm(m, steal_ptr(vm));
-	if (r < 0)
-		return r;
-	manager_vm_state_changed(m, *ret);
+	}
+	vm = NULL;
+	ctx = NULL;
 	return 0;
 }
 
@@ -545,7 +600,7 @@ void manager_shutdown(struct manager *m)
 	_cleanup_free_ struct vm **vms = NULL;
 	size_t n = 0;
 
-	/* Let starts in flight finish so that nothing else owns a backend VM. */
+	/* Let work in flight finish (and complete) so that nothing else owns a backend VM. */
 	m->shutting_down = true;
 	m->worker = worker_free(m->worker);
 	if (manager_list_vms(m, &vms, &n) < 0)

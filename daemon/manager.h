@@ -13,6 +13,7 @@
 
 #include "config-file.h"
 #include "shared/cleanup.h"
+#include "vm.h"
 
 struct event_base;
 struct hyp;
@@ -28,6 +29,7 @@ struct manager {
 	struct worker *worker;
 	char *definitions_dir;		/* NULL: none */
 	struct config config;		/* gunyahd.yaml: limits, access group, IPA width, back-off */
+	unsigned features;		/* the backend's, as last announced */
 	bool shutting_down;
 
 	void *vms;			/* tsearch tree of struct vm *, by name */
@@ -41,10 +43,12 @@ void manager_set_config(struct manager *m, struct config *c);
 /* Parse options for definitions, with the configured limits. */
 struct vmdef_parse_opts manager_parse_opts(const struct manager *m);
 /*
- * The configured limits for one more live VM with def's memory:
- * LimitExceeded when max-vms or max-guest-memory would be passed.
+ * The configured limits for vm holding def's memory, next to every other
+ * VM that holds (or is building) an instance: LimitExceeded when max-vms
+ * or max-guest-memory would be passed.
  */
-int manager_check_limits(struct manager *m, const struct vmdef *def, sd_bus_error *error);
+int manager_check_limits(struct manager *m, const struct vm *vm, const struct vmdef *def,
+			 sd_bus_error *error);
 struct manager *manager_free(struct manager *m);
 GH_DEFINE_FREEP(struct manager, manager_free)
 
@@ -64,6 +68,11 @@ struct vm *manager_find_vm(struct manager *m, const char *name);
 /* The VMs sorted by name, in a malloc'd array of n (caller frees the array only). */
 int manager_list_vms(struct manager *m, struct vm ***ret, size_t *ret_n);
 
+/*
+ * Called by vm.c after backend work: the kernel backend learns its
+ * extensions with the first VM when it could not probe earlier.
+ */
+void manager_backend_work_done(struct manager *m);
 /* Called by vm.c on every state transition: D-Bus signals. */
 void manager_vm_state_changed(struct manager *m, struct vm *vm);
 /* A VM got a new definition: PropertiesChanged for what derives from it. */
@@ -84,14 +93,17 @@ struct transient_file {
 
 /*
  * Creates a transient VM from definition text and passed files (fd:KEY
- * references; every passed file must be used). On success the VM exists,
- * is created and owns the fds it uses (their slots in files are set to -1).
- * Errors: InvalidDefinition (every YAML problem, or a file reference),
- * LayoutConflict, VMExists, and vm_create()'s.
+ * references; every passed file must be used); the VM owns the fds it
+ * uses (their slots in files are set to -1). Refusals come at once:
+ * InvalidDefinition (every YAML problem, or a file reference),
+ * LayoutConflict, VMExists, and vm_create()'s. Otherwise the VM is built
+ * on a worker and done reports the outcome: on success the VM is published
+ * (VMNew) created; on failure it is gone without a trace. Its name is
+ * taken meanwhile.
  */
 int manager_create_transient(struct manager *m, const char *yaml,
-			     struct transient_file *files, size_t n_files, struct vm **ret,
-			     sd_bus_error *error);
+			     struct transient_file *files, size_t n_files, vm_done_fn done,
+			     void *userdata, sd_bus_error *error);
 
 /*
  * Checks definition text without side effects: the schema (paths and

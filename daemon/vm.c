@@ -12,6 +12,7 @@
 #include "bus-errors.h"
 #include "guest.h"
 #include "hyp.h"
+#include "vm-instance.h"
 #include "layout.h"
 #include "loader.h"
 #include "manager.h"
@@ -40,7 +41,7 @@ static const uint32_t vm_next[_VM_STATE_MAX] = {
 	[VM_STATE_RUNNING] = BIT(VM_STATE_STOPPING) | BIT(VM_STATE_EXITED) |
 			     BIT(VM_STATE_CRASHED) | BIT(VM_STATE_DEFINED),
 	[VM_STATE_STOPPING] = BIT(VM_STATE_EXITED) | BIT(VM_STATE_CRASHED) |
-			      BIT(VM_STATE_DEFINED),
+			      BIT(VM_STATE_DEFINED) | BIT(VM_STATE_RUNNING),
 	[VM_STATE_EXITED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED) |
 			    BIT(VM_STATE_FAILED),
 	[VM_STATE_CRASHED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED) |
@@ -110,11 +111,35 @@ static uint64_t now_usec(clockid_t clock)
 	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static int vm_refuse(const struct vm *vm, enum vm_request req, sd_bus_error *error)
+static const char *const vm_op_table[_VM_OP_MAX] = {
+	[VM_OP_NONE] = "idle",
+	[VM_OP_CREATE] = "creating",
+	[VM_OP_RECREATE] = "recreating",
+	[VM_OP_START] = "starting",
+	[VM_OP_STOP] = "stopping",
+	[VM_OP_RELEASE] = "destroying",
+};
+
+const char *vm_op_to_string(enum vm_op op)
 {
-	return sd_bus_error_setf(error, GH_ERROR_INVALID_STATE, "VM '%s' is %s, cannot %s",
-				 vm->name, vm_state_to_string(vm->state),
-				 vm_request_to_string(req));
+	if (op < 0 || op >= _VM_OP_MAX)
+		return NULL;
+	return vm_op_table[op];
+}
+
+/* Refused: the state does not allow the request, or work is in flight. */
+static int vm_check_request(const struct vm *vm, enum vm_request req, sd_bus_error *error)
+{
+	if (!vm_request_allowed(req, vm->state))
+		return sd_bus_error_setf(error, GH_ERROR_INVALID_STATE, "VM '%s' is %s, cannot %s",
+					 vm->name, vm_state_to_string(vm->state),
+					 vm_request_to_string(req));
+	if (vm->op != VM_OP_NONE)
+		return sd_bus_error_setf(error, GH_ERROR_INVALID_STATE,
+					 "VM '%s' is %s and busy %s, cannot %s", vm->name,
+					 vm_state_to_string(vm->state), vm_op_to_string(vm->op),
+					 vm_request_to_string(req));
+	return 0;
 }
 
 static void vm_set_state(struct vm *vm, enum vm_state state, const char *reason)
@@ -153,6 +178,13 @@ static void vm_set_reason(struct vm *vm, const char *reason)
 bool vm_is_live(const struct vm *vm)
 {
 	return vm->hvm != NULL;
+}
+
+const struct vmdef *vm_resource_def(const struct vm *vm)
+{
+	if (vm->op == VM_OP_CREATE || vm->op == VM_OP_RECREATE)
+		return vm->op_def;
+	return vm->instance_def;
 }
 
 int vm_new(struct manager *m, struct vmdef *def, bool transient, struct vm **ret)
@@ -221,127 +253,177 @@ static void vm_cancel_restart(struct vm *vm)
 		evtimer_del(vm->restart_timer);
 }
 
-void vm_teardown(struct vm *vm)
+/* Hands the live instance over (to a job that releases it); the VM keeps none. */
+static void vm_detach(struct vm *vm, struct vm_instance *ret)
 {
 	vm_events_free(vm);
-	vm_cancel_restart(vm);
-	/* Close the backend VM first: the sim gives lent pages back to us. */
-	vm->hvm = hyp_vm_destroy(vm->hvm);
-	vm->guest = guest_free(vm->guest);
-	vm->instance_def = vmdef_free(vm->instance_def);
+	*ret = (struct vm_instance) {
+		.def = steal_ptr(vm->instance_def),
+		.guest = steal_ptr(vm->guest),
+		.hvm = steal_ptr(vm->hvm),
+		.vmid = vm->vmid,
+	};
 	vm->vmid = 0;
 }
 
-static int vm_hyp_error(const struct vm *vm, const char *call, int r, sd_bus_error *error)
+static void vm_attach(struct vm *vm, struct vm_instance *inst)
 {
-	if (r == -ENODEV && strcmp(call, "GH_CREATE_VM") == 0)
-		return sd_bus_error_setf(error, GH_ERROR_LIMIT_EXCEEDED,
-					 "VM '%s': the hypervisor has no free VMID (%s: %s)",
-					 vm->name, call, strerror(-r));
-	return sd_bus_error_setf(error, GH_ERROR_HYPERVISOR, "VM '%s': %s: %s", vm->name, call,
-				 strerror(-r));
-}
-
-static int vm_instantiate(struct vm *vm, sd_bus_error *error)
-{
-	struct manager *m = vm->manager;
-	_cleanup_(vmdef_freep) struct vmdef *def = NULL;
-	_cleanup_(layout_freep) struct layout *layout = NULL;
-	struct vmdef_diags diags = {};
-	struct gh_vm_status status;
-	struct gh_vm_dtb_config dtb;
-	int r;
-
-	r = vmdef_dup(vm->def, &def);
-	if (r < 0)
-		return r;
-
-	r = layout_from_vmdef(def, m->config.ipa_bits, &layout, &diags);
-	if (r < 0) {
-		_cleanup_free_ char *msg = diags.n ? vmdef_diag_format(def->origin, &diags.items[0])
-						   : NULL;
-
-		vmdef_diags_clear(&diags);
-		return sd_bus_error_setf(error, GH_ERROR_LAYOUT_CONFLICT, "VM '%s': %s", vm->name,
-					 msg ? msg : strerror(-r));
-	}
-
-	r = manager_check_limits(m, def, error);
-	if (r < 0)
-		return r;
-
-	r = guest_new(def, &vm->guest);
-	if (r < 0) {
-		sd_bus_error_setf(error, GH_ERROR_HYPERVISOR,
-				  "VM '%s': cannot allocate guest memory: %s", vm->name,
-				  strerror(-r));
-		goto fail;
-	}
-	r = loader_load(def, &vm->files, vm->guest, NULL, error);
-	if (r < 0)
-		goto fail;
-
-	r = hyp_create_vm(m->hyp, 0, &vm->hvm);
-	if (r < 0) {
-		vm_hyp_error(vm, "GH_CREATE_VM", r, error);
-		goto fail;
-	}
-	if (def->has_sim) {
-		r = hyp_vm_set_sim(vm->hvm, &def->sim);
-		if (r < 0 && r != -EOPNOTSUPP) {
-			vm_hyp_error(vm, "simulate", r, error);
-			goto fail;
-		}
-	}
-	for (size_t i = 0; i < vm->guest->n_regions; i++) {
-		const struct guest_region *reg = &vm->guest->regions[i];
-		struct gh_userspace_memory_region region = {
-			.label = reg->label,
-			.flags = reg->flags,
-			.guest_phys_addr = reg->gpa,
-			.memory_size = reg->size,
-			.userspace_addr = (uintptr_t) reg->host,
-		};
-
-		r = hyp_vm_set_user_mem_region(vm->hvm, &region);
-		if (r < 0) {
-			vm_hyp_error(vm, "GH_VM_SET_USER_MEM_REGION", r, error);
-			goto fail;
-		}
-	}
-	dtb = (struct gh_vm_dtb_config) {
-		.gpa = guest_main(vm->guest)->gpa + vm->guest->dtb.offset,
-		.size = vm->guest->dtb_reserve,
-	};
-	r = hyp_vm_set_dtb_config(vm->hvm, &dtb);
-	if (r < 0) {
-		vm_hyp_error(vm, "GH_VM_SET_DTB_CONFIG", r, error);
-		goto fail;
-	}
-	if (hyp_vm_get_status(vm->hvm, &status) == 0)
-		vm->vmid = status.vmid;
-
-	vm->instance_def = steal_ptr(def);
+	vm->instance_def = steal_ptr(inst->def);
+	vm->guest = steal_ptr(inst->guest);
+	vm->hvm = steal_ptr(inst->hvm);
+	vm->vmid = inst->vmid;
 	vm->created_usec = now_usec(CLOCK_REALTIME);
 	vm->started_usec = 0;
-	vm->exit_type = -1;
-	vm->exit_code = 0;
-	return 0;
-fail:
-	vm_teardown(vm);
-	return r < 0 ? r : -EIO;
 }
 
-int vm_create(struct vm *vm, sd_bus_error *error)
+void vm_teardown(struct vm *vm)
 {
+	struct vm_instance inst;
+
+	vm_cancel_restart(vm);
+	vm_detach(vm, &inst);
+	vm_instance_release(&inst);
+}
+
+/*
+ * One piece of backend work for a VM. The job owns what it works on: the
+ * old instance it releases, the definition it builds from, the new
+ * instance; START and STOP borrow the VM's backend handle, which nothing
+ * else touches while the op is in flight.
+ */
+struct vm_job {
+	struct vm *vm;
+	enum vm_op op;
+	struct hyp *hyp;
+	unsigned ipa_bits;
+	struct vm_instance old;
+	struct vmdef *def;
+	struct loader_files files;	/* borrowed from the VM, which outlives the job */
+	struct vm_instance built;
+	struct hyp_vm *hvm;		/* START, STOP */
+	struct gh_vm_stop stop;
+	sd_bus_error error;
+};
+
+static int vm_job_work(void *userdata)
+{
+	struct vm_job *j = userdata;
+
+	vm_instance_release(&j->old);
+	switch (j->op) {
+	case VM_OP_CREATE:
+	case VM_OP_RECREATE:
+		return vm_instance_build(j->hyp, j->ipa_bits, j->vm->name, j->def, &j->files,
+					 &j->built, &j->error);
+	case VM_OP_START:
+		return hyp_vm_start(j->hvm);
+	case VM_OP_STOP:
+		return hyp_vm_stop(j->hvm, &j->stop);
+	case VM_OP_RELEASE:
+		return 0;
+	case VM_OP_NONE:
+	case _VM_OP_MAX:
+	case _VM_OP_INVALID:
+		break;
+	}
+	return -EINVAL;
+}
+
+static void vm_job_done(void *userdata, int r);
+
+static struct vm_job *vm_job_new(struct vm *vm, enum vm_op op)
+{
+	struct vm_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->vm = vm;
+	j->op = op;
+	j->hyp = vm->manager->hyp;
+	j->ipa_bits = vm->manager->config.ipa_bits;
+	j->files = vm->files;
+	j->hvm = vm->hvm;
+	j->error = SD_BUS_ERROR_NULL;
+	return j;
+}
+
+static void vm_job_free(struct vm_job *j)
+{
+	vm_instance_release(&j->old);
+	vm_instance_release(&j->built);
+	vmdef_free(j->def);
+	sd_bus_error_free(&j->error);
+	free(j);
+}
+
+/* Queues j; the VM is busy with j->op until vm_job_done(). Frees j on failure. */
+static int vm_job_submit(struct vm_job *j, sd_bus_error *error)
+{
+	struct vm *vm = j->vm;
 	int r;
 
-	if (!vm_request_allowed(VM_REQUEST_CREATE, vm->state))
-		return vm_refuse(vm, VM_REQUEST_CREATE, error);
-	r = vm_instantiate(vm, error);
+	r = worker_submit(vm->manager->worker, vm_job_work, vm_job_done, j);
+	if (r < 0) {
+		vm_job_free(j);
+		return sd_bus_error_set_errnof(error, -r, "VM '%s': cannot start a worker: %s",
+					       vm->name, strerror(-r));
+	}
+	vm->op = j->op;
+	vm->op_def = j->def;
+	return 0;
+}
+
+/* Runs the waiting caller's callback, once. */
+static void vm_complete(struct vm *vm, int r, const sd_bus_error *error)
+{
+	vm_done_fn done = vm->op_done;
+	void *userdata = vm->op_userdata;
+
+	vm->op_done = NULL;
+	vm->op_userdata = NULL;
+	vm->op_then_start = false;
+	if (done)
+		done(vm, r, error, userdata);
+}
+
+static int vm_submit_build(struct vm *vm, enum vm_op op, sd_bus_error *error)
+{
+	struct vm_job *j;
+	int r;
+
+	r = manager_check_limits(vm->manager, vm, vm->def, error);
 	if (r < 0)
 		return r;
-	vm_set_state(vm, VM_STATE_CREATED, NULL);
+	j = vm_job_new(vm, op);
+	if (!j)
+		return sd_bus_error_set_errno(error, -ENOMEM);
+	r = vmdef_dup(vm->def, &j->def);
+	if (r < 0) {
+		vm_job_free(j);
+		return sd_bus_error_set_errno(error, r);
+	}
+	if (op == VM_OP_RECREATE) {
+		vm_cancel_restart(vm);
+		vm_detach(vm, &j->old);
+	}
+	r = vm_job_submit(j, error);
+	if (r < 0 && op == VM_OP_RECREATE)
+		/* The old instance went with the job: nothing is live any more. */
+		vm_set_state(vm, VM_STATE_DEFINED, "create-failed");
+	return r;
+}
+
+static int vm_submit_start(struct vm *vm, sd_bus_error *error)
+{
+	struct vm_job *j = vm_job_new(vm, VM_OP_START);
+	int r;
+
+	if (!j)
+		return sd_bus_error_set_errno(error, -ENOMEM);
+	r = vm_job_submit(j, error);
+	if (r < 0)
+		return r;
+	vm_set_state(vm, VM_STATE_STARTING, NULL);
 	return 0;
 }
 
@@ -534,74 +616,171 @@ static int vm_watch_status(struct vm *vm)
 	return 0;
 }
 
-static int vm_start_work(void *userdata)
+static void vm_build_done(struct vm *vm, struct vm_job *j, int r)
 {
-	struct vm *vm = userdata;
+	enum vm_state before = vm->state;
 
-	return hyp_vm_start(vm->hvm);
+	if (r < 0) {
+		/* A recreate released the old instance: nothing is live any more. */
+		if (j->op == VM_OP_RECREATE)
+			vm_set_state(vm, VM_STATE_DEFINED, "create-failed");
+		vm_complete(vm, r, &j->error);
+		return;
+	}
+	vm_attach(vm, &j->built);
+	if (before == VM_STATE_DEFINED)
+		vm_set_state(vm, VM_STATE_CREATED, NULL);
+	if (!vm->op_then_start) {
+		vm_complete(vm, 0, NULL);
+		return;
+	}
+	if (vm->manager->shutting_down) {
+		sd_bus_error_setf(&j->error, GH_ERROR_INVALID_STATE,
+				  "VM '%s': gunyahd is shutting down", vm->name);
+		vm_complete(vm, -ESHUTDOWN, &j->error);
+		return;
+	}
+	r = vm_submit_start(vm, &j->error);
+	if (r < 0)
+		vm_complete(vm, r, &j->error);
 }
 
-static void vm_start_done(void *userdata, int r)
+static void vm_start_done(struct vm *vm, struct vm_job *j, int r)
 {
-	struct vm *vm = userdata;
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	vm_done_fn done = vm->start_done;
-	void *done_userdata = vm->start_userdata;
 	char reason[128];
 
-	vm->start_in_flight = false;
-	vm->start_done = NULL;
-	vm->start_userdata = NULL;
 	if (r < 0) {
-		vm_hyp_error(vm, "GH_VM_START", r, &error);
+		vm_hyp_error(vm->name, "GH_VM_START", r, &j->error);
 		snprintf(reason, sizeof(reason), "start-failed: %s", strerror(-r));
 		vm_set_state(vm, VM_STATE_FAILED, reason);
+		vm_complete(vm, r, &j->error);
 		vm_apply_restart_policy(vm);
-	} else {
-		vm->started_usec = now_usec(CLOCK_REALTIME);
-		r = vm_watch_status(vm);
-		if (r < 0)
-			log_errno(LOG_WARNING, r, "VM '%s': cannot watch its status, exits will go unnoticed: %m",
-				  vm->name);
-		r = 0;
-		vm_set_state(vm, VM_STATE_RUNNING, NULL);
+		return;
 	}
-	if (done)
-		done(vm, r, &error, done_userdata);
+	vm->started_usec = now_usec(CLOCK_REALTIME);
+	r = vm_watch_status(vm);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "VM '%s': cannot watch its status, exits will go unnoticed: %m",
+			  vm->name);
+	vm_set_state(vm, VM_STATE_RUNNING, NULL);
+	vm_complete(vm, 0, NULL);
+}
+
+static int vm_arm_stop_timer(struct vm *vm, uint64_t usec);
+
+static void vm_stop_done(struct vm *vm, struct vm_job *j, int r)
+{
+	bool force = j->stop.flags & GH_VM_STOP_FORCE;
+
+	/* The VM may have exited meanwhile: then there is nothing left to stop. */
+	if (vm->state != VM_STATE_RUNNING && vm->state != VM_STATE_STOPPING) {
+		vm_complete(vm, 0, NULL);
+		return;
+	}
+	if (r < 0) {
+		char reason[128];
+
+		/* The hypervisor refused: the VM runs on. */
+		vm_hyp_error(vm->name, "GH_VM_STOP", r, &j->error);
+		snprintf(reason, sizeof(reason), "stop-failed: %s", strerror(-r));
+		if (vm->state == VM_STATE_STOPPING && !vm->stop_timer)
+			vm_set_state(vm, VM_STATE_RUNNING, reason);
+		vm_complete(vm, r, &j->error);
+		return;
+	}
+	if (!force) {
+		r = vm_arm_stop_timer(vm, vm->instance_def->stop_timeout_usec);
+		if (r < 0)
+			log_errno(LOG_WARNING, r, "VM '%s': cannot arm the stop timeout: %m", vm->name);
+	}
+	vm_complete(vm, 0, NULL);
+}
+
+static void vm_release_done(struct vm *vm)
+{
+	vm->exit_type = -1;
+	vm->exit_code = 0;
+	vm->burst_count = 0;
+	vm_set_state(vm, VM_STATE_DEFINED, "destroyed");
+	vm_complete(vm, 0, NULL);
+	if (vm->transient || vm->removed)
+		/* Nothing keeps it: a transient VM, or its file is gone. */
+		manager_remove_vm(vm->manager, vm);
+}
+
+static void vm_job_done(void *userdata, int r)
+{
+	struct vm_job *j = userdata;
+	struct vm *vm = j->vm;
+	enum vm_op op = j->op;
+
+	vm->op = VM_OP_NONE;
+	vm->op_def = NULL;
+	manager_backend_work_done(vm->manager);
+	switch (op) {
+	case VM_OP_CREATE:
+	case VM_OP_RECREATE:
+		vm_build_done(vm, j, r);
+		break;
+	case VM_OP_START:
+		vm_start_done(vm, j, r);
+		break;
+	case VM_OP_STOP:
+		vm_stop_done(vm, j, r);
+		break;
+	case VM_OP_RELEASE:
+		vm_job_free(j);
+		vm_release_done(vm);	/* may free the VM */
+		return;
+	case VM_OP_NONE:
+	case _VM_OP_MAX:
+	case _VM_OP_INVALID:
+		break;
+	}
+	vm_job_free(j);
+}
+
+int vm_create(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
+{
+	int r;
+
+	r = vm_check_request(vm, VM_REQUEST_CREATE, error);
+	if (r < 0)
+		return r;
+	r = vm_submit_build(vm, VM_OP_CREATE, error);
+	if (r < 0)
+		return r;
+	vm->op_done = done;
+	vm->op_userdata = userdata;
+	return 0;
 }
 
 static int vm_start_common(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
 {
 	int r;
 
-	if (!vm_request_allowed(VM_REQUEST_START, vm->state))
-		return vm_refuse(vm, VM_REQUEST_START, error);
-
+	r = vm_check_request(vm, VM_REQUEST_START, error);
+	if (r < 0)
+		return r;
 	vm_cancel_restart(vm);
 	vm->stop_requested = false;
-	if (vm->state != VM_STATE_CREATED) {
-		enum vm_state before = vm->state;
-
-		vm_teardown(vm);
-		r = vm_instantiate(vm, error);
-		if (r < 0) {
-			/* Nothing is live any more: the VM is back to its definition. */
-			if (before != VM_STATE_DEFINED)
-				vm_set_state(vm, VM_STATE_DEFINED, "create-failed");
-			return r;
-		}
-		if (before == VM_STATE_DEFINED)
-			vm_set_state(vm, VM_STATE_CREATED, NULL);
+	switch (vm->state) {
+	case VM_STATE_CREATED:
+		r = vm_submit_start(vm, error);
+		break;
+	case VM_STATE_DEFINED:
+		r = vm_submit_build(vm, VM_OP_CREATE, error);
+		break;
+	default:
+		/* exited, crashed, failed: a new instance replaces the old one. */
+		r = vm_submit_build(vm, VM_OP_RECREATE, error);
+		break;
 	}
-
-	r = worker_submit(vm->manager->worker, vm_start_work, vm_start_done, vm);
 	if (r < 0)
-		return sd_bus_error_set_errnof(error, -r, "VM '%s': cannot start a worker: %s",
-					       vm->name, strerror(-r));
-	vm->start_in_flight = true;
-	vm->start_done = done;
-	vm->start_userdata = userdata;
-	vm_set_state(vm, VM_STATE_STARTING, NULL);
+		return r;
+	vm->op_then_start = vm->op != VM_OP_START;
+	vm->op_done = done;
+	vm->op_userdata = userdata;
 	return 0;
 }
 
@@ -627,30 +806,39 @@ static void vm_restart_now(struct vm *vm)
 			  error.message ? error.message : strerror(-r));
 }
 
-static int vm_force_stop(struct vm *vm)
+static int vm_submit_stop(struct vm *vm, uint32_t flags, sd_bus_error *error)
 {
-	struct gh_vm_stop stop = { .flags = GH_VM_STOP_FORCE };
+	struct vm_job *j = vm_job_new(vm, VM_OP_STOP);
 
-	return hyp_vm_stop(vm->hvm, &stop);
+	if (!j)
+		return sd_bus_error_set_errno(error, -ENOMEM);
+	j->stop.flags = flags;
+	return vm_job_submit(j, error);
 }
 
 static void vm_on_stop_timeout(evutil_socket_t fd, short what, void *userdata)
 {
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	struct vm *vm = userdata;
 	int r;
 
 	(void) fd;
 	(void) what;
+	if (vm->op != VM_OP_NONE) {
+		/* Busy for a moment (a stop request in flight): look again soon. */
+		(void) vm_arm_stop_timer(vm, 100000);
+		return;
+	}
 	log_warning("VM '%s': no exit %.1f s after the stop request, forcing", vm->name,
 		    (double) vm->instance_def->stop_timeout_usec / 1e6);
-	r = vm_force_stop(vm);
+	r = vm_submit_stop(vm, GH_VM_STOP_FORCE, &error);
 	if (r < 0)
-		log_errno(LOG_ERR, r, "VM '%s': forced stop failed: %m", vm->name);
+		log_errno(LOG_ERR, r, "VM '%s': forced stop failed: %s", vm->name,
+			  error.message ? error.message : strerror(-r));
 }
 
-static int vm_arm_stop_timer(struct vm *vm)
+static int vm_arm_stop_timer(struct vm *vm, uint64_t usec)
 {
-	uint64_t usec = vm->instance_def->stop_timeout_usec;
 	struct timeval tv = { .tv_sec = (time_t) (usec / 1000000),
 			      .tv_usec = (suseconds_t) (usec % 1000000) };
 
@@ -662,48 +850,53 @@ static int vm_arm_stop_timer(struct vm *vm)
 	return evtimer_add(vm->stop_timer, &tv) < 0 ? -EIO : 0;
 }
 
-int vm_stop(struct vm *vm, bool force, sd_bus_error *error)
+int vm_stop(struct vm *vm, bool force, vm_done_fn done, void *userdata, sd_bus_error *error)
 {
-	struct gh_vm_stop stop = { .flags = force ? GH_VM_STOP_FORCE : 0 };
 	int r;
 
-	if (!vm_request_allowed(VM_REQUEST_STOP, vm->state))
-		return vm_refuse(vm, VM_REQUEST_STOP, error);
+	r = vm_check_request(vm, VM_REQUEST_STOP, error);
+	if (r < 0)
+		return r;
 	vm->stop_requested = true;
 
 	if (!(hyp_features(vm->manager->hyp) & HYP_FEATURE_VM_STOP))
 		/* Without GH_VM_STOP the only way to stop a VM is to close it. */
-		return vm_destroy(vm, error);
+		return vm_destroy(vm, done, userdata, error);
 
-	if (vm->state == VM_STATE_STOPPING && !force)
-		return 0;	/* already asked; the stop timer is running */
-
-	r = hyp_vm_stop(vm->hvm, &stop);
-	if (r < 0)
-		return vm_hyp_error(vm, "GH_VM_STOP", r, error);
-	if (!force) {
-		r = vm_arm_stop_timer(vm);
-		if (r < 0)
-			log_errno(LOG_WARNING, r, "VM '%s': cannot arm the stop timeout: %m", vm->name);
+	if (vm->state == VM_STATE_STOPPING && !force) {
+		/* Already asked; the stop timer is running. */
+		if (done)
+			done(vm, 0, NULL, userdata);
+		return 0;
 	}
+	r = vm_submit_stop(vm, force ? GH_VM_STOP_FORCE : 0, error);
+	if (r < 0)
+		return r;
+	vm->op_done = done;
+	vm->op_userdata = userdata;
+	/* Stopping from the moment it was asked; back to running if the hypervisor refuses. */
 	if (vm->state == VM_STATE_RUNNING)
 		vm_set_state(vm, VM_STATE_STOPPING, force ? "forced" : "requested");
 	return 0;
 }
 
-int vm_destroy(struct vm *vm, sd_bus_error *error)
+int vm_destroy(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
 {
-	if (!vm_request_allowed(VM_REQUEST_DESTROY, vm->state))
-		return vm_refuse(vm, VM_REQUEST_DESTROY, error);
-	vm_teardown(vm);
-	vm->exit_type = -1;
-	vm->exit_code = 0;
-	vm->burst_count = 0;
-	vm_set_state(vm, VM_STATE_DEFINED, "destroyed");
-	if (vm->transient || vm->removed) {
-		/* Nothing keeps it: a transient VM, or its file is gone. */
-		manager_remove_vm(vm->manager, vm);
-		return 1;
-	}
+	struct vm_job *j;
+	int r;
+
+	r = vm_check_request(vm, VM_REQUEST_DESTROY, error);
+	if (r < 0)
+		return r;
+	j = vm_job_new(vm, VM_OP_RELEASE);
+	if (!j)
+		return sd_bus_error_set_errno(error, -ENOMEM);
+	vm_cancel_restart(vm);
+	vm_detach(vm, &j->old);
+	r = vm_job_submit(j, error);
+	if (r < 0)
+		return r;
+	vm->op_done = done;
+	vm->op_userdata = userdata;
 	return 0;
 }

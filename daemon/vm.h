@@ -18,6 +18,7 @@ struct event;
 struct guest;
 struct hyp_vm;
 struct manager;
+struct vm;
 
 enum vm_state {
 	VM_STATE_DEFINED,	/* known, nothing allocated */
@@ -42,7 +43,22 @@ enum vm_request {
 	_VM_REQUEST_INVALID = -EINVAL,
 };
 
-/* Called when an asynchronous request completes; error is set when r < 0. */
+/* Backend work in flight for a VM, on a worker thread; one at a time. */
+enum vm_op {
+	VM_OP_NONE,
+	VM_OP_CREATE,		/* build an instance */
+	VM_OP_RECREATE,		/* release the old instance, build a new one */
+	VM_OP_START,		/* GH_VM_START */
+	VM_OP_STOP,		/* GH_VM_STOP */
+	VM_OP_RELEASE,		/* close the backend VM, free guest memory */
+	_VM_OP_MAX,
+	_VM_OP_INVALID = -EINVAL,
+};
+
+/*
+ * Called on the loop thread when a request completes; error is set when
+ * r < 0. The VM may be freed right after (a destroyed transient VM).
+ */
 typedef void (*vm_done_fn)(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
 
 struct vm {
@@ -63,7 +79,7 @@ struct vm {
 	uint64_t created_usec;		/* CLOCK_REALTIME µs; 0 = never */
 	uint64_t started_usec;
 
-	/* The live instance, from create to destroy. */
+	/* The live instance, from create to destroy (see vm-instance.h). */
 	struct vmdef *instance_def;	/* the definition it was created from */
 	struct hyp_vm *hvm;
 	struct guest *guest;
@@ -77,15 +93,18 @@ struct vm {
 	unsigned burst_count;
 	bool stop_requested;		/* a user stopped it: no policy restart */
 
-	/* A Start waiting for its outcome. */
-	vm_done_fn start_done;
-	void *start_userdata;
-	bool start_in_flight;		/* worker thread owns hvm */
+	/* The backend work in flight (the worker owns the instance meanwhile). */
+	enum vm_op op;
+	const struct vmdef *op_def;	/* what CREATE/RECREATE builds from (the job owns it) */
+	bool op_then_start;		/* CREATE/RECREATE is the first half of a Start */
+	vm_done_fn op_done;		/* the caller waiting for the request */
+	void *op_userdata;
 };
 
 const char *vm_state_to_string(enum vm_state s);
 enum vm_state vm_state_from_string(const char *s);
 const char *vm_request_to_string(enum vm_request r);
+const char *vm_op_to_string(enum vm_op op);
 bool vm_state_transition_allowed(enum vm_state from, enum vm_state to);
 bool vm_request_allowed(enum vm_request req, enum vm_state state);
 
@@ -97,22 +116,29 @@ GH_DEFINE_FREEP(struct vm, vm_free)
 /* Replaces the definition; it applies at the next create. Takes ownership. */
 void vm_set_def(struct vm *vm, struct vmdef *def);
 
-int vm_create(struct vm *vm, sd_bus_error *error);
 /*
- * Creates first when needed (from defined, or again from exited, crashed
- * or failed), then starts on a worker thread. Returns 0 when the start is
- * under way; done (may be NULL) runs once it has succeeded or failed.
+ * The requests. Each one checks the state and returns at once: a negative
+ * errno with *error set when refused, else 0 with the work under way on a
+ * worker thread (anything that talks to the hypervisor may block); done
+ * (may be NULL) then runs on the loop thread with the outcome. While work
+ * is in flight the VM refuses other requests (InvalidState, "busy").
+ *
+ * Create builds the instance (guest memory, images, devicetree, the
+ * backend VM and its regions). Start creates first when needed (from
+ * defined, or again from exited, crashed or failed) and then starts.
+ * Stop asks the backend to stop (done: the request was accepted; the
+ * exit comes later). Destroy closes the backend VM and frees everything;
+ * a transient VM (or one whose file was removed) is then unregistered and
+ * freed right after done ran.
  */
+int vm_create(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error);
 int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error);
-/*
- * vm_stop() and vm_destroy() return 1 when the VM is gone afterwards (a
- * transient VM, or one whose definition file was removed): it has been
- * unregistered and freed, so the caller must not touch it again.
- */
-int vm_stop(struct vm *vm, bool force, sd_bus_error *error);
-int vm_destroy(struct vm *vm, sd_bus_error *error);
+int vm_stop(struct vm *vm, bool force, vm_done_fn done, void *userdata, sd_bus_error *error);
+int vm_destroy(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error);
 
-/* Tears down whatever is live without state checks (daemon shutdown). */
+/* Tears down whatever is live without state checks, blocking (shutdown). */
 void vm_teardown(struct vm *vm);
 
 bool vm_is_live(const struct vm *vm);
+/* The definition whose memory the VM holds or is about to hold, or NULL. */
+const struct vmdef *vm_resource_def(const struct vm *vm);

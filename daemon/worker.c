@@ -107,6 +107,8 @@ struct worker *worker_free(struct worker *w)
 
 		pthread_join(job->thread, NULL);
 		w->jobs = job->next;
+		w->n_jobs--;
+		job->done(job->userdata, job->result);
 		free(job);
 	}
 	if (w->event)

@@ -15,7 +15,10 @@ typedef int (*worker_work_fn)(void *userdata);		/* runs on the job's thread */
 typedef void (*worker_done_fn)(void *userdata, int r);	/* runs on the loop thread */
 
 int worker_new(struct event_base *base, struct worker **ret);
-/* Waits for every job still running (their done() is not called). */
+/*
+ * Waits for every job still running and runs its done(), which must not
+ * submit new jobs (callers check their own shutdown flag).
+ */
 struct worker *worker_free(struct worker *w);
 GH_DEFINE_FREEP(struct worker, worker_free)
 

@@ -25,7 +25,7 @@ static const char *const legal_transitions[] = {
 	"created>starting", "created>defined",
 	"starting>running", "starting>failed",
 	"running>stopping", "running>exited", "running>crashed", "running>defined",
-	"stopping>exited", "stopping>crashed", "stopping>defined",
+	"stopping>exited", "stopping>crashed", "stopping>defined", "stopping>running",
 	"exited>starting", "exited>defined", "exited>failed",
 	"crashed>starting", "crashed>defined", "crashed>failed",
 	"failed>starting", "failed>defined",
@@ -156,6 +156,64 @@ static void run_until(struct fixture *f, struct vm *vm, enum vm_state state)
 	}
 }
 
+/* A request's outcome, once its completion ran. */
+struct outcome {
+	bool done;
+	int r;
+	sd_bus_error error;
+};
+
+static void outcome_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata)
+{
+	struct outcome *o = userdata;
+
+	(void) vm;
+	o->done = true;
+	o->r = r;
+	if (r < 0)
+		sd_bus_error_copy(&o->error, error);
+}
+
+/* Runs the loop until the request completed (5 s at most); its result, error in *e. */
+static int finish(struct fixture *f, int r, struct outcome *o, sd_bus_error *e)
+{
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+	if (r < 0)
+		return r;
+	while (!o->done) {
+		struct timeval tick = { .tv_usec = 10000 };
+
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		event_base_loopexit(f->base, &tick);
+		event_base_loop(f->base, EVLOOP_ONCE);
+	}
+	if (o->r < 0)
+		sd_bus_error_move(e, &o->error);
+	return o->r;
+}
+
+static int create_sync(struct fixture *f, struct vm *vm, sd_bus_error *e)
+{
+	struct outcome o = { .error = SD_BUS_ERROR_NULL };
+
+	return finish(f, vm_create(vm, outcome_done, &o, e), &o, e);
+}
+
+static int stop_sync(struct fixture *f, struct vm *vm, bool force, sd_bus_error *e)
+{
+	struct outcome o = { .error = SD_BUS_ERROR_NULL };
+
+	return finish(f, vm_stop(vm, force, outcome_done, &o, e), &o, e);
+}
+
+static int destroy_sync(struct fixture *f, struct vm *vm, sd_bus_error *e)
+{
+	struct outcome o = { .error = SD_BUS_ERROR_NULL };
+
+	return finish(f, vm_destroy(vm, outcome_done, &o, e), &o, e);
+}
+
 static void assert_error(sd_bus_error *e, const char *name, const char *fragment)
 {
 	g_assert_cmpstr(e->name, ==, name);
@@ -179,9 +237,10 @@ static void test_lifecycle(struct fixture *f, gconstpointer data)
 	struct vm *vm;
 
 	(void) data;
-	vm = add_vm(f, "life", NULL);
+	/* The guest takes its time to power off, so that stopping can be seen. */
+	vm = add_vm(f, "life", "simulate:\n  stop-delay: 1s\n");
 	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
-	g_assert_cmpint(vm_create(vm, &e), ==, 0);
+	g_assert_cmpint(create_sync(f, vm, &e), ==, 0);
 	g_assert_cmpint(vm->state, ==, VM_STATE_CREATED);
 	g_assert_true(vm_is_live(vm));
 	g_assert_cmpuint(vm->vmid, >=, 0x80);
@@ -194,13 +253,13 @@ static void test_lifecycle(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(result, ==, 0);
 	g_assert_cmpuint(vm->started_usec, >=, vm->created_usec);
 
-	g_assert_cmpint(vm_stop(vm, false, &e), ==, 0);
+	g_assert_cmpint(stop_sync(f, vm, false, &e), ==, 0);
 	g_assert_cmpint(vm->state, ==, VM_STATE_STOPPING);
 	run_until(f, vm, VM_STATE_EXITED);
 	g_assert_cmpstr(vm->state_reason, ==, "poweroff");
 	g_assert_cmpint(vm->exit_type, ==, VMDEF_EXIT_PLATFORM_OFF);
 
-	g_assert_cmpint(vm_destroy(vm, &e), ==, 0);
+	g_assert_cmpint(destroy_sync(f, vm, &e), ==, 0);
 	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
 	g_assert_false(vm_is_live(vm));
 	g_assert_cmpuint(vm->vmid, ==, 0);
@@ -214,22 +273,22 @@ static void test_illegal_requests(struct fixture *f, gconstpointer data)
 
 	(void) data;
 	vm = add_vm(f, "strict", NULL);
-	g_assert_cmpint(vm_stop(vm, false, &e), <, 0);
+	g_assert_cmpint(stop_sync(f, vm, false, &e), <, 0);
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is defined, cannot stop");
-	g_assert_cmpint(vm_destroy(vm, &e), <, 0);
+	g_assert_cmpint(destroy_sync(f, vm, &e), <, 0);
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is defined, cannot destroy");
-	g_assert_cmpint(vm_create(vm, &e), ==, 0);
-	g_assert_cmpint(vm_create(vm, &e), <, 0);
+	g_assert_cmpint(create_sync(f, vm, &e), ==, 0);
+	g_assert_cmpint(create_sync(f, vm, &e), <, 0);
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is created, cannot create");
-	g_assert_cmpint(vm_stop(vm, true, &e), <, 0);
+	g_assert_cmpint(stop_sync(f, vm, true, &e), <, 0);
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is created, cannot stop");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), <, 0);
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is starting, cannot start");
-	g_assert_cmpint(vm_destroy(vm, &e), <, 0);
+	g_assert_cmpint(destroy_sync(f, vm, &e), <, 0);
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is starting, cannot destroy");
 	run_until(f, vm, VM_STATE_RUNNING);
-	g_assert_cmpint(vm_create(vm, &e), <, 0);
+	g_assert_cmpint(create_sync(f, vm, &e), <, 0);
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is running, cannot create");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), <, 0);
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is running, cannot start");
@@ -246,7 +305,7 @@ static void test_start_from_defined(struct fixture *f, gconstpointer data)
 	vm = add_vm(f, "direct", NULL);
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
 	run_until(f, vm, VM_STATE_RUNNING);
-	g_assert_cmpint(vm_destroy(vm, &e), ==, 0);
+	g_assert_cmpint(destroy_sync(f, vm, &e), ==, 0);
 	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
 }
 
@@ -287,8 +346,9 @@ static void test_crash_and_restart(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(vm->vmid, ==, first_vmid);
 
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
-	g_assert_cmpint(vm->exit_type, ==, -1);
 	run_until(f, vm, VM_STATE_RUNNING);
+	/* How it last exited stays known until it exits again or is destroyed. */
+	g_assert_cmpint(vm->exit_type, ==, VMDEF_EXIT_WATCHDOG_BITE);
 }
 
 static void test_exit_classification(struct fixture *f, gconstpointer data)
@@ -320,7 +380,7 @@ static void test_exit_classification(struct fixture *f, gconstpointer data)
 		run_until(f, vm, cases[i].state);
 		g_assert_cmpstr(vm->state_reason, ==, cases[i].reason);
 		g_assert_cmpuint(vm->exit_code, ==, cases[i].code);
-		g_assert_cmpint(vm_destroy(vm, &e), ==, 0);
+		g_assert_cmpint(destroy_sync(f, vm, &e), ==, 0);
 	}
 }
 
@@ -338,7 +398,7 @@ static void test_reboot_restarts(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(vm->restart_count, ==, 1);
 	g_assert_cmpstr(vm->state_reason, ==, "");
 	run_until(f, vm, VM_STATE_RUNNING);
-	g_assert_cmpint(vm_destroy(vm, &e), ==, 0);
+	g_assert_cmpint(destroy_sync(f, vm, &e), ==, 0);
 }
 
 static void test_stop_timeout_forces(struct fixture *f, gconstpointer data)
@@ -350,9 +410,9 @@ static void test_stop_timeout_forces(struct fixture *f, gconstpointer data)
 	vm = add_vm(f, "stubborn", "stop-timeout: 100ms\nsimulate:\n  on-stop: ignore\n");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
 	run_until(f, vm, VM_STATE_RUNNING);
-	g_assert_cmpint(vm_stop(vm, false, &e), ==, 0);
+	g_assert_cmpint(stop_sync(f, vm, false, &e), ==, 0);
 	/* A second graceful stop is accepted and changes nothing. */
-	g_assert_cmpint(vm_stop(vm, false, &e), ==, 0);
+	g_assert_cmpint(stop_sync(f, vm, false, &e), ==, 0);
 	g_assert_cmpint(vm->state, ==, VM_STATE_STOPPING);
 	/* The guest ignores the request: only the stop timer's forced stop ends it. */
 	run_until(f, vm, VM_STATE_EXITED);
@@ -369,8 +429,8 @@ static void test_force_while_stopping(struct fixture *f, gconstpointer data)
 	vm = add_vm(f, "escalate", "simulate:\n  on-stop: ignore\n");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
 	run_until(f, vm, VM_STATE_RUNNING);
-	g_assert_cmpint(vm_stop(vm, false, &e), ==, 0);
-	g_assert_cmpint(vm_stop(vm, true, &e), ==, 0);
+	g_assert_cmpint(stop_sync(f, vm, false, &e), ==, 0);
+	g_assert_cmpint(stop_sync(f, vm, true, &e), ==, 0);
 	run_until(f, vm, VM_STATE_EXITED);
 	g_assert_cmpstr(vm->state_reason, ==, "stopped");
 }
@@ -386,7 +446,7 @@ static void test_stop_without_extension(struct fixture *f, gconstpointer data)
 	run_until(f, vm, VM_STATE_RUNNING);
 	f->m->hyp->features &= ~HYP_FEATURE_VM_STOP;
 	/* Without GH_VM_STOP a stop closes the VM. */
-	g_assert_cmpint(vm_stop(vm, false, &e), ==, 0);
+	g_assert_cmpint(stop_sync(f, vm, false, &e), ==, 0);
 	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
 	g_assert_false(vm_is_live(vm));
 }
@@ -405,13 +465,13 @@ static void test_vm_limit(struct fixture *f, gconstpointer data)
 		vms[i] = add_vm(f, name, NULL);
 	}
 	for (int i = 0; i < 64; i++)
-		g_assert_cmpint(vm_create(vms[i], &e), ==, 0);
-	g_assert_cmpint(vm_create(vms[64], &e), <, 0);
+		g_assert_cmpint(create_sync(f, vms[i], &e), ==, 0);
+	g_assert_cmpint(create_sync(f, vms[64], &e), <, 0);
 	assert_error(&e, GH_ERROR_LIMIT_EXCEEDED, "no free VMID");
 	g_assert_cmpint(vms[64]->state, ==, VM_STATE_DEFINED);
 	g_assert_false(vm_is_live(vms[64]));
-	g_assert_cmpint(vm_destroy(vms[0], &e), ==, 0);
-	g_assert_cmpint(vm_create(vms[64], &e), ==, 0);
+	g_assert_cmpint(destroy_sync(f, vms[0], &e), ==, 0);
+	g_assert_cmpint(create_sync(f, vms[64], &e), ==, 0);
 }
 
 static void test_configured_limits(struct fixture *f, gconstpointer data)
@@ -425,15 +485,15 @@ static void test_configured_limits(struct fixture *f, gconstpointer data)
 	a = add_vm(f, "a", NULL);				/* 8M */
 	b = add_vm(f, "b", NULL);				/* 8M */
 	c = add_vm(f, "c", "regions:\n  - { label: 1, base: 0xc0000000, size: 8M }\n");
-	g_assert_cmpint(vm_create(a, &e), ==, 0);
+	g_assert_cmpint(create_sync(f, a, &e), ==, 0);
 	/* 8M live + 16M > 20M */
-	g_assert_cmpint(vm_create(c, &e), <, 0);
+	g_assert_cmpint(create_sync(f, c, &e), <, 0);
 	assert_error(&e, GH_ERROR_LIMIT_EXCEEDED, "limits.max-guest-memory");
 	g_assert_false(vm_is_live(c));
-	g_assert_cmpint(vm_create(b, &e), ==, 0);
-	g_assert_cmpint(vm_destroy(a, &e), ==, 0);
+	g_assert_cmpint(create_sync(f, b, &e), ==, 0);
+	g_assert_cmpint(destroy_sync(f, a, &e), ==, 0);
 	f->m->config.limits.max_guest_memory = 0;
-	g_assert_cmpint(vm_create(c, &e), ==, 0);
+	g_assert_cmpint(create_sync(f, c, &e), ==, 0);
 	/* Two live: the third is refused, whatever the hypervisor could take. */
 	g_assert_cmpint(vm_start(a, NULL, NULL, &e), <, 0);
 	assert_error(&e, GH_ERROR_LIMIT_EXCEEDED, "limits.max-vms");
@@ -447,7 +507,7 @@ static void test_layout_conflict(struct fixture *f, gconstpointer data)
 
 	(void) data;
 	vm = add_vm(f, "clash", "regions:\n  - label: 1\n    base: 0x80100000\n    size: 4K\n");
-	g_assert_cmpint(vm_create(vm, &e), <, 0);
+	g_assert_cmpint(create_sync(f, vm, &e), <, 0);
 	assert_error(&e, GH_ERROR_LAYOUT_CONFLICT, "overlaps 'memory'");
 	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
 }
@@ -518,7 +578,7 @@ static void test_restart_always(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(vm->restart_count, ==, 1);
 	/* A user's stop is not restarted. */
 	vm->instance_def->sim.exit_after_usec = 0;
-	g_assert_cmpint(vm_stop(vm, true, &e), ==, 0);
+	g_assert_cmpint(stop_sync(f, vm, true, &e), ==, 0);
 	run_until(f, vm, VM_STATE_EXITED);
 	for (int i = 0; i < 10; i++) {
 		struct timeval tick = { .tv_usec = 5000 };
@@ -541,7 +601,7 @@ static void test_destroy_cancels_restart(struct fixture *f, gconstpointer data)
 			"simulate: { exit-after: 5ms, exit-type: watchdog-bite }\n");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
 	run_until(f, vm, VM_STATE_CRASHED);
-	g_assert_cmpint(vm_destroy(vm, &e), ==, 0);
+	g_assert_cmpint(destroy_sync(f, vm, &e), ==, 0);
 	for (int i = 0; i < 20; i++) {
 		struct timeval tick = { .tv_usec = 10000 };
 
