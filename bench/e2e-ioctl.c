@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libfdt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,12 +36,12 @@
 
 #include <linux/gunyah.h>
 
+#include "guest-dtb.h"
+
 #define MiB		(1024ull * 1024)
 #define MEM_BASE	0x80000000ull
 #define SHM_BASE	0xc0000000ull
 #define DTB_SLOT	(64u * 1024)	/* the blob and room for the RM's overlay */
-#define GIC_DIST	0x3fff0000ull	/* redistributors end where it starts */
-#define GICR_STRIDE	0x20000ull
 
 struct opts {
 	unsigned iterations;
@@ -85,118 +84,20 @@ static void *map_memfd(uint64_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static int prop_u64(void *fdt, const char *name, uint64_t a, uint64_t b, int n)
-{
-	fdt64_t v[2] = { cpu_to_fdt64(a), cpu_to_fdt64(b) };
-
-	return fdt_property(fdt, name, v, (int)(n * sizeof(fdt64_t)));
-}
-
 /*
  * A devicetree that the RM's VM_INIT and VM_START accept for this layout
- * (docs/devicetree.md has the rules): @vcpus cpus (PSCI, with the idle
- * state the RM insists on), GICv3, the vm-config node, an shm vdevice for
- * label 1. Written into the last DTB_SLOT bytes of
- * main memory; returns its offset there, or -1.
+ * (tests/common/guest-dtb.c, shared with the backend tests), written into
+ * the last DTB_SLOT bytes of main memory; returns its offset there, or -1.
  */
 static int64_t write_dtb(void *mem, const struct opts *o)
 {
+	const struct guest_dtb d = {
+		.base = MEM_BASE, .size = o->mem_size, .image_name = "bench-e2e",
+		.vcpus = o->vcpus, .shm_label = o->shm_size ? 1 : 0, .shm_base = SHM_BASE,
+	};
 	uint64_t offset = o->mem_size - DTB_SLOT;
-	void *fdt = (char *)mem + offset;
-	uint64_t gicr_size = GICR_STRIDE * o->vcpus;
-	fdt64_t gic[4] = { cpu_to_fdt64(GIC_DIST), cpu_to_fdt64(0x10000),
-			   cpu_to_fdt64(GIC_DIST - gicr_size), cpu_to_fdt64(gicr_size) };
-	char name[32];
-	int r = 0;
 
-	r |= fdt_create(fdt, DTB_SLOT / 2);
-	r |= fdt_finish_reservemap(fdt);
-	r |= fdt_begin_node(fdt, "");
-	r |= fdt_property_u32(fdt, "#address-cells", 2);
-	r |= fdt_property_u32(fdt, "#size-cells", 2);
-	r |= fdt_property_u32(fdt, "interrupt-parent", 1);
-	r |= fdt_begin_node(fdt, "chosen");
-	r |= fdt_end_node(fdt);
-	r |= fdt_begin_node(fdt, "cpus");
-	r |= fdt_property_u32(fdt, "#address-cells", 1);
-	r |= fdt_property_u32(fdt, "#size-cells", 0);
-	for (unsigned i = 0; i < o->vcpus; i++) {
-		snprintf(name, sizeof(name), "cpu@%u", i);
-		r |= fdt_begin_node(fdt, name);
-		r |= fdt_property_string(fdt, "device_type", "cpu");
-		r |= fdt_property_string(fdt, "compatible", "arm,armv8");
-		r |= fdt_property_u32(fdt, "reg", i);
-		if (i)
-			r |= fdt_property_string(fdt, "enable-method", "psci");
-		/* PSCI on: the RM wants cpu-idle-states on every cpu */
-		r |= fdt_property_u32(fdt, "cpu-idle-states", 2);
-		r |= fdt_end_node(fdt);
-	}
-	r |= fdt_begin_node(fdt, "idle-states");
-	r |= fdt_property_string(fdt, "entry-method", "psci");
-	r |= fdt_begin_node(fdt, "cpu-idle");
-	r |= fdt_property_string(fdt, "compatible", "arm,idle-state");
-	r |= fdt_property_u32(fdt, "arm,psci-suspend-param", 0x1);
-	r |= fdt_property_string(fdt, "status", "disabled");
-	r |= fdt_property_u32(fdt, "phandle", 2);
-	r |= fdt_end_node(fdt);
-	r |= fdt_end_node(fdt);
-	r |= fdt_end_node(fdt);
-	r |= fdt_begin_node(fdt, "memory");
-	r |= fdt_property_string(fdt, "device_type", "memory");
-	r |= prop_u64(fdt, "reg", MEM_BASE, o->mem_size, 2);
-	r |= fdt_end_node(fdt);
-	r |= fdt_begin_node(fdt, "interrupt-controller@3fff0000");
-	r |= fdt_property_string(fdt, "compatible", "arm,gic-v3");
-	r |= fdt_property(fdt, "interrupt-controller", NULL, 0);
-	r |= fdt_property_u32(fdt, "#interrupt-cells", 3);
-	r |= fdt_property_u32(fdt, "#address-cells", 2);
-	r |= fdt_property_u32(fdt, "#size-cells", 2);
-	r |= fdt_property(fdt, "reg", gic, sizeof(gic));
-	r |= fdt_property_u32(fdt, "phandle", 1);
-	r |= fdt_end_node(fdt);
-	r |= fdt_begin_node(fdt, "gunyah-vm-config");
-	r |= fdt_property_string(fdt, "image-name", "bench-e2e");
-	r |= fdt_property_string(fdt, "os-type", "linux");
-	r |= fdt_property_u32(fdt, "#address-cells", 2);
-	r |= fdt_property_u32(fdt, "#size-cells", 2);
-	r |= fdt_begin_node(fdt, "memory");
-	r |= prop_u64(fdt, "base-address", MEM_BASE, 0, 1);
-	r |= prop_u64(fdt, "size-max", o->mem_size, 0, 1);
-	r |= fdt_end_node(fdt);
-	r |= fdt_begin_node(fdt, "interrupts");
-	r |= fdt_property_string(fdt, "config", "/interrupt-controller@3fff0000");
-	r |= fdt_end_node(fdt);
-	r |= fdt_begin_node(fdt, "vcpus");
-	r |= fdt_property_string(fdt, "affinity", "static");
-	{
-		fdt32_t map[64];
-
-		for (unsigned i = 0; i < o->vcpus; i++)
-			map[i] = cpu_to_fdt32(i);
-		r |= fdt_property(fdt, "affinity-map", map, (int)(o->vcpus * sizeof(fdt32_t)));
-	}
-	r |= fdt_property_u32(fdt, "sched-priority", (uint32_t)-2);
-	r |= fdt_property_u32(fdt, "sched-timeslice", 5000);
-	r |= fdt_end_node(fdt);
-	if (o->shm_size) {
-		r |= fdt_begin_node(fdt, "vdevices");
-		r |= fdt_begin_node(fdt, "shm-1");
-		r |= fdt_property_string(fdt, "vdevice-type", "shm");
-		r |= fdt_property(fdt, "peer-default", NULL, 0);
-		r |= fdt_property_string(fdt, "generate", "/hypervisor/shm-1");
-		r |= fdt_property_u32(fdt, "#address-cells", 2);
-		r |= fdt_begin_node(fdt, "memory");
-		r |= fdt_property_u32(fdt, "label", 1);
-		r |= prop_u64(fdt, "base", SHM_BASE, 0, 1);
-		r |= fdt_end_node(fdt);
-		r |= fdt_end_node(fdt);
-		r |= fdt_end_node(fdt);
-	}
-	r |= fdt_end_node(fdt);
-	r |= fdt_end_node(fdt);
-	r |= fdt_finish(fdt);
-	if (r || fdt_check_full(fdt, DTB_SLOT))
+	if (guest_dtb_write((char *)mem + offset, DTB_SLOT, &d) < 0)
 		return -1;
 	return (int64_t)offset;
 }

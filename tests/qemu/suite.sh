@@ -160,12 +160,13 @@ esac
 # ---------------------------------------------------------------------------
 # Static userspace: gh-rm-emu and the tests
 cflags=(-static -O2 -g0 -Wall -Wextra -Wno-missing-field-initializers
-	-I"$src/include/uapi" -I"$src/include")
+	-I"$src/include/uapi" -I"$src/include" -I"$src/tests/common")
 guest=$src/tests/qemu/guest
 build_prog() {	# build_prog NAME FLAG SOURCES...
 	local name=$1 flag=$2
 	shift 2
-	if gh_stale "$work/bin/$name" "$@" "$guest/ghtest.h" "$src/include/gunyah/rm-wire.h" \
+	if gh_stale "$work/bin/$name" "$@" "$guest/ghtest.h" "$src/tests/common/guest-dtb.h" \
+		"$src/include/gunyah/rm-wire.h" \
 		"$src/include/uapi/linux/gunyah.h" "$src"/rm/*.h "$0"; then
 		"${cc[@]}" "${cflags[@]}" "$flag" -o "$work/bin/$name.tmp" "$@" -lfdt -lpthread ||
 			gh_fail "cannot build $name"
@@ -179,9 +180,11 @@ build_prog gh-rm-emu -D_GNU_SOURCE "$src"/rm/gh-rm-emu.c "$src"/rm/emu*.c "$src"
 tests=(test-loopback test-ioctl test-lifecycle test-faults test-stress test-rmmod test-zombie)
 for t in "${tests[@]}"; do
 	if [ "$t" = test-loopback ]; then
-		build_prog "$t" -Werror "$guest/$t.c" "$guest/ghtest.c" "$src/rm/wire.c"
+		build_prog "$t" -Werror "$guest/$t.c" "$guest/ghtest.c" \
+			"$src/tests/common/guest-dtb.c" "$src/rm/wire.c"
 	else
-		build_prog "$t" -Werror "$guest/$t.c" "$guest/ghtest.c"
+		build_prog "$t" -Werror "$guest/$t.c" "$guest/ghtest.c" \
+			"$src/tests/common/guest-dtb.c"
 	fi
 done
 [ "$e2e" = yes ] && build_prog e2e-notify -Werror "$guest/e2e-notify.c"
@@ -191,10 +194,11 @@ done
 # dependencies need no arm64 builds) and the unpacked arm64 GLib
 if [ "$arch" = arm64 ] && want kmod; then
 	conf_src=("$src/tests/unit/test-hyp-conformance.c" "$src/tests/common/test-guest.c"
-		  "$src/daemon/hyp.c" "$src/daemon/hyp-kernel.c" "$src/daemon/shared/log.c"
+		  "$src/tests/common/guest-dtb.c" "$src/daemon/hyp.c" "$src/daemon/hyp-kernel.c" "$src/daemon/shared/log.c"
 		  "$src/tests/qemu/hyp-sim-stub.c")
 	if gh_stale "$work/bin/test-hyp-conformance" "${conf_src[@]}" "$src/daemon/hyp.h" \
 		"$src"/daemon/shared/*.h "$src/tests/common/test-guest.h" \
+		"$src/tests/common/guest-dtb.h" \
 		"$src/include/uapi/linux/gunyah.h" "$0"; then
 		gh_log "building test-hyp-conformance ($arch, static, kernel backend only)"
 		# GLib's static getpw* warnings are expected: nothing resolves users

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ghtest.h"
+#include "guest-dtb.h"
 
 static int gt_count;
 static int gt_failed;
@@ -202,104 +203,19 @@ void *gt_map(size_t size)
 	return p;
 }
 
-#define CHECK(x)							\
-	do {								\
-		int _r = (x);						\
-		if (_r)							\
-			gt_bail("libfdt: %s: %s", #x, fdt_strerror(_r));\
-	} while (0)
-
-static void prop_u64(void *fdt, const char *name, uint64_t a, uint64_t b, int n)
-{
-	fdt64_t v[2] = { cpu_to_fdt64(a), cpu_to_fdt64(b) };
-
-	CHECK(fdt_property(fdt, name, v, (int)(n * sizeof(fdt64_t))));
-}
-
-/* The devicetree of tests/common/test-guest.c, without GLib */
+/* The devicetree of tests/common/guest-dtb.c, the one the host tests use too */
 uint64_t gt_write_dtb(void *mem, size_t size, uint64_t base, uint32_t shm_label)
 {
-	const uint32_t gic_phandle = 1;
+	const struct guest_dtb d = {
+		.base = base, .size = size, .image_name = "qemu-suite", .vcpus = 1,
+		.shm_label = shm_label, .shm_base = GT_SHM_BASE,
+	};
 	uint64_t offset = size - GT_DTB_SLOT;
-	void *fdt = (char *)mem + offset;
+	int r;
 
-	CHECK(fdt_create(fdt, GT_DTB_SLOT / 2));
-	CHECK(fdt_finish_reservemap(fdt));
-	CHECK(fdt_begin_node(fdt, ""));
-	CHECK(fdt_property_u32(fdt, "#address-cells", 2));
-	CHECK(fdt_property_u32(fdt, "#size-cells", 2));
-	CHECK(fdt_property_u32(fdt, "interrupt-parent", gic_phandle));
-
-	CHECK(fdt_begin_node(fdt, "chosen"));
-	CHECK(fdt_end_node(fdt));
-
-	CHECK(fdt_begin_node(fdt, "cpus"));
-	CHECK(fdt_property_u32(fdt, "#address-cells", 1));
-	CHECK(fdt_property_u32(fdt, "#size-cells", 0));
-	CHECK(fdt_begin_node(fdt, "cpu@0"));
-	CHECK(fdt_property_string(fdt, "device_type", "cpu"));
-	CHECK(fdt_property_string(fdt, "compatible", "arm,armv8"));
-	CHECK(fdt_property_u32(fdt, "reg", 0));
-	CHECK(fdt_end_node(fdt));
-	CHECK(fdt_end_node(fdt));
-
-	CHECK(fdt_begin_node(fdt, "memory"));
-	CHECK(fdt_property_string(fdt, "device_type", "memory"));
-	prop_u64(fdt, "reg", base, size, 2);
-	CHECK(fdt_end_node(fdt));
-
-	CHECK(fdt_begin_node(fdt, "interrupt-controller@3fff0000"));
-	CHECK(fdt_property_string(fdt, "compatible", "arm,gic-v3"));
-	CHECK(fdt_property(fdt, "interrupt-controller", NULL, 0));
-	CHECK(fdt_property_u32(fdt, "#interrupt-cells", 3));
-	CHECK(fdt_property_u32(fdt, "#address-cells", 2));
-	CHECK(fdt_property_u32(fdt, "#size-cells", 2));
-	{
-		fdt64_t reg[4] = { cpu_to_fdt64(0x3fff0000), cpu_to_fdt64(0x10000),
-				   cpu_to_fdt64(0x3ffd0000), cpu_to_fdt64(0x20000) };
-
-		CHECK(fdt_property(fdt, "reg", reg, sizeof(reg)));
-	}
-	CHECK(fdt_property_u32(fdt, "phandle", gic_phandle));
-	CHECK(fdt_end_node(fdt));
-
-	CHECK(fdt_begin_node(fdt, "gunyah-vm-config"));
-	CHECK(fdt_property_string(fdt, "image-name", "qemu-suite"));
-	CHECK(fdt_property_string(fdt, "os-type", "linux"));
-	CHECK(fdt_property_u32(fdt, "#address-cells", 2));
-	CHECK(fdt_property_u32(fdt, "#size-cells", 2));
-	CHECK(fdt_begin_node(fdt, "memory"));
-	prop_u64(fdt, "base-address", base, 0, 1);
-	prop_u64(fdt, "size-max", size, 0, 1);
-	CHECK(fdt_end_node(fdt));
-	CHECK(fdt_begin_node(fdt, "interrupts"));
-	CHECK(fdt_property_string(fdt, "config", "/interrupt-controller@3fff0000"));
-	CHECK(fdt_end_node(fdt));
-	CHECK(fdt_begin_node(fdt, "vcpus"));
-	CHECK(fdt_property_string(fdt, "affinity", "static"));
-	CHECK(fdt_property_u32(fdt, "affinity-map", 0));
-	CHECK(fdt_property_u32(fdt, "sched-priority", (uint32_t)-1));
-	CHECK(fdt_property_u32(fdt, "sched-timeslice", 2000));
-	CHECK(fdt_end_node(fdt));
-	if (shm_label) {
-		CHECK(fdt_begin_node(fdt, "vdevices"));
-		CHECK(fdt_begin_node(fdt, "shm-1"));
-		CHECK(fdt_property_string(fdt, "vdevice-type", "shm"));
-		CHECK(fdt_property(fdt, "peer-default", NULL, 0));
-		CHECK(fdt_property_string(fdt, "generate", "/hypervisor/shm-1"));
-		CHECK(fdt_property_u32(fdt, "#address-cells", 2));
-		CHECK(fdt_begin_node(fdt, "memory"));
-		CHECK(fdt_property_u32(fdt, "label", shm_label));
-		prop_u64(fdt, "base", GT_SHM_BASE, 0, 1);
-		CHECK(fdt_end_node(fdt));
-		CHECK(fdt_end_node(fdt));
-		CHECK(fdt_end_node(fdt));
-	}
-	CHECK(fdt_end_node(fdt));
-
-	CHECK(fdt_end_node(fdt));
-	CHECK(fdt_finish(fdt));
-	CHECK(fdt_check_full(fdt, GT_DTB_SLOT));
+	r = guest_dtb_write((char *)mem + offset, GT_DTB_SLOT, &d);
+	if (r)
+		gt_bail("guest_dtb_write: %s", fdt_strerror(r));
 	return offset;
 }
 
