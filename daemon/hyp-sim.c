@@ -574,23 +574,6 @@ static const struct hyp_ops sim_ops = {
 	.free = sim_free,
 };
 
-static int sim_parse_errno(const char *s)
-{
-	static const struct {
-		const char *name;
-		int value;
-	} table[] = {
-		{ "EIO", EIO }, { "ETIMEDOUT", ETIMEDOUT }, { "ENODEV", ENODEV },
-		{ "EINVAL", EINVAL }, { "ENOMEM", ENOMEM }, { "EPERM", EPERM },
-		{ "EBUSY", EBUSY },
-	};
-
-	for (size_t i = 0; i < ELEMENTSOF(table); i++)
-		if (strcmp(s, table[i].name) == 0)
-			return table[i].value;
-	return -EINVAL;
-}
-
 static int sim_spec_apply(struct vmdef_sim *cfg, const char *key, const char *value)
 {
 	uint64_t u;
@@ -603,7 +586,7 @@ static int sim_spec_apply(struct vmdef_sim *cfg, const char *key, const char *va
 		return 0;
 	}
 	if (strcmp(key, "start-errno") == 0) {
-		r = sim_parse_errno(value);
+		r = vmdef_sim_errno_from_string(value);
 		if (r < 0)
 			return r;
 		cfg->start_errno = r;

@@ -19,6 +19,10 @@ int vm_hyp_error(const char *name, const char *call, int r, sd_bus_error *error)
 		return sd_bus_error_setf(error, GH_ERROR_LIMIT_EXCEEDED,
 					 "VM '%s': the hypervisor has no free VMID (%s: %s)",
 					 name, call, strerror(-r));
+	/* The RM (or the kernel) does not implement what was asked. */
+	if (r == -EOPNOTSUPP || r == -ENOTTY)
+		return sd_bus_error_setf(error, GH_ERROR_NOT_SUPPORTED, "VM '%s': %s: %s", name,
+					 call, strerror(-r));
 	return sd_bus_error_setf(error, GH_ERROR_HYPERVISOR, "VM '%s': %s: %s", name, call,
 				 strerror(-r));
 }

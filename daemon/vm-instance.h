@@ -37,5 +37,9 @@ int vm_instance_build(struct hyp *hyp, unsigned ipa_bits, const char *name,
 /* Closes the backend VM (which stops and reclaims it), then frees the rest. */
 void vm_instance_release(struct vm_instance *inst);
 
-/* org.gunyah.Error.Hypervisor "VM 'name': CALL: errno text" (LimitExceeded for a full RM). */
+/*
+ * org.gunyah.Error.Hypervisor "VM 'name': CALL: errno text"; LimitExceeded
+ * when the RM has no free VMID, NotSupported when it (or the kernel) does
+ * not implement the call.
+ */
 int vm_hyp_error(const char *name, const char *call, int r, sd_bus_error *error);

@@ -135,7 +135,16 @@ static const struct {
 	{ "ENOMEM", ENOMEM },
 	{ "EPERM", EPERM },
 	{ "EBUSY", EBUSY },
+	{ "EOPNOTSUPP", EOPNOTSUPP },
 };
+
+int vmdef_sim_errno_from_string(const char *s)
+{
+	for (size_t k = 0; s && k < ELEMENTSOF(sim_errno_table); k++)
+		if (streq(sim_errno_table[k].name, s))
+			return sim_errno_table[k].value;
+	return -EINVAL;
+}
 
 /* ------------------------------------------------------------------ */
 /* Scalars shared with other YAML files and the CLI */
@@ -916,19 +925,17 @@ static int parse_simulate(struct parser *p, const struct ynode *map, struct vmde
 			def->sim.fail_start = e == 1;
 	}
 	if (ydoc_field(v, SIM_START_ERRNO, path, simulate_keys, kp, &n)) {
-		size_t k;
+		int errno_value;
 
 		r = ydoc_want_scalar(p->doc, n, kp, "an errno name");
 		if (r < 0)
 			return r;
-		for (k = 0; r > 0 && k < ELEMENTSOF(sim_errno_table); k++)
-			if (streq(sim_errno_table[k].name, n->value)) {
-				def->sim.start_errno = sim_errno_table[k].value;
-				break;
-			}
-		if (r > 0 && k == ELEMENTSOF(sim_errno_table)) {
+		errno_value = r > 0 ? vmdef_sim_errno_from_string(n->value) : 0;
+		if (errno_value > 0)
+			def->sim.start_errno = errno_value;
+		else if (r > 0) {
 			r = ydoc_diag(p->doc, n, kp,
-				      "invalid errno '%s': expected EIO, ETIMEDOUT, ENODEV, EINVAL, ENOMEM, EPERM or EBUSY",
+				      "invalid errno '%s': expected EIO, ETIMEDOUT, ENODEV, EINVAL, ENOMEM, EPERM, EBUSY or EOPNOTSUPP",
 				      ynode_show(n, buf));
 			if (r < 0)
 				return r;

@@ -250,4 +250,6 @@ const char *vmdef_access_to_string(uint32_t access);
  * Durations: "250ms", "30s", "2m", "1h", or a bare number of seconds.
  */
 int vmdef_parse_size(const char *s, uint64_t *ret);
+/* simulate.start-errno: "EIO", "ETIMEDOUT", ... -> EIO, ...; -EINVAL for others. */
+int vmdef_sim_errno_from_string(const char *s);
 int vmdef_parse_duration(const char *s, uint64_t *ret_usec);

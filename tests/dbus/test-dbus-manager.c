@@ -216,6 +216,8 @@ static void test_errors(struct fixture *f, gconstpointer data)
 	(void) data;
 	test_daemon_define(&f->d, "nav", NULL);
 	test_daemon_define(&f->d, "broken", "simulate:\n  start: fail\n  start-errno: ETIMEDOUT\n");
+	test_daemon_define(&f->d, "unsupported",
+			   "simulate:\n  start: fail\n  start-errno: EOPNOTSUPP\n");
 	test_daemon_start(&f->d, NULL);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(by_name); i++) {
@@ -244,6 +246,12 @@ static void test_errors(struct fixture *f, gconstpointer data)
 	test_assert_dbus_error(error, E_HYPERVISOR, "GH_VM_START: Connection timed out");
 	g_clear_error(&error);
 	test_assert_state(&f->d, "broken", "failed");
+
+	/* What the RM does not implement: NotSupported, still naming the ioctl. */
+	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "unsupported"), &error);
+	test_assert_dbus_error(error, "org.gunyah.Error.NotSupported",
+			       "GH_VM_START: Operation not supported");
+	g_clear_error(&error);
 
 	/* Wrong signature: sd-bus's own error, and nothing changed. */
 	reply = test_manager_call(&f->d, "StopVM", g_variant_new("(s)", "nav"), &error);

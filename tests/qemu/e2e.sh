@@ -363,6 +363,12 @@ full() {
 	err=$(gmgr StartVM cluster 2>&1)
 	unlike "$err" "Error" "StartVM from failed works"
 	ok mgr DestroyVM s cluster
+	ok ctl fault VM_START error UNIMPLEMENTED count 1
+	err=$(gmgr StartVM cluster 2>&1)
+	like "$err" "org.gunyah.Error.NotSupported" "RM UNIMPLEMENTED: org.gunyah.Error.NotSupported"
+	like "$err" "GH_VM_START: Operation not supported" \
+		"... naming the ioctl: GH_VM_START: Operation not supported"
+	ok mgr DestroyVM s cluster
 	ok ctl fault VM_ALLOCATE error NORESOURCE count 1
 	err=$(gmgr StartVM cluster 2>&1)
 	like "$err" "org\.gunyah\.Error\.LimitExceeded.*GH_CREATE_VM: No such device" \
