@@ -15,6 +15,7 @@
 #include "config.h"		/* the build's: GUNYAHD_DEFINITIONS_DIR */
 #include "config-file.h"
 #include "layout.h"
+#include "test-diag.h"
 
 #ifndef TEST_SRCDIR
 #error "TEST_SRCDIR must name tests/unit"
@@ -73,16 +74,6 @@ static void parse_bad(const char *yaml, struct vmdef_diags *d)
 	g_assert_cmpint(r, ==, -EINVAL);
 	assert_sentinel(&c);
 	g_assert_cmpuint(d->n, >, 0);
-}
-
-static void assert_diag(const struct vmdef_diag *g, unsigned line, unsigned column,
-			const char *key, const char *message_part)
-{
-	g_assert_cmpuint(g->line, ==, line);
-	g_assert_cmpuint(g->column, ==, column);
-	g_assert_cmpstr(g->key, ==, key);
-	if (!strstr(g->message, message_part))
-		g_error("message '%s' lacks '%s'", g->message, message_part);
 }
 
 /* The document has exactly one problem, and it is this one. */

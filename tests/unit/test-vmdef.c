@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "vmdef.h"
+#include "test-diag.h"
 
 #ifndef TEST_SRCDIR
 #error "TEST_SRCDIR must name tests/unit"
@@ -69,16 +70,6 @@ static void parse_bad(const char *yaml, const struct vmdef_parse_opts *opts,
 	g_assert_cmpint(r, ==, -EINVAL);
 	g_assert_null(def);
 	g_assert_cmpuint(d->n, >, 0);
-}
-
-static void assert_diag(const struct vmdef_diag *g, unsigned line, unsigned column,
-			const char *key, const char *message_part)
-{
-	g_assert_cmpuint(g->line, ==, line);
-	g_assert_cmpuint(g->column, ==, column);
-	g_assert_cmpstr(g->key, ==, key);
-	if (!strstr(g->message, message_part))
-		g_error("message '%s' lacks '%s'", g->message, message_part);
 }
 
 /* The document has exactly one problem, and it is this one. */

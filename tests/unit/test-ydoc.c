@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ydoc.h"
+#include "test-diag.h"
 
 enum {
 	TOY_COUNT,
@@ -122,16 +123,6 @@ static int toy_parse(const char *yaml, struct toy *t, struct vmdef_diags *reterr
 	if (r < 0)
 		return r;
 	return ydoc_finish(&doc);
-}
-
-static void assert_diag(const struct vmdef_diag *g, unsigned line, unsigned column,
-			const char *key, const char *message_part)
-{
-	g_assert_cmpuint(g->line, ==, line);
-	g_assert_cmpuint(g->column, ==, column);
-	g_assert_cmpstr(g->key, ==, key);
-	if (!strstr(g->message, message_part))
-		g_error("message '%s' lacks '%s'", g->message, message_part);
 }
 
 static void expect_one(const char *yaml, unsigned line, unsigned column, const char *key,
