@@ -570,16 +570,19 @@ static void test_stop_timeout(struct fixture *f, gconstpointer data)
 	test_daemon_start(&f->d, NULL);
 	manager_call_ok(f, "StartVM", g_variant_new("(s)", "stubborn"));
 
+	t0 = g_get_monotonic_time();
 	run_ctl(f, &res, "stop", "--timeout", "0.3", "stubborn");
 	assert_failure(&res, EXIT_TIMEOUT, "timed out waiting for VM 'stubborn' to stop");
 	g_assert_cmpstr(res.out, ==, "");
 	assert_state(f, "stubborn", "stopping");
 	ctl_result_clear(&res);
 
-	/* Without a limit it waits for the daemon's forced stop after stop-timeout. */
-	t0 = g_get_monotonic_time();
+	/*
+	 * Without a limit it waits for the daemon's forced stop, stop-timeout
+	 * after the first request. A lower bound only: load makes it later.
+	 */
 	run_ctl_quiet(f, "stop", "stubborn");
-	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 1000000);
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 1500000);
 	assert_state(f, "stubborn", "exited");
 }
 

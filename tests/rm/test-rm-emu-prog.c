@@ -350,8 +350,12 @@ static void test_timers_and_storm(void)
 	g_assert_cmphex(m->err, ==, 0);
 	g_free(m);
 	g_test_message("delayed reply after %" G_GINT64_FORMAT " us", dt);
-	g_assert_cmpint(dt, >=, 300000);
-	g_assert_cmpint(dt, <, 3000000);
+	/*
+	 * Only a lower bound: a loaded machine makes the reply later, never
+	 * earlier. gh-rm-emu's clock counts whole milliseconds (it stamps the
+	 * request with the truncated time), hence the 1 ms of slack.
+	 */
+	g_assert_cmpint(dt, >=, 300000 - 1000);
 
 	g_free(ctl_ok(p, "storm 2000"));
 	for (i = 0; i < 100 && p->c->msgs.length < 2000; i++)
@@ -370,6 +374,7 @@ static void test_timers_and_storm(void)
 	out = ctl_ok(p, "stats");
 	g_assert_nonnull(strstr(out, " malformed=2 "));
 	g_assert_nonnull(strstr(out, " notifications=2000 "));
+	g_assert_nonnull(strstr(out, " delayed=1 "));
 	prog_stop(p);
 	prog_free(p);
 }
