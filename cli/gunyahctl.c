@@ -39,6 +39,7 @@ static const struct verb verbs[] = {
 	{ "start", "NAME", 1, OPT_TIMEOUT, verb_start },
 	{ "stop", "NAME", 1, OPT_FORCE | OPT_NO_WAIT | OPT_TIMEOUT, verb_stop },
 	{ "destroy", "NAME", 1, 0, verb_destroy },
+	{ "reload", "", 0, 0, verb_reload },
 	{ "validate", "FILE", 1, 0, verb_validate },
 	{ "dtb", "NAME", 1, 0, verb_dtb },
 	{ "monitor", "", 0, 0, verb_monitor },
@@ -76,6 +77,7 @@ static void help(void)
 	       "  start NAME             Start a VM; returns once it runs\n"
 	       "  stop NAME              Stop a VM and wait until it has stopped\n"
 	       "  destroy NAME           Release a VM's resources (back to defined)\n"
+	       "  reload                 Make gunyahd reread its configuration and definitions\n"
 	       "  validate FILE          Check a VM definition file ('-': standard input)\n"
 	       "  dtb NAME               Write a VM's devicetree blob to standard output\n"
 	       "  monitor                Print VM events as they happen, until interrupted\n\n"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * create, start, stop, destroy: one Manager1 call each; stop then waits
- * for the VM to exit, watching VMStateChanged.
+ * create, start, stop, destroy, reload: one Manager1 call each; stop then
+ * waits for the VM to exit, watching VMStateChanged.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -58,6 +58,17 @@ int verb_destroy(struct ctl *ctl, char **args)
 	if (r < 0)
 		return r;
 	return ctl_bus_call_manager(ctl, "DestroyVM", 0, NULL, "s", args[0]);
+}
+
+int verb_reload(struct ctl *ctl, char **args)
+{
+	int r;
+
+	(void) args;
+	r = ctl_bus_connect(ctl);
+	if (r < 0)
+		return r;
+	return ctl_bus_call_manager(ctl, "Reload", 0, NULL, "");
 }
 
 /* Where a stop ends: a stop that destroys (no GH_VM_STOP) ends defined. */

@@ -14,6 +14,7 @@ int verb_create(struct ctl *ctl, char **args);		/* verb-vm.c */
 int verb_start(struct ctl *ctl, char **args);
 int verb_stop(struct ctl *ctl, char **args);
 int verb_destroy(struct ctl *ctl, char **args);
+int verb_reload(struct ctl *ctl, char **args);
 int verb_validate(struct ctl *ctl, char **args);	/* verb-validate.c */
 int verb_dtb(struct ctl *ctl, char **args);		/* verb-dtb.c */
 int verb_monitor(struct ctl *ctl, char **args);		/* verb-monitor.c */

@@ -248,10 +248,9 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	r = bus_require_manager(m, msg, error);
 	if (r < 0)
 		return r;
-	r = manager_reload(m);
+	r = manager_reload(m, error);
 	if (r < 0)
-		return sd_bus_error_set_errnof(error, -r, "Cannot read '%s': %s",
-					       m->definitions_dir, strerror(-r));
+		return r;
 	return sd_bus_reply_method_return(msg, NULL);
 }
 

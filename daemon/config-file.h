@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmdef.h"		/* struct vmdef_diags */
@@ -68,6 +69,13 @@ int config_parse_string(const char *origin, const char *text, size_t len, struct
  * config_parse_string()'s errors.
  */
 int config_parse_file(const char *path, struct config *ret, struct vmdef_diags *reterr);
+
+/*
+ * gunyahd.yaml as the daemon reads it, at start and on reload:
+ * config_parse_file(), except that a missing file that is not @required
+ * (the default path, not an explicit --config) means the built-in defaults.
+ */
+int config_load(const char *path, bool required, struct config *ret, struct vmdef_diags *reterr);
 
 /* Frees the strings and zeroes c; c may be NULL, and done twice. */
 void config_done(struct config *c);

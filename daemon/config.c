@@ -332,6 +332,15 @@ int config_parse_string(const char *origin, const char *text, size_t len, struct
 	return 0;
 }
 
+int config_load(const char *path, bool required, struct config *ret, struct vmdef_diags *reterr)
+{
+	int r = config_parse_file(path, ret, reterr);
+
+	if (r == -ENOENT && !required)
+		return config_init_defaults(ret);
+	return r;
+}
+
 int config_parse_file(const char *path, struct config *ret, struct vmdef_diags *reterr)
 {
 	_cleanup_free_ char *text = NULL;

@@ -164,11 +164,7 @@ static int load_config(const struct options *o, struct config *ret)
 	struct vmdef_diags diags = {};
 	int r;
 
-	r = config_parse_file(path, ret, &diags);
-	if (r == -ENOENT && !o->config) {
-		log_debug("No %s, using the built-in configuration", path);
-		return config_init_defaults(ret);
-	}
+	r = config_load(path, o->config != NULL, ret, &diags);
 	if (r < 0) {
 		for (size_t i = 0; i < diags.n; i++) {
 			_cleanup_free_ char *line = vmdef_diag_format(path, &diags.items[i]);
@@ -244,8 +240,8 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *userdata)
 
 	(void) sig;
 	(void) what;
-	sd_notify(false, "RELOADING=1\nSTATUS=Reloading definitions");
-	(void) manager_reload(d->manager);
+	sd_notify(false, "RELOADING=1\nSTATUS=Reloading the configuration and definitions");
+	(void) manager_reload(d->manager, NULL);
 	sd_notifyf(false, "READY=1\nSTATUS=Serving %zu VM definition(s)", d->manager->n_vms);
 }
 
@@ -320,6 +316,14 @@ static int run(const struct options *o)
 	}
 	manager_set_config(d.manager, &config);
 	dir = o->definitions ? o->definitions : d.manager->config.definitions_dir;
+	r = manager_set_config_source(d.manager, o->config ? o->config : GUNYAHD_CONFIG_FILE,
+				      o->config != NULL, o->definitions != NULL);
+	if (r >= 0)
+		r = manager_set_definitions_dir(d.manager, dir);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Cannot set up: %m");
+		goto out;
+	}
 
 	r = open_bus(o, &d.bus);
 	if (r < 0) {

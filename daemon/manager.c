@@ -58,6 +58,20 @@ void manager_set_config(struct manager *m, struct config *c)
 	*c = (struct config) {};
 }
 
+int manager_set_config_source(struct manager *m, const char *path, bool required,
+			      bool definitions_pinned)
+{
+	char *copy = strdup(path);
+
+	if (!copy)
+		return -ENOMEM;
+	free(m->config_path);
+	m->config_path = copy;
+	m->config_required = required;
+	m->definitions_pinned = definitions_pinned;
+	return 0;
+}
+
 struct vmdef_parse_opts manager_parse_opts(const struct manager *m)
 {
 	return (struct vmdef_parse_opts) {
@@ -117,6 +131,7 @@ struct manager *manager_free(struct manager *m)
 	tdestroy(m->vms, vm_free_node);
 	hyp_free(m->hyp);
 	config_done(&m->config);
+	free(m->config_path);
 	free(m->definitions_dir);
 	free(m);
 	return NULL;
@@ -391,7 +406,7 @@ out:
 	return added;
 }
 
-int manager_load_definitions(struct manager *m, const char *dir)
+int manager_set_definitions_dir(struct manager *m, const char *dir)
 {
 	char *copy = strdup(dir);
 
@@ -399,20 +414,14 @@ int manager_load_definitions(struct manager *m, const char *dir)
 		return -ENOMEM;
 	free(m->definitions_dir);
 	m->definitions_dir = copy;
-	return manager_sync(m, dir);
+	return 0;
 }
 
-int manager_reload(struct manager *m)
+int manager_load_definitions(struct manager *m, const char *dir)
 {
-	int r;
+	int r = manager_set_definitions_dir(m, dir);
 
-	if (!m->definitions_dir)
-		return 0;
-	log_info("Reloading definitions from '%s'", m->definitions_dir);
-	r = manager_sync(m, m->definitions_dir);
-	if (r >= 0)
-		log_info("Reloaded: %zu VM(s) defined", m->n_vms);
-	return r;
+	return r < 0 ? r : manager_sync(m, dir);
 }
 
 void manager_autostart(struct manager *m)
@@ -452,6 +461,70 @@ static int manager_diags_error(const char *origin, const struct vmdef_diags *dia
 	}
 	fclose(f);
 	return sd_bus_error_setf(error, name, "%s", diags->n ? text : strerror(-r));
+}
+
+/*
+ * Rereads gunyahd.yaml. Limits, the access group, the IPA width and the
+ * restart back-off are read where they are used, so the new values apply
+ * from the next call on; VMs that exist keep running whatever changed.
+ */
+static int manager_reload_config(struct manager *m, sd_bus_error *error)
+{
+	struct vmdef_diags diags = {};
+	struct config c = {};
+	int r;
+
+	if (!m->config_path)
+		return 0;
+	r = config_load(m->config_path, m->config_required, &c, &diags);
+	if (r < 0) {
+		manager_log_diags(m->config_path, &diags);
+		log_errno(LOG_ERR, r, "Cannot use the configuration '%s', keeping the one in use: %m",
+			  m->config_path);
+		if (diags.n)
+			r = manager_diags_error(m->config_path, &diags, r,
+						GH_ERROR_INVALID_DEFINITION, error);
+		else
+			r = sd_bus_error_set_errnof(error, -r, "Cannot read '%s': %s",
+						    m->config_path, strerror(-r));
+		vmdef_diags_clear(&diags);
+		return r;
+	}
+	if (!m->definitions_pinned && m->config.definitions_dir &&
+	    strcmp(c.definitions_dir, m->config.definitions_dir) != 0) {
+		r = manager_set_definitions_dir(m, c.definitions_dir);
+		if (r < 0) {
+			config_done(&c);
+			return sd_bus_error_set_errno(error, r);
+		}
+		log_notice("Definitions directory is now '%s'", c.definitions_dir);
+	}
+	manager_set_config(m, &c);
+	log_info("Reloaded the configuration from '%s'", m->config_path);
+	return 0;
+}
+
+int manager_reload(struct manager *m, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error config_error = SD_BUS_ERROR_NULL;
+	int r_config, r = 0;
+
+	/* First, so that the definitions are read with the new limits. */
+	r_config = manager_reload_config(m, &config_error);
+	if (m->definitions_dir) {
+		log_info("Reloading definitions from '%s'", m->definitions_dir);
+		r = manager_sync(m, m->definitions_dir);
+		if (r >= 0)
+			log_info("Reloaded: %zu VM(s) defined", m->n_vms);
+	}
+	if (r_config < 0) {
+		sd_bus_error_move(error, &config_error);
+		return r_config;
+	}
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "Cannot read '%s': %s",
+					       m->definitions_dir, strerror(-r));
+	return 0;
 }
 
 /* Looks up each fd:KEY of a transient definition among the passed files. */

@@ -29,6 +29,9 @@ struct manager {
 	struct worker *worker;
 	char *definitions_dir;		/* NULL: none */
 	struct config config;		/* gunyahd.yaml: limits, access group, IPA width, back-off */
+	char *config_path;		/* reread by manager_reload(); NULL: never */
+	bool config_required;		/* an explicit --config: it must exist */
+	bool definitions_pinned;	/* --definitions: the configuration's is ignored */
 	unsigned features;		/* the backend's, as last announced */
 	bool shutting_down;
 
@@ -40,6 +43,13 @@ struct manager {
 int manager_new(struct event_base *base, struct hyp *hyp, struct manager **ret);
 /* Replaces the configuration; takes the strings of *c (and clears it). */
 void manager_set_config(struct manager *m, struct config *c);
+/*
+ * Where manager_reload() rereads the configuration: path (copied), which
+ * must exist when required; with definitions_pinned a changed
+ * 'definitions' key does not move the definitions directory.
+ */
+int manager_set_config_source(struct manager *m, const char *path, bool required,
+			      bool definitions_pinned);
 /* Parse options for definitions, with the configured limits. */
 struct vmdef_parse_opts manager_parse_opts(const struct manager *m);
 /*
@@ -52,6 +62,8 @@ int manager_check_limits(struct manager *m, const struct vm *vm, const struct vm
 struct manager *manager_free(struct manager *m);
 GH_DEFINE_FREEP(struct manager, manager_free)
 
+/* Remembers dir for manager_reload(), loading nothing (it may not exist yet). */
+int manager_set_definitions_dir(struct manager *m, const char *dir);
 /*
  * Loads every *.yaml file in dir, in name order, and remembers dir for
  * manager_reload(). A bad file is logged (file:line:column: key: message
@@ -78,8 +90,14 @@ void manager_vm_state_changed(struct manager *m, struct vm *vm);
 /* A VM got a new definition: PropertiesChanged for what derives from it. */
 void manager_vm_definition_changed(struct manager *m, struct vm *vm);
 
-/* Re-reads the definitions directory (SIGHUP, Manager1.Reload). */
-int manager_reload(struct manager *m);
+/*
+ * SIGHUP, Manager1.Reload: rereads the configuration, then the definitions
+ * directory (with the new limits). A configuration with problems is logged
+ * and not applied (org.gunyah.Error.InvalidDefinition, each problem as
+ * file:line:column), and the definitions are reread all the same; a
+ * directory that cannot be read is an errno-based error. error may be NULL.
+ */
+int manager_reload(struct manager *m, sd_bus_error *error);
 /* Starts every defined VM marked autostart; failures are logged, one by one. */
 void manager_autostart(struct manager *m);
 

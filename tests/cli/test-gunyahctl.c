@@ -649,6 +649,38 @@ static void test_errors(struct fixture *f, gconstpointer data)
 	assert_state(f, "broken", "failed");
 }
 
+/* reload: Manager1.Reload, with its outcome in the exit status. */
+static void test_reload(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *config = g_build_filename(f->d.tmpdir, "gunyahd.yaml", NULL);
+	g_autofree char *arg = g_strdup_printf("--config=%s", config);
+	const char *args[] = { arg, NULL };
+	struct ctl_result res = {};
+
+	(void) data;
+	g_assert_true(g_file_set_contents(config, "version: 1\n", -1, NULL));
+	define_vm(f, "nav", 1, "16M", NULL);
+	test_daemon_start(&f->d, args);
+	define_vm(f, "later", 1, "16M", NULL);
+
+	run_ctl(f, &res, "reload");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.out, ==, "");
+	g_assert_cmpstr(res.err, ==, "");
+	ctl_result_clear(&res);
+	assert_state(f, "later", "defined");
+
+	g_assert_true(g_file_set_contents(config, "version: 1\ncolour: blue\n", -1, NULL));
+	run_ctl(f, &res, "reload");
+	assert_failure(&res, EXIT_INVALID, "gunyahctl: org.gunyah.Error.InvalidDefinition: ");
+	g_assert_nonnull(strstr(res.err, "gunyahd.yaml:2:1: colour: unknown key"));
+	ctl_result_clear(&res);
+
+	run_ctl(f, &res, "reload", "nav");
+	g_assert_cmpint(res.status, ==, EXIT_USAGE);
+	ctl_result_clear(&res);
+}
+
 /* Methods that change state are for root and group gunyah; reading is for everyone. */
 static void test_access_denied(struct fixture *f, gconstpointer data)
 {
@@ -666,6 +698,9 @@ static void test_access_denied(struct fixture *f, gconstpointer data)
 	assert_failure(&res, EXIT_FAILED, "gunyahctl: org.freedesktop.DBus.Error.AccessDenied: ");
 	ctl_result_clear(&res);
 	assert_state(f, "nav", "defined");
+	run_ctl_as(f->d.bus_address, (const char *const[]) { "reload", NULL }, true, &res);
+	assert_failure(&res, EXIT_FAILED, "gunyahctl: org.freedesktop.DBus.Error.AccessDenied: ");
+	ctl_result_clear(&res);
 
 	run_ctl_as(f->d.bus_address, (const char *const[]) { "list", NULL }, true, &res);
 	g_assert_cmpint(res.status, ==, EXIT_OK);
@@ -1081,6 +1116,7 @@ int main(int argc, char **argv)
 	add("/cli/start/timeout", test_start_timeout);
 	add("/cli/errors", test_errors);
 	add("/cli/errors/access-denied", test_access_denied);
+	add("/cli/reload", test_reload);
 	add("/cli/validate/daemon", test_validate);
 	add("/cli/validate/local", test_validate_local_problems);
 	add("/cli/validate/stdin", test_validate_stdin);

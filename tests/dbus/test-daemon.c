@@ -175,7 +175,8 @@ void test_daemon_start(struct test_daemon *d, const char *const *args)
 	}
 	g_ptr_array_add(argv, g_strdup(env_or_fail("GUNYAHD_BINARY")));
 	g_ptr_array_add(argv, g_strdup_printf("--bus-address=%s", d->bus_address));
-	g_ptr_array_add(argv, g_strdup_printf("--definitions=%s", d->defs));
+	if (!d->no_definitions_arg)
+		g_ptr_array_add(argv, g_strdup_printf("--definitions=%s", d->defs));
 	g_ptr_array_add(argv, g_strdup("--backend=sim"));
 	g_ptr_array_add(argv, g_strdup("--log-level=debug"));
 	for (; args && *args; args++)

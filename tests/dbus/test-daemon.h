@@ -27,6 +27,7 @@ struct test_daemon {
 	GDBusConnection *conn;
 	GPtrArray *state_signals;	/* "name state reason" of VMStateChanged, in order */
 	GPtrArray *env;		/* extra "KEY=value" for the daemon, set before start */
+	bool no_definitions_arg;	/* no --definitions: the configuration names the directory */
 	guint state_sub;
 };
 

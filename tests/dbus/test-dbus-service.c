@@ -500,6 +500,91 @@ static void test_bad_config(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(out, "gunyahd.yaml:3:3: limits.max-vm: unknown key"));
 }
 
+/* Reload applies a changed gunyahd.yaml; a broken one is reported and changes nothing. */
+static void test_config_reload(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *arg = write_config(f, "limits:\n  max-vms: 1\n");
+	const char *args[] = { arg, NULL };
+	g_autoptr(GError) error = NULL, error2 = NULL;
+	g_autofree char *log = NULL;
+	GVariant *reply;
+
+	(void) data;
+	test_daemon_define(&f->d, "one", NULL);
+	test_daemon_define(&f->d, "two", NULL);
+	test_daemon_start(&f->d, args);
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "one"));
+	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "two"), &error);
+	g_assert_null(reply);
+	test_assert_dbus_error(error, "org.gunyah.Error.LimitExceeded", "limits.max-vms");
+
+	g_free(write_config(f, "limits:\n  max-vms: 2\n"));
+	test_manager_call_ok(&f->d, "Reload", NULL);
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "two"));
+	test_assert_state(&f->d, "one", "running");	/* nothing live was disturbed */
+
+	/* Broken: refused, with where; the definitions are reread all the same. */
+	g_free(write_config(f, "limits:\n  max-vm: 3\n"));
+	test_daemon_define(&f->d, "three", NULL);
+	reply = test_manager_call(&f->d, "Reload", NULL, &error2);
+	g_assert_null(reply);
+	test_assert_dbus_error(error2, "org.gunyah.Error.InvalidDefinition",
+			       "gunyahd.yaml:3:3: limits.max-vm: unknown key");
+	g_assert_true(vm_exists(f, "three"));
+	g_clear_error(&error);
+	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "three"), &error);
+	g_assert_null(reply);
+	test_assert_dbus_error(error, "org.gunyah.Error.LimitExceeded", "the limit is 2");
+	test_assert_state(&f->d, "one", "running");
+	test_assert_state(&f->d, "two", "running");
+	log = test_daemon_log(&f->d);
+	g_assert_nonnull(strstr(log, "keeping the one in use"));
+}
+
+/* SIGHUP rereads gunyahd.yaml too; its 'definitions' moves the directory. */
+static void test_config_sighup(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *other = g_build_filename(f->d.tmpdir, "other.d", NULL);
+	g_autofree char *yaml = g_strdup_printf("definitions: %s\nlimits:\n  max-regions: 0\n",
+						f->d.defs);
+	g_autofree char *arg = write_config(f, yaml);
+	const char *args[] = { arg, NULL };
+	g_autofree char *moved = NULL, *file = NULL, *text = NULL;
+
+	(void) data;
+	f->d.no_definitions_arg = true;
+	test_daemon_define(&f->d, "plain", NULL);
+	test_daemon_define(&f->d, "regions", "regions:\n  - { label: 1, base: 0xc0000000, size: 4K }\n");
+	test_daemon_start(&f->d, args);
+	g_assert_true(vm_exists(f, "plain"));
+	g_assert_false(vm_exists(f, "regions"));	/* max-regions 0 */
+
+	g_free(yaml);
+	yaml = g_strdup_printf("definitions: %s\nlimits:\n  max-regions: 1\n", f->d.defs);
+	g_free(write_config(f, yaml));
+	g_string_truncate(f->d.notify, 0);
+	kill(f->d.pid, SIGHUP);
+	g_assert_true(test_daemon_wait_notify(&f->d, "RELOADING=1", 10000));
+	g_assert_true(test_daemon_wait_notify(&f->d, "READY=1", 10000));
+	g_assert_true(vm_exists(f, "regions"));
+	g_assert_cmpuint(vm_count(f), ==, 2);
+
+	/* A new directory with only 'moved' in it: the old VMs go, the new one comes. */
+	g_assert_cmpint(g_mkdir(other, 0755), ==, 0);
+	file = g_build_filename(other, "moved.yaml", NULL);
+	text = g_strdup_printf("version: 1\nname: moved\nmemory: { size: 16M }\nkernel: %s\n",
+			       f->d.kernel);
+	g_assert_true(g_file_set_contents(file, text, -1, NULL));
+	moved = g_strdup_printf("definitions: %s\n", other);
+	g_free(write_config(f, moved));
+	g_string_truncate(f->d.notify, 0);
+	kill(f->d.pid, SIGHUP);
+	g_assert_true(test_daemon_wait_notify(&f->d, "READY=1", 10000));
+	g_assert_true(vm_exists(f, "moved"));
+	g_assert_false(vm_exists(f, "plain"));
+	g_assert_cmpuint(vm_count(f), ==, 1);
+}
+
 static void test_restart_policy(struct fixture *f, gconstpointer data)
 {
 	g_autofree char *arg = write_config(f, "restart:\n  backoff: 10ms\n  backoff-max: 40ms\n");
@@ -536,6 +621,8 @@ int main(int argc, char **argv)
 		{ "/dbus/auth/group-member-allowed", test_group_member_allowed },
 		{ "/dbus/config/limits", test_config_limits },
 		{ "/dbus/config/invalid-stops-the-daemon", test_bad_config },
+		{ "/dbus/config/reload", test_config_reload },
+		{ "/dbus/config/sighup", test_config_sighup },
 		{ "/dbus/restart/policy-and-limit", test_restart_policy },
 	};
 

@@ -565,11 +565,25 @@ static void test_file_missing(void)
 	}
 	g_assert_cmpint(config_parse_file(NULL, &c, &d), ==, -EINVAL);
 
-	/* Any other error has its diagnostic, as for definitions. */
+	/* config_load(): the defaults for the default path, an error for an explicit one. */
+	g_assert_cmpint(config_load(path, true, &c, &d), ==, -ENOENT);
+	assert_sentinel(&c);
+	g_assert_cmpint(config_load(path, false, &c, &d), ==, 0);
+	g_assert_cmpuint(d.n, ==, 0);
+	g_assert_cmpstr(c.definitions_dir, ==, GUNYAHD_DEFINITIONS_DIR);
+	g_assert_cmpuint(c.limits.max_vms, ==, CONFIG_MAX_VMS);
+	config_done(&c);
+
+	/* Any other error has its diagnostic, as for definitions, required or not. */
+	fill_sentinel(&c);
 	g_assert_cmpint(config_parse_file(dir, &c, &d), ==, -EISDIR);
 	assert_sentinel(&c);
 	g_assert_cmpuint(d.n, ==, 1);
 	assert_diag(&d.items[0], 1, 1, "", "is a directory, not a regular file");
+	vmdef_diags_clear(&d);
+	g_assert_cmpint(config_load(dir, false, &c, &d), ==, -EISDIR);
+	assert_sentinel(&c);
+	g_assert_cmpuint(d.n, ==, 1);
 	vmdef_diags_clear(&d);
 	g_rmdir(dir);
 }
