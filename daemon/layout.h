@@ -3,10 +3,9 @@
  * Guest-physical layout: a set of parcels (label, [base, base + size))
  * with unique labels and no overlap. Half-open intervals: touching is fine.
  *
- * Insertion and lookup are O(log n): parcels are kept in a balanced tree
- * (glibc tsearch) ordered by address, where "overlapping" compares equal,
- * so one search finds the colliding parcel if there is one; a second tree
- * indexes labels.
+ * Insertion and lookup are O(log n): parcels are kept in a B+tree of
+ * disjoint ranges (range-tree.h), where the search that places a parcel
+ * also finds what it would overlap; a hash table indexes labels.
  *
  * The same structure checks extents inside main memory (kernel, ramdisk,
  * devicetree) with alignment 1 and no label index (see layout_new_extents).
@@ -54,9 +53,11 @@ GH_DEFINE_FREEP(struct layout, layout_free)
  * Adds a copy of *p. Errors, with nothing added:
  *  -EINVAL  zero size or misaligned base/size;
  *  -ERANGE  base + size overflows 64 bits or ends beyond the window;
- *  -EEXIST  the label is taken or the range overlaps another parcel; then
- *           *reterr_conflict (if non-NULL) points at the stored parcel it
- *           collides with (valid until that parcel is removed);
+ *  -EEXIST  the range overlaps another parcel or the label is taken (the
+ *           overlap is reported first); then *reterr_conflict (if
+ *           non-NULL) points at the lowest-addressed parcel the range
+ *           overlaps, or at the one with the label (valid until that
+ *           parcel is removed);
  *  -ENOMEM.
  */
 int layout_add(struct layout *l, const struct layout_parcel *p,
