@@ -236,6 +236,8 @@ void manager_backend_work_done(struct manager *m)
 void manager_vm_state_changed(struct manager *m, struct vm *vm)
 {
 	bus_vm_emit_state_changed(m, vm);
+	if (m->state_observer)
+		m->state_observer(vm, m->state_observer_userdata);
 }
 
 void manager_vm_definition_changed(struct manager *m, struct vm *vm)

@@ -33,6 +33,9 @@ struct manager {
 	bool config_required;		/* an explicit --config: it must exist */
 	bool definitions_pinned;	/* --definitions: the configuration's is ignored */
 	unsigned features;		/* the backend's, as last announced */
+	/* Told of every state change after the bus is (unit tests watch with it). */
+	void (*state_observer)(struct vm *vm, void *userdata);
+	void *state_observer_userdata;
 	bool shutting_down;
 
 	void *vms;			/* tsearch tree of struct vm *, by name */

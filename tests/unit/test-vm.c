@@ -88,8 +88,26 @@ struct fixture {
 	struct manager *m;
 	char *dir;
 	char *kernel;
-	GString *states;	/* every transition, "a,b,c" */
+	GArray *seen;		/* struct seen: every state change, in order */
 };
+
+/* A state change as the manager reported it, with what it carried then. */
+struct seen {
+	const struct vm *vm;
+	enum vm_state state;
+	unsigned restart_count;
+	char reason[32];
+	bool consumed;		/* run_until() returned it */
+};
+
+static void observe_state(struct vm *vm, void *userdata)
+{
+	struct fixture *f = userdata;
+	struct seen s = { vm, vm->state, vm->restart_count, "", false };
+
+	g_strlcpy(s.reason, vm->state_reason ? vm->state_reason : "", sizeof(s.reason));
+	g_array_append_val(f->seen, s);
+}
 
 static int count_fds(void)
 {
@@ -114,7 +132,9 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 	f->dir = g_dir_make_tmp("test-vm-XXXXXX", NULL);
 	f->kernel = g_build_filename(f->dir, "Image", NULL);
 	g_assert_true(g_file_set_contents(f->kernel, "\x00\x00\xa0\xe1kernel", 10, NULL));
-	f->states = g_string_new(NULL);
+	f->seen = g_array_new(FALSE, TRUE, sizeof(struct seen));
+	f->m->state_observer = observe_state;
+	f->m->state_observer_userdata = f;
 }
 
 static void fixture_teardown(struct fixture *f, gconstpointer data)
@@ -126,7 +146,7 @@ static void fixture_teardown(struct fixture *f, gconstpointer data)
 	g_rmdir(f->dir);
 	g_free(f->kernel);
 	g_free(f->dir);
-	g_string_free(f->states, TRUE);
+	g_array_free(f->seen, TRUE);
 }
 
 static struct vm *add_vm(struct fixture *f, const char *name, const char *extra)
@@ -143,17 +163,47 @@ static struct vm *add_vm(struct fixture *f, const char *name, const char *extra)
 	return vm;
 }
 
-/* Runs the loop until the VM is in state, or fails after 5 s. */
-static void run_until(struct fixture *f, struct vm *vm, enum vm_state state)
+/* The VM's next change to state after the last one run_until() returned, or NULL. */
+static struct seen *next_seen(struct fixture *f, const struct vm *vm, enum vm_state state)
+{
+	guint from = 0;
+
+	for (guint i = f->seen->len; i > 0; i--) {
+		struct seen *s = &g_array_index(f->seen, struct seen, i - 1);
+
+		if (s->vm == vm && s->consumed) {
+			from = i;
+			break;
+		}
+	}
+	for (guint i = from; i < f->seen->len; i++) {
+		struct seen *s = &g_array_index(f->seen, struct seen, i);
+
+		if (s->vm == vm && s->state == state)
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * Runs the loop until the VM's next change to state (fails after 5 s) and
+ * returns that change, with the reason and restart count the VM had then.
+ * Changes are recorded as they happen, so none is missed however many a
+ * busy machine runs in one go.
+ */
+static struct seen run_until(struct fixture *f, struct vm *vm, enum vm_state state)
 {
 	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
 	struct timeval tick = { .tv_usec = 10000 };
+	struct seen *s;
 
-	while (vm->state != state) {
+	while (!(s = next_seen(f, vm, state))) {
 		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
 		event_base_loopexit(f->base, &tick);
 		event_base_loop(f->base, EVLOOP_ONCE);
 	}
+	s->consumed = true;
+	return *s;
 }
 
 /* A request's outcome, once its completion ran. */
@@ -387,18 +437,26 @@ static void test_exit_classification(struct fixture *f, gconstpointer data)
 static void test_reboot_restarts(struct fixture *f, gconstpointer data)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct seen seen;
 	struct vm *vm;
 
 	(void) data;
 	vm = add_vm(f, "rebooter", "simulate:\n  exit-after: 30ms\n  exit-type: platform-reset\n");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
-	run_until(f, vm, VM_STATE_RUNNING);
+	g_assert_cmpuint(run_until(f, vm, VM_STATE_RUNNING).restart_count, ==, 0);
 	/* exited (reboot) -> starting -> running, counted. */
-	run_until(f, vm, VM_STATE_STARTING);
-	g_assert_cmpuint(vm->restart_count, ==, 1);
-	g_assert_cmpstr(vm->state_reason, ==, "");
-	run_until(f, vm, VM_STATE_RUNNING);
-	g_assert_cmpint(destroy_sync(f, vm, &e), ==, 0);
+	g_assert_cmpstr(run_until(f, vm, VM_STATE_EXITED).reason, ==, "reboot");
+	seen = run_until(f, vm, VM_STATE_STARTING);
+	g_assert_cmpuint(seen.restart_count, ==, 1);
+	g_assert_cmpstr(seen.reason, ==, "");
+	g_assert_cmpuint(run_until(f, vm, VM_STATE_RUNNING).restart_count, ==, 1);
+	/* It keeps rebooting: destroy it wherever it is, once it is not busy starting. */
+	while (destroy_sync(f, vm, &e) < 0) {
+		g_assert_cmpstr(e.name, ==, "org.gunyah.Error.InvalidState");
+		sd_bus_error_free(&e);
+		run_until(f, vm, VM_STATE_RUNNING);
+	}
+	g_assert_cmpint(vm->state, ==, VM_STATE_DEFINED);
 }
 
 static void test_stop_timeout_forces(struct fixture *f, gconstpointer data)
@@ -526,12 +584,10 @@ static void test_restart_on_failure(struct fixture *f, gconstpointer data)
 	run_until(f, vm, VM_STATE_RUNNING);
 	/* crash, restart, crash, restart, crash: the third crash is past the burst. */
 	run_until(f, vm, VM_STATE_CRASHED);
-	run_until(f, vm, VM_STATE_RUNNING);
-	g_assert_cmpuint(vm->restart_count, ==, 1);
+	g_assert_cmpuint(run_until(f, vm, VM_STATE_RUNNING).restart_count, ==, 1);
 	run_until(f, vm, VM_STATE_CRASHED);
-	run_until(f, vm, VM_STATE_RUNNING);
-	g_assert_cmpuint(vm->restart_count, ==, 2);
-	run_until(f, vm, VM_STATE_FAILED);
+	g_assert_cmpuint(run_until(f, vm, VM_STATE_RUNNING).restart_count, ==, 2);
+	g_assert_cmpstr(run_until(f, vm, VM_STATE_FAILED).reason, ==, "restart-limit");
 	g_assert_cmpstr(vm->state_reason, ==, "restart-limit");
 	g_assert_cmpuint(vm->restart_count, ==, 2);
 	/* A user's Start begins a new burst. */
@@ -568,16 +624,21 @@ static void test_restart_always(struct fixture *f, gconstpointer data)
 
 	(void) data;
 	f->m->config.restart.backoff_usec = 1000;
-	vm = add_vm(f, "daemonic", "restart: { policy: always }\n"
+	vm = add_vm(f, "daemonic", "restart: { policy: always, burst: 1 }\n"
 			"simulate: { exit-after: 20ms, exit-type: platform-off }\n");
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
 	run_until(f, vm, VM_STATE_RUNNING);
+	g_assert_cmpstr(run_until(f, vm, VM_STATE_EXITED).reason, ==, "poweroff");
+	/* A clean exit restarts too; the next one is past the burst of 1. */
+	g_assert_cmpuint(run_until(f, vm, VM_STATE_RUNNING).restart_count, ==, 1);
 	run_until(f, vm, VM_STATE_EXITED);
-	g_assert_cmpstr(vm->state_reason, ==, "poweroff");
-	run_until(f, vm, VM_STATE_RUNNING);		/* a clean exit restarts too */
+	g_assert_cmpstr(run_until(f, vm, VM_STATE_FAILED).reason, ==, "restart-limit");
 	g_assert_cmpuint(vm->restart_count, ==, 1);
+
 	/* A user's stop is not restarted. */
-	vm->instance_def->sim.exit_after_usec = 0;
+	vm->def->sim.exit_after_usec = 0;
+	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+	run_until(f, vm, VM_STATE_RUNNING);
 	g_assert_cmpint(stop_sync(f, vm, true, &e), ==, 0);
 	run_until(f, vm, VM_STATE_EXITED);
 	for (int i = 0; i < 10; i++) {
