@@ -47,6 +47,8 @@
 #define DTB_INITIAL_SIZE	8192
 #define DTB_PATH_MAX		256	/* the RM's MAX_PATH_LEN */
 #define DTB_DEPTH_MAX		16	/* the RM's MAX_DEPTH */
+#define DTB_OVERLAY_DEPTH_MAX	(2 * DTB_DEPTH_MAX)	/* nesting of a user .dtbo */
+#define DTB_OVERLAY_ITEMS_MAX	2048	/* nodes + properties of a user .dtbo */
 #define DTB_SHM_DEFAULT_GENERATE "/hypervisor/qcom,shm"
 
 /* Phandles, fixed so that the same definition always gives the same bytes. */
@@ -537,6 +539,119 @@ static bool overlay_has_fragment(const void *ovl)
 	return false;
 }
 
+/*
+ * fdt_overlay_apply() trusts an overlay's structure more than a caller's
+ * file deserves (libfdt 1.6.1 and later alike): it recurses once per
+ * nesting level, so a deep overlay overflows the stack; it applies the
+ * offsets of __local_fixups__ and __fixups__ to their properties without a
+ * bounds check that holds (an out-of-bounds read, and a write at a wrapped
+ * offset); and its time grows with the square of the nodes and properties
+ * it adds (20000 took 46 s). These walk the overlay the way libfdt does,
+ * with the same lookups, and refuse what it would mishandle before it runs.
+ */
+
+/* Nesting within DTB_OVERLAY_DEPTH_MAX and nodes + properties within DTB_OVERLAY_ITEMS_MAX. */
+static bool overlay_shape_ok(const void *ovl, bool *ret_too_many)
+{
+	int node, prop, depth = 0;
+	unsigned items = 0;
+
+	*ret_too_many = false;
+	for (node = fdt_next_node(ovl, -1, &depth); node >= 0;
+	     node = fdt_next_node(ovl, node, &depth)) {
+		if (depth > DTB_OVERLAY_DEPTH_MAX)
+			return false;
+		items++;
+		fdt_for_each_property_offset(prop, ovl, node)
+			items++;
+		if (items > DTB_OVERLAY_ITEMS_MAX) {
+			*ret_too_many = true;
+			return false;
+		}
+	}
+	return node == -FDT_ERR_NOTFOUND;
+}
+
+/* A 4-byte cell at off inside a property of len bytes. */
+static bool cell_in_prop(uint64_t off, int len)
+{
+	return len >= (int) sizeof(fdt32_t) && off <= (uint64_t) len - sizeof(fdt32_t);
+}
+
+/* __local_fixups__ node fixups against the overlay's node tree (overlay depth bounds it). */
+static bool overlay_local_fixups_ok(const void *ovl, int tree, int fixups)
+{
+	int prop, sub;
+
+	fdt_for_each_property_offset(prop, ovl, fixups) {
+		const fdt32_t *offs;
+		const char *name;
+		int len, tree_len;
+
+		offs = fdt_getprop_by_offset(ovl, prop, &name, &len);
+		if (!offs || len % sizeof(fdt32_t) != 0 || !fdt_getprop(ovl, tree, name, &tree_len))
+			return false;
+		for (int i = 0; i < len / (int) sizeof(fdt32_t); i++)
+			if (!cell_in_prop(fdt32_ld(&offs[i]), tree_len))
+				return false;
+	}
+	fdt_for_each_subnode(sub, ovl, fixups) {
+		const char *name = fdt_get_name(ovl, sub, NULL);
+		int child = name ? fdt_subnode_offset(ovl, tree, name) : -FDT_ERR_BADSTRUCTURE;
+
+		if (child < 0 || !overlay_local_fixups_ok(ovl, child, sub))
+			return false;
+	}
+	return true;
+}
+
+/* Every "path:property:offset" of every __fixups__ property. */
+static bool overlay_fixups_ok(const void *ovl, int fixups)
+{
+	int prop;
+
+	fdt_for_each_property_offset(prop, ovl, fixups) {
+		const char *v, *end;
+		int len;
+
+		v = fdt_getprop_by_offset(ovl, prop, NULL, &len);
+		if (!v || len <= 0 || v[len - 1] != '\0')
+			return false;
+		for (end = v + len; v < end; v += strlen(v) + 1) {
+			const char *path = v, *name, *num;
+			uint64_t off = 0;
+			int node, plen;
+
+			name = strchr(path, ':');
+			num = name ? strchr(name + 1, ':') : NULL;
+			if (!num || name == path || num == name + 1 || num[1] == '\0')
+				return false;
+			for (const char *c = num + 1; *c; c++) {
+				if (*c < '0' || *c > '9' || off > UINT32_MAX)
+					return false;
+				off = off * 10 + (uint64_t) (*c - '0');
+			}
+			node = fdt_path_offset_namelen(ovl, path, (int) (name - path));
+			if (node < 0 ||
+			    !fdt_getprop_namelen(ovl, node, name + 1, (int) (num - name - 1), &plen) ||
+			    !cell_in_prop(off, plen))
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool overlay_fixups_in_bounds(const void *ovl)
+{
+	int node;
+
+	node = fdt_path_offset(ovl, "/__local_fixups__");
+	if (node >= 0 && !overlay_local_fixups_ok(ovl, 0, node))
+		return false;
+	node = fdt_path_offset(ovl, "/__fixups__");
+	return node < 0 || overlay_fixups_ok(ovl, node);
+}
+
 /* Applies ovl on copies of base and ovl; *ret is a new, unpacked blob. */
 static int apply_overlay(const void *base, const void *ovl, size_t ovl_size, void **ret)
 {
@@ -776,9 +891,35 @@ static int check_reserved_memory(struct check *c)
 	return 0;
 }
 
+/*
+ * Appends name to the path of its parent, whose length path_len[depth - 1]
+ * holds (the root is at depth 1): one pass over the tree, where
+ * fdt_get_path() per node would walk it from the start every time.
+ */
+static bool path_push(char path[static DTB_PATH_MAX], size_t *path_len, int depth,
+		      const char *name)
+{
+	size_t at = depth > 1 ? path_len[depth - 1] : 0, n = name ? strlen(name) : 0;
+
+	if (depth == 1) {
+		strcpy(path, "/");
+		path_len[1] = 1;
+		return true;
+	}
+	if (at > 1)
+		path[at++] = '/';
+	if (at + n >= DTB_PATH_MAX)
+		return false;
+	memcpy(path + at, name, n);
+	path[at + n] = '\0';
+	path_len[depth] = at + n;
+	return true;
+}
+
 static int check_nodes(struct check *c)
 {
 	char path[DTB_PATH_MAX];
+	size_t path_len[DTB_DEPTH_MAX + 2];
 	int node = 0, depth = 0;	/* the root is at depth 1 */
 
 	for (node = fdt_next_node(c->fdt, -1, &depth); node >= 0;
@@ -787,7 +928,8 @@ static int check_nodes(struct check *c)
 		const char *vtype;
 		int len;
 
-		if (fdt_get_path(c->fdt, node, path, sizeof(path)) < 0)
+		/* The first node too deep fails below: its parent is never deeper. */
+		if (depth < 1 || depth > DTB_DEPTH_MAX + 1 || !path_push(path, path_len, depth, name))
 			return check_fail(c, "adds a node whose path is %d characters or more (the RM's limit)",
 					  DTB_PATH_MAX);
 		if (depth - 1 >= DTB_DEPTH_MAX)
@@ -930,6 +1072,7 @@ int dtb_build(const struct vmdef *def, const struct dtb_inputs *in, void **ret_b
 	struct dtb_gic gic;
 	struct check c = {};
 	void *out, *shrunk;
+	bool too_many;
 	int r;
 
 	if (!in)
@@ -969,6 +1112,16 @@ int dtb_build(const struct vmdef *def, const struct dtb_inputs *in, void **ret_b
 		if (!overlay_has_fragment(ovl))
 			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': devicetree overlay '%s' has no fragment with an __overlay__ node (is it a plain .dtb rather than a .dtbo?)",
+					def->name, ovl_name);
+		if (!overlay_shape_ok(ovl, &too_many))
+			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+					too_many ? "VM '%s': devicetree overlay '%s' has more than %d nodes and properties" :
+					"VM '%s': devicetree overlay '%s' nests nodes deeper than %d levels",
+					def->name, ovl_name,
+					too_many ? DTB_OVERLAY_ITEMS_MAX : DTB_OVERLAY_DEPTH_MAX);
+		if (!overlay_fixups_in_bounds(ovl))
+			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
+					"VM '%s': devicetree overlay '%s' has a __fixups__ or __local_fixups__ entry that does not point into a property of the overlay",
 					def->name, ovl_name);
 		r = apply_overlay(base, ovl, fdt_totalsize(ovl), &merged);
 		if (r == -ENOMEM)

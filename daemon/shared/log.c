@@ -34,7 +34,8 @@ int log_level_from_string(const char *s)
 	return -EINVAL;
 }
 
-static void log_emit(int prio, int r, const char *fmt, va_list ap)
+static __attribute__((format(printf, 3, 0))) void log_emit(int prio, int r, const char *fmt,
+							     va_list ap)
 {
 	char buf[2048];
 	int saved = errno;

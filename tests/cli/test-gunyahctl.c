@@ -184,14 +184,6 @@ static char *vm_string_property(struct fixture *f, const char *name, const char 
 	return g_variant_dup_string(v, NULL);
 }
 
-static void manager_call_ok(struct fixture *f, const char *method, GVariant *params)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = test_manager_call(&f->d, method, params, &error);
-
-	g_assert_no_error(error);
-}
-
 /* A definition with every column of `list` set by the test. */
 static void define_vm(struct fixture *f, const char *name, unsigned int vcpus, const char *size,
 		      const char *extra)
@@ -478,7 +470,7 @@ static void test_status_running(struct fixture *f, gconstpointer data)
 	(void) data;
 	define_vm(f, "nav", 1, "16M", NULL);
 	test_daemon_start(&f->d, NULL);
-	manager_call_ok(f, "StartVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "nav"));
 
 	run_ctl(f, &res, "status", "nav");
 	g_assert_cmpint(res.status, ==, EXIT_OK);
@@ -498,7 +490,7 @@ static void test_status_running(struct fixture *f, gconstpointer data)
 	ctl_result_clear(&res);
 
 	/* After a forced stop: the exit and its reason. */
-	manager_call_ok(f, "StopVM", g_variant_new("(sb)", "nav", TRUE));
+	test_manager_call_ok(&f->d, "StopVM", g_variant_new("(sb)", "nav", TRUE));
 	test_wait_state(&f->d, "nav", "exited");
 	run_ctl(f, &res, "status", "nav");
 	assert_status_field(res.out, "State", "exited (stopped)");
@@ -546,7 +538,7 @@ static void test_stop_waits(struct fixture *f, gconstpointer data)
 	/* Long enough that a loaded machine still sees 'stopping' after --no-wait. */
 	define_vm(f, "slow", 1, "16M", "simulate:\n  stop-delay: 1500ms\n");
 	test_daemon_start(&f->d, NULL);
-	manager_call_ok(f, "StartVM", g_variant_new("(s)", "slow"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "slow"));
 
 	t0 = g_get_monotonic_time();
 	run_ctl_quiet(f, "stop", "slow");
@@ -554,7 +546,7 @@ static void test_stop_waits(struct fixture *f, gconstpointer data)
 	assert_state(f, "slow", "exited");
 
 	/* --no-wait: back at once, while the guest is still powering off. */
-	manager_call_ok(f, "StartVM", g_variant_new("(s)", "slow"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "slow"));
 	run_ctl_quiet(f, "stop", "--no-wait", "slow");
 	assert_state(f, "slow", "stopping");
 	test_wait_state(&f->d, "slow", "exited");
@@ -569,7 +561,7 @@ static void test_stop_timeout(struct fixture *f, gconstpointer data)
 	(void) data;
 	define_vm(f, "stubborn", 1, "16M", "stop-timeout: 2s\nsimulate:\n  on-stop: ignore\n");
 	test_daemon_start(&f->d, NULL);
-	manager_call_ok(f, "StartVM", g_variant_new("(s)", "stubborn"));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "stubborn"));
 
 	t0 = g_get_monotonic_time();
 	run_ctl(f, &res, "stop", "--timeout", "0.3", "stubborn");
@@ -603,7 +595,7 @@ static void test_start_timeout(struct fixture *f, gconstpointer data)
 	test_wait_state(&f->d, "slow", "running");
 
 	/* Without --timeout a start takes as long as it takes. */
-	manager_call_ok(f, "StopVM", g_variant_new("(sb)", "slow", TRUE));
+	test_manager_call_ok(&f->d, "StopVM", g_variant_new("(sb)", "slow", TRUE));
 	test_wait_state(&f->d, "slow", "exited");
 	run_ctl_quiet(f, "start", "slow");
 	assert_state(f, "slow", "running");
@@ -880,7 +872,7 @@ static void test_dtb(struct fixture *f, gconstpointer data)
 	(void) data;
 	define_vm(f, "nav", 2, "16M", NULL);
 	test_daemon_start(&f->d, NULL);
-	manager_call_ok(f, "CreateVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "nav"));
 
 	file = g_build_filename(f->d.tmpdir, "nav.dtb", NULL);
 	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -1049,17 +1041,17 @@ static void test_monitor(struct fixture *f, gconstpointer data)
 	test_daemon_start(&f->d, NULL);
 	monitor_start(f, &m);
 
-	manager_call_ok(f, "StartVM", g_variant_new("(s)", "nav"));
-	manager_call_ok(f, "StopVM", g_variant_new("(sb)", "nav", TRUE));
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "StopVM", g_variant_new("(sb)", "nav", TRUE));
 	test_wait_state(&f->d, "nav", "exited");
-	manager_call_ok(f, "DestroyVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "nav"));
 	test_wait_state(&f->d, "nav", "defined");
 	/* A definition appears, then another goes. */
 	define_vm(f, "gamma", 1, "16M", NULL);
-	manager_call_ok(f, "Reload", NULL);
+	test_manager_call_ok(&f->d, "Reload", NULL);
 	beta_file = g_build_filename(f->d.defs, "beta.yaml", NULL);
 	g_assert_cmpint(g_unlink(beta_file), ==, 0);
-	manager_call_ok(f, "Reload", NULL);
+	test_manager_call_ok(&f->d, "Reload", NULL);
 
 	n = f->d.state_signals->len;
 	g_assert_cmpuint(n, >=, 5);

@@ -38,8 +38,6 @@ static void on_state_changed(GDBusConnection *conn, const char *sender, const ch
 
 void test_daemon_init(struct test_daemon *d)
 {
-	g_autofree char *vms = NULL;
-
 	memset(d, 0, sizeof(*d));
 	d->tmpdir = g_dir_make_tmp("gunyahd-test-XXXXXX", NULL);
 	g_assert_nonnull(d->tmpdir);
@@ -354,6 +352,7 @@ void test_manager_call_ok(struct test_daemon *d, const char *method, GVariant *p
 	g_autoptr(GVariant) reply = test_manager_call(d, method, params, &error);
 
 	g_assert_no_error(error);
+	g_assert_nonnull(reply);
 }
 
 static gboolean on_timeout(gpointer userdata)

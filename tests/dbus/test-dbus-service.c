@@ -210,6 +210,7 @@ static void test_transient_refusals(struct fixture *f, gconstpointer data)
 			f, "version: 1\nname: taken\nmemory: { size: 16M }\nkernel: fd:kernel\n",
 			kernel, fds, &error);
 
+		g_assert_null(reply);
 		test_assert_dbus_error(error, "org.gunyah.Error.VMExists", "taken");
 		test_assert_state(&f->d, "taken", "defined");
 	}

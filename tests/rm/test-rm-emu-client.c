@@ -238,7 +238,7 @@ void rmc_tick(struct rmc *c, u64 ms)
 	emu_tick(c->emu, c->now);
 }
 
-static char *rmc_vctl(struct rmc *c, const char *fmt, va_list ap)
+static G_GNUC_PRINTF(2, 0) char *rmc_vctl(struct rmc *c, const char *fmt, va_list ap)
 {
 	g_autofree char *line = g_strdup_vprintf(fmt, ap);
 	char *reply = NULL;

@@ -893,6 +893,7 @@ struct overlay_case {
 	const char *name;
 	const char *source;	/* dts with /plugin/, or NULL for raw bytes */
 	const char *needle;	/* in the refusal message; NULL: must apply */
+	const char *corpus;	/* instead: a file of tests/fuzz/corpus/dtb-overlay */
 };
 
 static void *read_file(const char *path, size_t *ret_size)
@@ -1002,6 +1003,13 @@ static void test_overlay_refused(void)
 		  "  #address-cells = <2>; #size-cells = <2>; ranges;\n"
 		  "  buf@e0000000 { reg = <0 0xe0000000 0 0x1000>; }; }; };\n",
 		  "/reserved-memory/buf@e0000000" },
+		/* What libfdt itself would mishandle (found by tests/fuzz/fuzz-dtb-overlay). */
+		{ "local-fixup-offset", NULL, "does not point into a property",
+		  "crash-local-fixup-offset.dtbo" },
+		{ "fixup-wrapped-offset", NULL, "does not point into a property",
+		  "crash-fixup-wrapped-offset.dtbo" },
+		{ "fixup-negative-offset", NULL, "does not point into a property",
+		  "crash-fixup-negative-offset.dtbo" },
 	};
 	_cleanup_(tmp_dir_freep) struct tmp_dir *d = tmp_dir_new();
 	_cleanup_(vmdef_freep) struct vmdef *def = parse_def(yaml_nav);
@@ -1019,6 +1027,10 @@ static void test_overlay_refused(void)
 		if (c->source) {
 			path = compile_dts(d, name, c->source);
 			ovl = read_file(path, &size);
+		} else if (c->corpus) {
+			path = g_build_filename(TEST_SRCDIR, "..", "fuzz", "corpus", "dtb-overlay",
+						c->corpus, NULL);
+			ovl = read_file(path, &size);
 		} else {
 			path = tmp_path(d, name);
 			size = 4096;
@@ -1033,6 +1045,45 @@ static void test_overlay_refused(void)
 		g_test_message("overlay case '%s'", c->name);
 		build_fails(def, &in, -EINVAL, GH_ERROR_INVALID_DEFINITION, needles);
 		g_assert_cmpmem(ovl, size, ovl_before, size);
+	}
+
+	/* Generated shapes: too deep for libfdt's recursion, too many items, too long a path. */
+	{
+		static const struct {
+			const char *name, *needle;
+			unsigned depth, siblings, name_len;
+		} shapes[] = {
+			{ "deep", "deeper than 32 levels", 40, 1, 4 },
+			{ "wide", "more than 2048 nodes and properties", 1, 2100, 4 },
+			{ "long-path", "path is 256 characters or more", 9, 1, 30 },
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
+			g_autoptr(GString) dts = g_string_new("/dts-v1/;\n/plugin/;\n&{/} {\n");
+			g_autofree char *name = g_strdup_printf("%s.dtbo", shapes[i].name);
+			g_autofree char *path = NULL;
+			g_autofree void *ovl = NULL;
+			const char *needles[] = { NULL, shapes[i].needle, NULL };
+			struct dtb_inputs in = nav_inputs;
+			size_t size;
+
+			for (unsigned k = 0; k < shapes[i].siblings; k++) {
+				for (unsigned l = 0; l < shapes[i].depth; l++)
+					g_string_append_printf(dts, "n%0*u {\n", (int) shapes[i].name_len - 1,
+							       k * 100 + l);
+				for (unsigned l = 0; l < shapes[i].depth; l++)
+					g_string_append(dts, "};\n");
+			}
+			g_string_append(dts, "};\n");
+			path = compile_dts(d, name, dts->str);
+			ovl = read_file(path, &size);
+			in.overlay = ovl;
+			in.overlay_size = size;
+			in.overlay_name = path;
+			needles[0] = path;
+			g_test_message("overlay shape '%s'", shapes[i].name);
+			build_fails(def, &in, -EINVAL, GH_ERROR_INVALID_DEFINITION, needles);
+		}
 	}
 
 	/* Over the size limit. */
