@@ -29,7 +29,6 @@
 #include "emu.h"
 #include "fuzz.h"
 
-#define CHECK(x)		do { if (!(x)) abort(); } while (0)
 #define EMU_FUZZ_PHYS		0x80000000ULL
 #define EMU_FUZZ_MEM		(64u << 10)
 #define EMU_FUZZ_SHM_PHYS	0x90000000ULL

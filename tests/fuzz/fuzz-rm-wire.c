@@ -18,7 +18,6 @@
 
 #include "fuzz.h"
 
-#define CHECK(x)	do { if (!(x)) abort(); } while (0)
 
 static const size_t fuzz_caps[4] = { GH_RM_MSG_MAX_RECV, 0, 300, 4096 };
 static const u32 fuzz_accepts[4] = {
