@@ -178,8 +178,9 @@ static void test_transient_refusals(struct fixture *f, gconstpointer data)
 {
 	static const char *const kernel[] = { "kernel", NULL };
 	static const char *const two[] = { "kernel", "extra", NULL };
-	g_autofree char *path_yaml = NULL;
-	int fds[2], dirfd, wronly;
+	static const char *const with_overlay[] = { "kernel", "overlay", NULL };
+	g_autofree char *path_yaml = NULL, *bad_overlay = NULL;
+	int fds[2], dirfd, wronly, overlay_fds[2];
 
 	(void) data;
 	test_daemon_define(&f->d, "taken", NULL);
@@ -204,6 +205,17 @@ static void test_transient_refusals(struct fixture *f, gconstpointer data)
 	expect_transient_error(f, "version: 1\nname: temp\nmemory: { size: 16M }\n"
 			       "kernel: fd:kernel\nregions:\n  - { label: 1, base: 0x80001000, size: 4K }\n",
 			       kernel, fds, "org.gunyah.Error.LayoutConflict", "overlaps 'memory'");
+	/* An overlay that crashed libfdt (a fixup offset that wraps): refused, daemon unharmed. */
+	bad_overlay = g_build_filename(TEST_SRC_ROOT, "tests", "fuzz", "corpus", "dtb-overlay",
+				       "crash-fixup-wrapped-offset.dtbo", NULL);
+	overlay_fds[0] = fds[0];
+	overlay_fds[1] = open(bad_overlay, O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(overlay_fds[1], >=, 0);
+	expect_transient_error(f, "version: 1\nname: temp\nmemory: { size: 16M }\n"
+			       "kernel: fd:kernel\ndevicetree:\n  overlay: fd:overlay\n",
+			       with_overlay, overlay_fds, "org.gunyah.Error.InvalidDefinition",
+			       "does not point into a property");
+	close(overlay_fds[1]);
 	{
 		g_autoptr(GError) error = NULL;
 		g_autoptr(GVariant) reply = create_transient(
