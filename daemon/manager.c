@@ -145,6 +145,21 @@ struct vm *manager_find_vm(struct manager *m, const char *name)
 	return node ? *(struct vm **) node : NULL;
 }
 
+/* The registry holds names taken, published or not (a transient VM being created). */
+static int registry_insert(struct manager *m, struct vm *vm)
+{
+	if (!tsearch(vm, &m->vms, vm_compare_name))
+		return -ENOMEM;
+	m->n_entries++;
+	return 0;
+}
+
+static void registry_delete(struct manager *m, struct vm *vm)
+{
+	if (tdelete(vm, &m->vms, vm_compare_name))
+		m->n_entries--;
+}
+
 /* A VM in the registry becomes visible: D-Bus object, VMCount, VMNew. */
 static void manager_publish_vm(struct manager *m, struct vm *vm)
 {
@@ -156,7 +171,7 @@ static void manager_publish_vm(struct manager *m, struct vm *vm)
 /* Adds a VM to the registry and publishes it (takes it; frees it on failure). */
 static int manager_register_vm(struct manager *m, struct vm *vm)
 {
-	if (!tsearch(vm, &m->vms, vm_compare_name)) {
+	if (registry_insert(m, vm) < 0) {
 		vm_free(vm);
 		return -ENOMEM;
 	}
@@ -185,7 +200,7 @@ int manager_add_vm(struct manager *m, struct vmdef *def, bool transient, struct 
 
 void manager_remove_vm(struct manager *m, struct vm *vm)
 {
-	tdelete(vm, &m->vms, vm_compare_name);
+	registry_delete(m, vm);
 	if (vm->registered) {
 		m->n_vms--;
 		bus_manager_emit_vm_removed(m, vm);
@@ -211,7 +226,8 @@ int manager_list_vms(struct manager *m, struct vm ***ret, size_t *ret_n)
 {
 	struct list_ctx ctx = {};
 
-	ctx.items = calloc(m->n_vms ? m->n_vms : 1, sizeof(*ctx.items));
+	/* Every entry: a transient VM being created counts against the limits too. */
+	ctx.items = calloc(m->n_entries ? m->n_entries : 1, sizeof(*ctx.items));
 	if (!ctx.items)
 		return -ENOMEM;
 	/* twalk has no user data: hand the context over in a thread-local. */
@@ -577,7 +593,7 @@ static void manager_transient_created(struct vm *vm, int r, const sd_bus_error *
 	if (r < 0) {
 		if (ctx.done)
 			ctx.done(vm, r, error, ctx.userdata);
-		tdelete(vm, &m->vms, vm_compare_name);
+		registry_delete(m, vm);
 		vm_free(vm);
 		return;
 	}
@@ -627,11 +643,12 @@ int manager_create_transient(struct manager *m, const char *yaml,
 	if (r < 0)
 		return r;
 	/* In the registry (the name is taken) but not published until it exists. */
-	if (!tsearch(vm, &m->vms, vm_compare_name))
-		return -ENOMEM;
+	r = registry_insert(m, vm);
+	if (r < 0)
+		return r;
 	r = vm_create(vm, manager_transient_created, ctx, error);
 	if (r < 0) {
-		tdelete(vm, &m->vms, vm_compare_name);
+		registry_delete(m, vm);
 		return r;
 	}
 	vm = NULL;

@@ -39,7 +39,8 @@ struct manager {
 	bool shutting_down;
 
 	void *vms;			/* tsearch tree of struct vm *, by name */
-	size_t n_vms;
+	size_t n_entries;		/* in the tree, transient VMs being created included */
+	size_t n_vms;			/* published: on the bus, in VMCount */
 };
 
 /* Takes ownership of hyp. Starts with the built-in configuration. */
