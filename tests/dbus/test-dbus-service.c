@@ -142,14 +142,18 @@ static void test_transient_lifecycle(struct fixture *f, gconstpointer data)
 	int fd;
 
 	(void) data;
+	/* Next to persistent VMs, one of them live (the registry then holds all three). */
+	test_daemon_define(&f->d, "nav", NULL);
+	test_daemon_define(&f->d, "cluster", NULL);
 	test_daemon_start(&f->d, NULL);
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "nav"));
 	fd = open(f->d.kernel, O_RDONLY | O_CLOEXEC);
 	g_assert_cmpint(fd, >=, 0);
 	reply = create_transient(f, transient_yaml, keys, &fd, &error);
 	/* The daemon holds its own copy: closing ours changes nothing. */
 	close(fd);
 	g_assert_no_error(error);
-	g_assert_cmpuint(vm_count(f), ==, 1);
+	g_assert_cmpuint(vm_count(f), ==, 3);
 	test_assert_state(&f->d, "temp", "created");
 	transient = test_get_property(&f->d, path, VM1, "Transient");
 	g_assert_true(g_variant_get_boolean(transient));
@@ -159,7 +163,8 @@ static void test_transient_lifecycle(struct fixture *f, gconstpointer data)
 	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "temp"));
 	/* Gone with its destruction. */
 	g_assert_false(vm_exists(f, "temp"));
-	g_assert_cmpuint(vm_count(f), ==, 0);
+	g_assert_cmpuint(vm_count(f), ==, 2);
+	test_assert_state(&f->d, "nav", "running");
 }
 
 static void expect_transient_error(struct fixture *f, const char *yaml, const char *const *keys,
