@@ -3,7 +3,8 @@
  * Random sequences of D-Bus calls against the real daemon (fixed seeds, so
  * a failure replays): persistent VMs that exit, crash and restart on their
  * own, transient VMs created next to them, definitions edited and removed
- * between Reloads, stops, destroys and reads in any order.
+ * between Reloads, stops, destroys and reads in any order, and bursts of
+ * calls in flight together.
  *
  * There is no model of what each call should do; what must hold is what
  * the daemon promises whatever the order: every refusal is one of the
@@ -102,6 +103,47 @@ static void call_vm_method(struct fixture *f, const char *method, GVariant *para
 	account(f, what, reply, error);
 }
 
+struct pending {
+	struct fixture *f;
+	const char *method;
+	unsigned *left;
+};
+
+static void on_burst_reply(GObject *source, GAsyncResult *res, gpointer userdata)
+{
+	struct pending *p = userdata;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res,
+								  &error);
+
+	account(p->f, p->method, reply, error);
+	(*p->left)--;
+	g_free(p);
+}
+
+/* Several calls in flight at once, on the same or different VMs: held replies meet. */
+static void burst(struct fixture *f)
+{
+	static const char *const methods[] = { "StartVM", "StopVM", "DestroyVM", "CreateVM" };
+	unsigned n = g_rand_int_range(f->rand, 2, 5), left = n;
+
+	for (unsigned k = 0; k < n; k++) {
+		struct pending *p = g_new(struct pending, 1);
+		const char *method = methods[g_rand_int_range(f->rand, 0, G_N_ELEMENTS(methods))];
+		g_autofree char *name = vm_name(g_rand_int_range(f->rand, 0, N_PERSISTENT));
+		GVariant *params = strcmp(method, "StopVM") == 0 ?
+			g_variant_new("(sb)", name, g_rand_boolean(f->rand)) :
+			g_variant_new("(s)", name);
+
+		*p = (struct pending) { f, method, &left };
+		g_dbus_connection_call(f->d.conn, MANAGER, "/org/gunyah/Manager1", MANAGER, method,
+				       params, NULL, G_DBUS_CALL_FLAGS_NONE, 30000, NULL,
+				       on_burst_reply, p);
+	}
+	while (left)
+		g_main_context_iteration(NULL, TRUE);
+}
+
 static void create_transient(struct fixture *f, unsigned n)
 {
 	g_autoptr(GUnixFDList) list = g_unix_fd_list_new();
@@ -182,7 +224,7 @@ static void random_op(struct fixture *f, unsigned op)
 	g_autofree char *name = i < N_PERSISTENT ? vm_name(i) :
 				g_strdup_printf("temp%u", g_rand_int_range(f->rand, 0, 3));
 
-	switch (g_rand_int_range(f->rand, 0, 12)) {
+	switch (g_rand_int_range(f->rand, 0, 13)) {
 	case 0:
 	case 1:
 		call_vm_method(f, "StartVM", g_variant_new("(s)", name));
@@ -224,6 +266,9 @@ static void random_op(struct fixture *f, unsigned op)
 			g_main_context_iteration(NULL, FALSE);
 		break;
 	}
+	case 11:
+		burst(f);
+		break;
 	default:
 		check_consistent(f);
 		break;
