@@ -38,8 +38,8 @@ static const char *const persistent_extra[N_PERSISTENT] = {
 	/* Runs until told. */
 	"",
 	/* Crashes soon after each start and is restarted, within a burst. */
-	"restart: { policy: on-failure, burst: 3 }\n"
-	"simulate: { exit-after: 40ms, exit-type: watchdog-bite }\n",
+	("restart: { policy: on-failure, burst: 3 }\n"
+	 "simulate: { exit-after: 40ms, exit-type: watchdog-bite }\n"),
 	/* Powers off by itself. */
 	"simulate: { exit-after: 60ms, exit-type: platform-off }\n",
 	/* Takes its time to stop. */
