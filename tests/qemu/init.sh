@@ -21,7 +21,8 @@ mount -t tmpfs tmpfs /run
 # written by suite.sh
 # shellcheck source=/dev/null
 . /etc/gh-suite.conf
-export GH_EMU_CONTROL=/run/gh-rm-emu.sock GH_STRESS_THREADS GH_STRESS_ITERATIONS GH_E2E_BENCH_N
+export GH_EMU_CONTROL=/run/gh-rm-emu.sock GH_STRESS_THREADS GH_STRESS_ITERATIONS GH_E2E_BENCH_N \
+	GH_RANDOM_SEEDS GH_RANDOM_OPS
 
 failed=""
 emu_pid=""
@@ -116,6 +117,7 @@ if want kmod; then
 		run lifecycle 180 test-lifecycle
 		run faults 180 test-faults
 		run stress 240 test-stress
+		run random 240 test-random
 		run rmmod-refused 60 test-rmmod
 		check no-zombies param_is zombies 0
 		check nothing-pinned param_is pinned_pages 0

@@ -177,7 +177,7 @@ build_prog() {	# build_prog NAME FLAG SOURCES...
 gh_log "building gh-rm-emu and the tests ($arch, static)"
 # as meson builds it (docs/rm-emulator.md): the program, the library, the codec
 build_prog gh-rm-emu -D_GNU_SOURCE "$src"/rm/gh-rm-emu.c "$src"/rm/emu*.c "$src"/rm/wire.c
-tests=(test-loopback test-ioctl test-lifecycle test-faults test-stress test-rmmod test-zombie)
+tests=(test-loopback test-ioctl test-lifecycle test-faults test-stress test-random test-rmmod test-zombie)
 for t in "${tests[@]}"; do
 	if [ "$t" = test-loopback ]; then
 		build_prog "$t" -Werror "$guest/$t.c" "$guest/ghtest.c" \
@@ -280,6 +280,8 @@ GH_E2E=$e2e
 GH_E2E_BENCH_N=${GH_E2E_BENCH_N:-3}
 GH_STRESS_THREADS=${GH_STRESS_THREADS:-8}
 GH_STRESS_ITERATIONS=${GH_STRESS_ITERATIONS:-$([ "$arch" = x86_64 ] && echo 6 || echo 4)}
+GH_RANDOM_SEEDS=${GH_RANDOM_SEEDS:-4}
+GH_RANDOM_OPS=${GH_RANDOM_OPS:-400}
 EOF
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.cpio.gz"
 t_built=$(date +%s)
