@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "fuzz.h"
+#include "xorshift.h"
 
 #define FUZZ_MAX_INPUT	(64 * 1024)
 #define FUZZ_MAX_SEEDS	4096
@@ -32,11 +33,7 @@ static uint64_t rng_state;
 
 static uint64_t rng(void)
 {
-	/* xorshift64* */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
+	return xorshift64s(&rng_state);
 }
 
 static size_t rng_below(size_t n)

@@ -166,6 +166,7 @@ build_prog() {	# build_prog NAME FLAG SOURCES...
 	local name=$1 flag=$2
 	shift 2
 	if gh_stale "$work/bin/$name" "$@" "$guest/ghtest.h" "$src/tests/common/guest-dtb.h" \
+		"$src/tests/common/xorshift.h" \
 		"$src/include/gunyah/rm-wire.h" \
 		"$src/include/uapi/linux/gunyah.h" "$src"/rm/*.h "$0"; then
 		"${cc[@]}" "${cflags[@]}" "$flag" -o "$work/bin/$name.tmp" "$@" -lfdt -lpthread ||

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ghtest.h"
+#include "xorshift.h"
 
 #define SLOTS		3
 #define POOL_SIZE	(2ul << 20)	/* user memory the regions come from */
@@ -40,17 +41,9 @@ static unsigned char *pool;
 static uint64_t rng_state;
 static int dev, bad;
 
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
 static unsigned pick(unsigned n)
 {
-	return (unsigned)(rng() % n);
+	return (unsigned)(xorshift64s(&rng_state) % n);
 }
 
 /* A result outside the documented set is a finding; say which. */
