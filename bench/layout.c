@@ -18,7 +18,7 @@
 
 #include "layout.h"
 
-#define REPEATS 5
+#define REPEATS 15
 
 static uint64_t splitmix64(uint64_t *state)
 {
