@@ -550,26 +550,27 @@ static bool overlay_has_fragment(const void *ovl)
  * with the same lookups, and refuse what it would mishandle before it runs.
  */
 
-/* Nesting within DTB_OVERLAY_DEPTH_MAX and nodes + properties within DTB_OVERLAY_ITEMS_MAX. */
-static bool overlay_shape_ok(const void *ovl, bool *ret_too_many)
+/*
+ * 0; -ELOOP when nodes nest deeper than DTB_OVERLAY_DEPTH_MAX (or the
+ * walk fails); -E2BIG for more than DTB_OVERLAY_ITEMS_MAX nodes and
+ * properties.
+ */
+static int overlay_shape_check(const void *ovl)
 {
 	int node, prop, depth = 0;
 	unsigned items = 0;
 
-	*ret_too_many = false;
 	for (node = fdt_next_node(ovl, -1, &depth); node >= 0;
 	     node = fdt_next_node(ovl, node, &depth)) {
 		if (depth > DTB_OVERLAY_DEPTH_MAX)
-			return false;
+			return -ELOOP;
 		items++;
 		fdt_for_each_property_offset(prop, ovl, node)
 			items++;
-		if (items > DTB_OVERLAY_ITEMS_MAX) {
-			*ret_too_many = true;
-			return false;
-		}
+		if (items > DTB_OVERLAY_ITEMS_MAX)
+			return -E2BIG;
 	}
-	return node == -FDT_ERR_NOTFOUND;
+	return node == -FDT_ERR_NOTFOUND ? 0 : -ELOOP;
 }
 
 /* A 4-byte cell at off inside a property of len bytes. */
@@ -1072,7 +1073,6 @@ int dtb_build(const struct vmdef *def, const struct dtb_inputs *in, void **ret_b
 	struct dtb_gic gic;
 	struct check c = {};
 	void *out, *shrunk;
-	bool too_many;
 	int r;
 
 	if (!in)
@@ -1113,12 +1113,15 @@ int dtb_build(const struct vmdef *def, const struct dtb_inputs *in, void **ret_b
 			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': devicetree overlay '%s' has no fragment with an __overlay__ node (is it a plain .dtb rather than a .dtbo?)",
 					def->name, ovl_name);
-		if (!overlay_shape_ok(ovl, &too_many))
+		r = overlay_shape_check(ovl);
+		if (r == -E2BIG)
 			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
-					too_many ? "VM '%s': devicetree overlay '%s' has more than %d nodes and properties" :
+					"VM '%s': devicetree overlay '%s' has more than %d nodes and properties",
+					def->name, ovl_name, DTB_OVERLAY_ITEMS_MAX);
+		if (r < 0)
+			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': devicetree overlay '%s' nests nodes deeper than %d levels",
-					def->name, ovl_name,
-					too_many ? DTB_OVERLAY_ITEMS_MAX : DTB_OVERLAY_DEPTH_MAX);
+					def->name, ovl_name, DTB_OVERLAY_DEPTH_MAX);
 		if (!overlay_fixups_in_bounds(ovl))
 			return bus_error_setf(error, -EINVAL, GH_ERROR_INVALID_DEFINITION,
 					"VM '%s': devicetree overlay '%s' has a __fixups__ or __local_fixups__ entry that does not point into a property of the overlay",

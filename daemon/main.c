@@ -318,8 +318,6 @@ static int run(const struct options *o)
 	dir = o->definitions ? o->definitions : d.manager->config.definitions_dir;
 	r = manager_set_config_source(d.manager, o->config ? o->config : GUNYAHD_CONFIG_FILE,
 				      o->config != NULL, o->definitions != NULL);
-	if (r >= 0)
-		r = manager_set_definitions_dir(d.manager, dir);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "Cannot set up: %m");
 		goto out;
@@ -339,10 +337,17 @@ static int run(const struct options *o)
 		goto out;
 	}
 
-	if (stat(dir, &st) == 0)
+	if (stat(dir, &st) == 0) {
 		r = manager_load_definitions(d.manager, dir);
-	else
+	} else {
 		log_warning("Definitions directory '%s' does not exist, no VMs defined", dir);
+		/* Remembered all the same: a reload finds it once it exists. */
+		r = manager_set_definitions_dir(d.manager, dir);
+		if (r < 0) {
+			log_errno(LOG_ERR, r, "Cannot set up: %m");
+			goto out;
+		}
+	}
 
 	r = sd_bus_request_name(d.bus, BUS_MANAGER_NAME, 0);
 	if (r < 0) {

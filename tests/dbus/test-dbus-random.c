@@ -98,9 +98,8 @@ static void call_vm_method(struct fixture *f, const char *method, GVariant *para
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = test_manager_call(&f->d, method, params, &error);
-	g_autofree char *what = g_strdup(method);
 
-	account(f, what, reply, error);
+	account(f, method, reply, error);
 }
 
 struct pending {

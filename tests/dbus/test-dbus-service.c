@@ -536,8 +536,10 @@ static void test_config_reload(struct fixture *f, gconstpointer data)
 	g_assert_null(reply);
 	test_assert_dbus_error(error, "org.gunyah.Error.LimitExceeded", "limits.max-vms");
 
-	g_free(write_config(f, "limits:\n  max-vms: 2\n"));
+	/* --definitions pins the directory: the configuration's is ignored. */
+	g_free(write_config(f, "definitions: /nonexistent\nlimits:\n  max-vms: 2\n"));
 	test_manager_call_ok(&f->d, "Reload", NULL);
+	g_assert_cmpuint(vm_count(f), ==, 2);
 	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "two"));
 	test_assert_state(&f->d, "one", "running");	/* nothing live was disturbed */
 
@@ -557,6 +559,34 @@ static void test_config_reload(struct fixture *f, gconstpointer data)
 	test_assert_state(&f->d, "two", "running");
 	log = test_daemon_log(&f->d);
 	g_assert_nonnull(strstr(log, "keeping the one in use"));
+}
+
+/* A definitions directory missing at start: Reload says so, then finds it once it exists. */
+static void test_reload_missing_dir(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *later = g_build_filename(f->d.tmpdir, "later.d", NULL);
+	g_autofree char *arg = g_strdup_printf("--definitions=%s", later);
+	g_autofree char *file = NULL, *yaml = NULL;
+	const char *args[] = { arg, NULL };
+	g_autoptr(GError) error = NULL;
+	GVariant *reply;
+
+	(void) data;
+	test_daemon_define(&f->d, "elsewhere", NULL);	/* in the default vms.d: not read */
+	test_daemon_start(&f->d, args);
+	g_assert_cmpuint(vm_count(f), ==, 0);
+	reply = test_manager_call(&f->d, "Reload", NULL, &error);
+	g_assert_null(reply);
+	test_assert_dbus_error(error, "org.freedesktop.DBus.Error.FileNotFound", later);
+
+	g_assert_cmpint(g_mkdir(later, 0755), ==, 0);
+	file = g_build_filename(later, "late.yaml", NULL);
+	yaml = g_strdup_printf("version: 1\nname: late\nmemory: { size: 16M }\nkernel: %s\n",
+			       f->d.kernel);
+	g_assert_true(g_file_set_contents(file, yaml, -1, NULL));
+	test_manager_call_ok(&f->d, "Reload", NULL);
+	g_assert_true(vm_exists(f, "late"));
+	g_assert_cmpuint(vm_count(f), ==, 1);
 }
 
 /* SIGHUP rereads gunyahd.yaml too; its 'definitions' moves the directory. */
@@ -641,6 +671,7 @@ int main(int argc, char **argv)
 		{ "/dbus/config/invalid-stops-the-daemon", test_bad_config },
 		{ "/dbus/config/reload", test_config_reload },
 		{ "/dbus/config/sighup", test_config_sighup },
+		{ "/dbus/reload/missing-dir", test_reload_missing_dir },
 		{ "/dbus/restart/policy-and-limit", test_restart_policy },
 	};
 
