@@ -3,7 +3,7 @@
  * The simulated hypervisor: the gunyah.ko ioctl semantics, in process.
  *
  * Same checks in the same order and the same errnos as the module
- * (docs/architecture.md "The /dev/gunyah ABI"), the same 64-VM limit and
+ * (docs/architecture.md "The /dev/gunyah ABI"), the same 63-VM limit (the RM's VMIDs 0x80..0xBE) and
  * the same extensions. A simulated VM "runs" between START and its exit;
  * exits come from the VM's `simulate` settings (or $GUNYAHD_SIM) through a
  * timerfd, and status changes are signalled on an eventfd, both behind one
@@ -28,9 +28,10 @@
 #include "hyp.h"
 #include "hyp-sim.h"
 #include "layout.h"
+#include "shared/log.h"
 #include "vmdef.h"
 
-#define SIM_MAX_VMS	64
+#define SIM_MAX_VMS	63	/* GH_RM_VMID_DYNAMIC_COUNT */
 #define SIM_VMID_FIRST	0x80
 
 enum sim_start {
@@ -668,7 +669,9 @@ int hyp_sim_new(struct hyp **ret)
 
 		if (r < 0) {
 			free(sim);
-			return r;
+			return log_errno(LOG_ERR, r, "Invalid GUNYAHD_SIM='%s': expected KEY=VALUE items "
+					 "separated by commas, as a definition's simulate block "
+					 "takes them (docs/yaml.md): %m", spec);
 		}
 		sim->has_default_cfg = true;
 	}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "hyp.h"
 #include "manager.h"
 #include "shared/log.h"
+#include "shared/time-util.h"
 
 #define DEFAULT_DEVICE "/dev/gunyah"
 
@@ -240,7 +242,9 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *userdata)
 
 	(void) sig;
 	(void) what;
-	sd_notify(false, "RELOADING=1\nSTATUS=Reloading the configuration and definitions");
+	/* Type=notify-reload wants the time of the reload with RELOADING=1 */
+	sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64
+		   "\nSTATUS=Reloading the configuration and definitions", now_usec(CLOCK_MONOTONIC));
 	(void) manager_reload(d->manager, NULL);
 	sd_notifyf(false, "READY=1\nSTATUS=Serving %zu VM definition(s)", d->manager->n_vms);
 }

@@ -17,6 +17,7 @@
 #include "loader.h"
 #include "manager.h"
 #include "shared/log.h"
+#include "shared/time-util.h"
 #include "vm.h"
 #include "worker.h"
 
@@ -101,14 +102,6 @@ bool vm_request_allowed(enum vm_request req, enum vm_state state)
 	if (req < 0 || req >= _VM_REQUEST_MAX || state < 0 || state >= _VM_STATE_MAX)
 		return false;
 	return vm_request_states[req] & BIT(state);
-}
-
-static uint64_t now_usec(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static const char *const vm_op_table[_VM_OP_MAX] = {

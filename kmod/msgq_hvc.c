@@ -109,19 +109,28 @@ static int gh_hvc_errno(unsigned long gh_error)
 	}
 }
 
-/* Whether we run under Gunyah with message queues: 0 or -ENODEV */
-static int gh_hvc_identify(struct device *dev)
+/*
+ * Whether we run under Gunyah with message queues: 0 or -ENODEV, the reason
+ * logged. The vendor-hypervisor UID call goes through the SMCCC conduit the
+ * firmware description chose (PSCI's method): Gunyah answers it on HVC and
+ * on SMC alike, and QEMU's virt machine says "smc". Only once the UID is
+ * Gunyah's do we issue Gunyah's own calls, which are always HVC.
+ */
+static int gh_hvc_identify(struct device *dev, u16 *api)
 {
 	struct arm_smccc_res res;
 	uuid_t uuid;
 	size_t i;
 
-	if (arm_smccc_1_1_get_conduit() != SMCCC_CONDUIT_HVC)
+	if (arm_smccc_1_1_get_conduit() == SMCCC_CONDUIT_NONE) {
+		dev_info(dev, "no SMCCC 1.1 conduit (PSCI method): cannot ask for the hypervisor's UID\n");
 		return -ENODEV;
-
-	arm_smccc_1_1_hvc(ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID, &res);
-	if ((long)res.a0 == SMCCC_RET_NOT_SUPPORTED)
+	}
+	arm_smccc_1_1_invoke(ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID, &res);
+	if ((long)res.a0 == SMCCC_RET_NOT_SUPPORTED) {
+		dev_info(dev, "no vendor hypervisor answers the SMCCC UID call\n");
 		return -ENODEV;
+	}
 	/* The UID comes as four little-endian words in w0..w3 */
 	put_unaligned_le32(lower_32_bits(res.a0), &uuid.b[0]);
 	put_unaligned_le32(lower_32_bits(res.a1), &uuid.b[4]);
@@ -136,9 +145,10 @@ static int gh_hvc_identify(struct device *dev)
 	}
 
 	arm_smccc_1_1_hvc(GH_HYPERCALL_HYP_IDENTIFY, &res);
-	if ((res.a0 & GH_API_INFO_VERSION) != GH_API_VERSION) {
-		dev_err(dev, "unsupported Gunyah API version %llu\n",
-			(unsigned long long)(res.a0 & GH_API_INFO_VERSION));
+	*api = res.a0 & GH_API_INFO_VERSION;
+	if (*api != GH_API_VERSION) {
+		dev_err(dev, "unsupported Gunyah API version %u (need %u)\n", *api,
+			GH_API_VERSION);
 		return -ENODEV;
 	}
 	if (!(res.a1 & GH_FLAGS0_MSGQUEUE)) {
@@ -245,9 +255,10 @@ static int gh_hvc_probe(struct platform_device *pdev)
 	struct device_node *np = pdev->dev.of_node;
 	struct gh_msgq_hvc *h;
 	struct gh_core *core;
+	u16 api;
 	int ret;
 
-	ret = gh_hvc_identify(&pdev->dev);
+	ret = gh_hvc_identify(&pdev->dev, &api);
 	if (ret)
 		return ret;
 
@@ -283,6 +294,8 @@ static int gh_hvc_probe(struct platform_device *pdev)
 	}
 	h->core = core;
 	platform_set_drvdata(pdev, h);
+	dev_info(&pdev->dev, "Gunyah API v%u; RM queues: tx cap %#llx irq %d, rx cap %#llx irq %d\n",
+		 api, h->tx_capid, h->tx_irq, h->rx_capid, h->rx_irq);
 	return 0;
 
 out_free:

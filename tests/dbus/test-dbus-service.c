@@ -306,6 +306,8 @@ static void test_sighup(struct fixture *f, gconstpointer data)
 	g_string_truncate(f->d.notify, 0);
 	kill(f->d.pid, SIGHUP);
 	g_assert_true(test_daemon_wait_notify(&f->d, "RELOADING=1", 10000));
+	/* Type=notify-reload needs the reload's time in the same message */
+	g_assert_nonnull(strstr(f->d.notify->str, "RELOADING=1\nMONOTONIC_USEC="));
 	g_assert_true(test_daemon_wait_notify(&f->d, "READY=1", 10000));
 	g_assert_true(vm_exists(f, "second"));
 	g_assert_cmpuint(vm_count(f), ==, 2);
@@ -518,6 +520,23 @@ static void test_bad_config(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(out, "gunyahd.yaml:3:3: limits.max-vm: unknown key"));
 }
 
+/* A simulator setting that does not parse stops gunyahd and says why on stderr. */
+static void test_bad_sim_env(struct fixture *f, gconstpointer data)
+{
+	const char *argv[] = { g_getenv("GUNYAHD_BINARY"), "--backend=sim",
+			       "--bus-address=unix:path=/nonexistent", NULL };
+	g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "GUNYAHD_SIM", "start=maybe", TRUE);
+	g_autofree char *out = NULL;
+	int status;
+
+	(void) f;
+	(void) data;
+	g_assert_true(g_spawn_sync(NULL, (char **) argv, env, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+				   NULL, NULL, &out, &status, NULL));
+	g_assert_false(g_spawn_check_wait_status(status, NULL));
+	g_assert_nonnull(strstr(out, "Invalid GUNYAHD_SIM='start=maybe'"));
+}
+
 /* Reload applies a changed gunyahd.yaml; a broken one is reported and changes nothing. */
 static void test_config_reload(struct fixture *f, gconstpointer data)
 {
@@ -669,6 +688,7 @@ int main(int argc, char **argv)
 		{ "/dbus/auth/group-member-allowed", test_group_member_allowed },
 		{ "/dbus/config/limits", test_config_limits },
 		{ "/dbus/config/invalid-stops-the-daemon", test_bad_config },
+		{ "/dbus/config/invalid-sim-env-stops-the-daemon", test_bad_sim_env },
 		{ "/dbus/config/reload", test_config_reload },
 		{ "/dbus/config/sighup", test_config_sighup },
 		{ "/dbus/reload/missing-dir", test_reload_missing_dir },

@@ -8,7 +8,7 @@
    'gunyah-rm' (the test-only loopback device stays root-only).
 2. udev: `udevadm verify` does not exist in systemd 252, so the rule is run
    through `udevadm test` on fake misc devices 'gunyah' and 'gunyah-rm', inside
-   a private mount namespace (unshare) where /sys, /dev and /run/udev are
+   a private mount namespace (unshare) where /sys, /dev and /run are
    scratch tmpfs, /etc/udev/rules.d holds only this rule and /etc/group gains
    the group if this machine lacks it. Nothing outside the namespace changes.
    udev must report no problem with the file, give /dev/gunyah the group and
@@ -136,8 +136,11 @@ def inner(path, group, scratch):
         with open(fake, 'a', encoding='utf-8') as f:
             f.write(f'{group}:x:{gid}:\n')
         mount('--bind', fake, '/etc/group')
-    for d in ('/sys', '/dev', '/run/udev'):
+    # Scratch /sys, /dev and /run: a machine where udevd never ran has no
+    # /run/udev to mount over, so udev's database directory is made here.
+    for d in ('/sys', '/dev', '/run'):
         mount('-t', 'tmpfs', 'tmpfs', d)
+    os.makedirs('/run/udev')
     fake_misc_device('gunyah', 120)
     fake_misc_device('gunyah-rm', 121)
 
