@@ -5,6 +5,7 @@
 #include <search.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus-errors.h"
 #include "bus-manager.h"
@@ -307,13 +308,26 @@ static bool listed(char **list, size_t n, const char *s)
 	return false;
 }
 
+/*
+ * Whether another file than the one that defined @vm claims its name while
+ * that file is still there (valid or not). The first file keeps the VM
+ * whatever the order of the directory: a copy or a symlink never takes
+ * over a VM, and only a VM whose own file is gone can move to another.
+ */
+static bool manager_claimed_elsewhere(const struct vm *vm, const struct vmdef *def)
+{
+	return !vm->transient && strcmp(vm->def->origin, def->origin) != 0 &&
+		access(vm->def->origin, F_OK) == 0;
+}
+
 /* Takes def: a new VM, or the new definition of a known one. */
 static int manager_sync_one(struct manager *m, struct vmdef *def, char **seen, size_t n_seen)
 {
 	struct vm *vm = manager_find_vm(m, def->name);
 	int r;
 
-	if (listed(seen, n_seen, def->name) || (vm && vm->transient)) {
+	if (listed(seen, n_seen, def->name) || (vm && vm->transient) ||
+	    (vm && manager_claimed_elsewhere(vm, def))) {
 		log_error("%s: VM '%s' is already defined by %s, skipping", def->origin, def->name,
 			  vm && vm->transient ? "a transient VM" : vm ? vm->def->origin : "?");
 		vmdef_free(def);

@@ -297,6 +297,52 @@ static void test_reload(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(vm_count(f), ==, 4);
 }
 
+/* Vcpus of a VM that is not live: its current definition's. */
+static guint32 vm_vcpus(struct fixture *f, const char *name)
+{
+	g_autofree char *path = test_vm_path(name);
+	g_autoptr(GVariant) v = test_get_property(&f->d, path, VM1, "Vcpus");
+
+	return g_variant_get_uint32(v);
+}
+
+/*
+ * A second file naming a VM never takes it over: not a copy sorted first,
+ * not a symlink, on every load; a VM whose own file is gone may move.
+ */
+static void test_reload_duplicate_name(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *own = g_strdup_printf("%s/telematics.yaml", f->d.defs);
+	g_autofree char *dup = g_strdup_printf("%s/aaa-dup.yaml", f->d.defs);
+	g_autofree char *link = g_strdup_printf("%s/aab-link.yaml", f->d.defs);
+	g_autofree char *yaml = g_strdup_printf("version: 1\nname: telematics\nvcpus: 2\n"
+						"memory: { size: 16M }\nkernel: %s\n", f->d.kernel);
+	g_autofree char *want_dup = g_strdup_printf("%s: VM 'telematics' is already defined by %s",
+						    dup, own);
+	g_autofree char *want_link = g_strdup_printf("%s: VM 'telematics' is already defined by %s",
+						     link, own);
+	g_autofree char *log = NULL;
+
+	(void) data;
+	test_daemon_define(&f->d, "telematics", NULL);
+	test_daemon_start(&f->d, NULL);
+	g_assert_true(g_file_set_contents(dup, yaml, -1, NULL));
+	g_assert_cmpint(symlink(own, link), ==, 0);
+	for (int i = 0; i < 2; i++)
+		test_manager_call_ok(&f->d, "Reload", NULL);
+	g_assert_cmpuint(vm_vcpus(f, "telematics"), ==, 1);
+	log = test_daemon_log(&f->d);
+	g_assert_nonnull(strstr(log, want_dup));
+	g_assert_nonnull(strstr(log, want_link));
+	g_assert_nonnull(strstr(strstr(log, want_dup) + 1, want_dup));	/* on every load */
+
+	/* Its own file gone, the VM moves to the file that names it. */
+	g_assert_cmpint(g_unlink(link), ==, 0);
+	g_assert_cmpint(g_unlink(own), ==, 0);
+	test_manager_call_ok(&f->d, "Reload", NULL);
+	g_assert_cmpuint(vm_vcpus(f, "telematics"), ==, 2);
+}
+
 static void test_sighup(struct fixture *f, gconstpointer data)
 {
 	(void) data;
@@ -682,6 +728,7 @@ int main(int argc, char **argv)
 		{ "/dbus/transient/refusals", test_transient_refusals },
 		{ "/dbus/reload/method", test_reload },
 		{ "/dbus/reload/sighup", test_sighup },
+		{ "/dbus/reload/duplicate-name", test_reload_duplicate_name },
 		{ "/dbus/autostart", test_autostart },
 		{ "/dbus/watchdog", test_watchdog },
 		{ "/dbus/auth/other-uid-refused", test_other_uid_refused },
