@@ -12,6 +12,7 @@
 
 #include "config.h"
 
+#include "bus-audit.h"
 #include "bus-errors.h"
 #include "bus-manager.h"
 #include "bus-vm.h"
@@ -108,12 +109,12 @@ static int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *e
 
 	r = bus_manager_lookup(userdata, msg, &vm, error);
 	if (r < 0)
-		return r;
+		return bus_audit_refusal(msg, NULL, r, error);
 	r = bus_require_manager(vm->manager, msg, error);
-	if (r < 0)
-		return r;
-	return bus_vm_hold(msg, vm_create(vm, bus_vm_reply_path_done, sd_bus_message_ref(msg),
-					  error));
+	if (r >= 0)
+		r = bus_vm_hold(msg, vm_create(vm, bus_vm_reply_path_done,
+					       sd_bus_message_ref(msg), error));
+	return bus_audit_refusal(msg, vm->name, r, error);
 }
 
 static int method_start_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -123,7 +124,7 @@ static int method_start_vm(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
 	r = bus_manager_lookup(userdata, msg, &vm, error);
 	if (r < 0)
-		return r;
+		return bus_audit_refusal(msg, NULL, r, error);
 	return bus_vm_method_start(msg, vm, error);
 }
 
@@ -134,7 +135,7 @@ static int method_stop_vm(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 	r = bus_manager_lookup(userdata, msg, &vm, error);
 	if (r < 0)
-		return r;
+		return bus_audit_refusal(msg, NULL, r, error);
 	return bus_vm_method_stop(msg, vm, error);
 }
 
@@ -145,7 +146,7 @@ static int method_destroy_vm(sd_bus_message *msg, void *userdata, sd_bus_error *
 
 	r = bus_manager_lookup(userdata, msg, &vm, error);
 	if (r < 0)
-		return r;
+		return bus_audit_refusal(msg, NULL, r, error);
 	return bus_vm_method_destroy(msg, vm, error);
 }
 
@@ -228,16 +229,15 @@ static int method_create_transient_vm(sd_bus_message *msg, void *userdata, sd_bu
 	if (r < 0)
 		return r;
 	r = bus_require_manager(m, msg, error);
-	if (r < 0)
-		return r;
-	r = bus_read_files(msg, files, &n, error);
+	if (r >= 0)
+		r = bus_read_files(msg, files, &n, error);
 	if (r >= 0)
 		r = bus_vm_hold(msg, manager_create_transient(m, yaml, files, n,
 							      bus_vm_reply_path_done,
 							      sd_bus_message_ref(msg), error));
 	for (size_t i = 0; i < n; i++)
 		safe_close(files[i].fd);
-	return r;
+	return bus_audit_refusal(msg, NULL, r, error);
 }
 
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -246,9 +246,9 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	int r;
 
 	r = bus_require_manager(m, msg, error);
-	if (r < 0)
-		return r;
-	r = manager_reload(m, error);
+	if (r >= 0)
+		r = manager_reload(m, error);
+	bus_audit(msg, NULL, r, error);
 	if (r < 0)
 		return r;
 	return sd_bus_reply_method_return(msg, NULL);

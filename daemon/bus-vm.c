@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-audit.h"
 #include "bus-errors.h"
 #include "bus-manager.h"
 #include "bus-vm.h"
@@ -152,6 +153,7 @@ static void bus_vm_reply(struct vm *vm, int r, const sd_bus_error *error,
 {
 	int k;
 
+	bus_audit(msg, vm->name, r, error);
 	if (r < 0)
 		k = sd_bus_reply_method_error(msg, error);
 	else if (with_path)
@@ -193,9 +195,9 @@ static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	int r;
 
 	r = bus_require_manager(vm->manager, msg, error);
-	if (r < 0)
-		return r;
-	return bus_vm_hold(msg, vm_create(vm, bus_vm_reply_done, sd_bus_message_ref(msg), error));
+	if (r >= 0)
+		r = bus_vm_hold(msg, vm_create(vm, bus_vm_reply_done, sd_bus_message_ref(msg), error));
+	return bus_audit_refusal(msg, vm->name, r, error);
 }
 
 /* Start replies when the VM runs, or with the reason it could not start. */
@@ -205,9 +207,9 @@ int bus_vm_method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
 	int r;
 
 	r = bus_require_manager(vm->manager, msg, error);
-	if (r < 0)
-		return r;
-	return bus_vm_hold(msg, vm_start(vm, bus_vm_reply_done, sd_bus_message_ref(msg), error));
+	if (r >= 0)
+		r = bus_vm_hold(msg, vm_start(vm, bus_vm_reply_done, sd_bus_message_ref(msg), error));
+	return bus_audit_refusal(msg, vm->name, r, error);
 }
 
 int bus_vm_method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -219,10 +221,10 @@ int bus_vm_method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 	if (r < 0)
 		return r;
 	r = bus_require_manager(vm->manager, msg, error);
-	if (r < 0)
-		return r;
-	return bus_vm_hold(msg, vm_stop(vm, force, bus_vm_reply_done, sd_bus_message_ref(msg),
-					error));
+	if (r >= 0)
+		r = bus_vm_hold(msg, vm_stop(vm, force, bus_vm_reply_done,
+					     sd_bus_message_ref(msg), error));
+	return bus_audit_refusal(msg, vm->name, r, error);
 }
 
 int bus_vm_method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -231,10 +233,10 @@ int bus_vm_method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
 	int r;
 
 	r = bus_require_manager(vm->manager, msg, error);
-	if (r < 0)
-		return r;
-	return bus_vm_hold(msg, vm_destroy(vm, bus_vm_reply_done, sd_bus_message_ref(msg),
-					   error));
+	if (r >= 0)
+		r = bus_vm_hold(msg, vm_destroy(vm, bus_vm_reply_done, sd_bus_message_ref(msg),
+						error));
+	return bus_audit_refusal(msg, vm->name, r, error);
 }
 
 /* The blob the VM boots with; for a VM not created yet, the one it would get. */

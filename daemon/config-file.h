@@ -21,7 +21,7 @@
 #define CONFIG_GROUP_NAME_MAX		32		/* characters */
 #define CONFIG_IPA_BITS_MIN		32
 #define CONFIG_IPA_BITS_MAX		48
-#define CONFIG_MAX_VMS			64u		/* the RM's dynamic VMIDs */
+#define CONFIG_MAX_VMS			63u		/* the RM's dynamic VMIDs, 0x80..0xBE */
 #define CONFIG_MAX_REGIONS		512u
 #define CONFIG_DEFINITION_SIZE_MIN	1024ull
 #define CONFIG_DEFINITION_SIZE_MAX	(1024ull * 1024)
@@ -33,7 +33,7 @@ struct config {
 	char *access_group;		/* may change VMs besides root: [a-z_][a-z0-9_-]{0,31} */
 	unsigned ipa_bits;		/* guest physical address width, 32..48 */
 	struct {
-		uint32_t max_vms;		/* live at once, 1..64 */
+		uint32_t max_vms;		/* live at once, 1..63 */
 		uint32_t max_regions;		/* extra regions per definition, 0..512 */
 		uint64_t max_guest_memory;	/* bytes, main + regions, all live VMs; 0: none */
 		uint64_t max_definition_size;	/* bytes of YAML per definition, 1K..1M */

@@ -267,24 +267,24 @@ static void test_limit(struct fixture *f, gconstpointer data)
 	GVariant *reply;
 
 	(void) data;
-	for (int i = 0; i < 65; i++) {
+	for (int i = 0; i < 64; i++) {
 		g_autofree char *name = g_strdup_printf("vm%02d", i);
 
 		test_daemon_define(&f->d, name, NULL);
 	}
 	test_daemon_start(&f->d, NULL);
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < 63; i++) {
 		g_autofree char *name = g_strdup_printf("vm%02d", i);
 
 		test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", name));
 	}
-	reply = test_manager_call(&f->d, "CreateVM", g_variant_new("(s)", "vm64"), &error);
+	reply = test_manager_call(&f->d, "CreateVM", g_variant_new("(s)", "vm63"), &error);
 	g_assert_null(reply);
 	test_assert_dbus_error(error, E_LIMIT, "limits.max-vms");
 	g_clear_error(&error);
-	test_assert_state(&f->d, "vm64", "defined");
+	test_assert_state(&f->d, "vm63", "defined");
 	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "vm00"));
-	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "vm64"));
+	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "vm63"));
 }
 
 static void test_many_vms_no_fd_growth(struct fixture *f, gconstpointer data)

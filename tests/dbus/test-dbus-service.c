@@ -297,6 +297,42 @@ static void test_reload(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(vm_count(f), ==, 4);
 }
 
+/*
+ * The audit trail: a failed request is logged once at warning with the VM,
+ * the call, the caller and the cause; a successful one at info with its caller.
+ */
+static void test_audit_log(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *file = g_strdup_printf("%s/nokernel.yaml", f->d.defs);
+	g_autofree char *caller = g_strdup_printf("by uid %u pid %d (", (unsigned) geteuid(),
+						  (int) getpid());
+	g_autofree char *failed = NULL, *done = NULL, *log = NULL, *refused = NULL;
+	g_autoptr(GError) error = NULL, error2 = NULL;
+	GVariant *reply;
+
+	(void) data;
+	g_assert_true(g_file_set_contents(file, "version: 1\nname: nokernel\nvcpus: 1\n"
+					  "memory: { size: 16M }\nkernel: /nonexistent/Image\n",
+					  -1, NULL));
+	test_daemon_define(&f->d, "fine", NULL);
+	test_daemon_start(&f->d, NULL);
+	reply = test_manager_call(&f->d, "CreateVM", g_variant_new("(s)", "nokernel"), &error);
+	g_assert_null(reply);
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "fine"));
+	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "fine"), &error2);
+	g_assert_null(reply);
+
+	failed = g_strdup_printf("<4>VM 'nokernel': CreateVM %s", caller);
+	done = g_strdup_printf("<6>VM 'fine': StartVM %s", caller);
+	refused = g_strdup_printf("<4>VM 'fine': StartVM %s", caller);
+	log = test_daemon_log(&f->d);
+	g_assert_nonnull(strstr(log, failed));
+	g_assert_nonnull(strstr(strstr(log, failed), "/nonexistent/Image"));
+	g_assert_null(strstr(strstr(log, failed) + 1, failed));		/* once */
+	g_assert_nonnull(strstr(strstr(log, done), "): done"));
+	g_assert_nonnull(strstr(strstr(log, refused), "failed: org.gunyah.Error.InvalidState"));
+}
+
 /* Vcpus of a VM that is not live: its current definition's. */
 static guint32 vm_vcpus(struct fixture *f, const char *name)
 {
@@ -729,6 +765,7 @@ int main(int argc, char **argv)
 		{ "/dbus/reload/method", test_reload },
 		{ "/dbus/reload/sighup", test_sighup },
 		{ "/dbus/reload/duplicate-name", test_reload_duplicate_name },
+		{ "/dbus/audit/log", test_audit_log },
 		{ "/dbus/autostart", test_autostart },
 		{ "/dbus/watchdog", test_watchdog },
 		{ "/dbus/auth/other-uid-refused", test_other_uid_refused },

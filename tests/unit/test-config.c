@@ -113,7 +113,7 @@ static void test_defaults(void)
 	g_assert_cmpstr(c.access_group, ==, "gunyah");
 	g_assert_cmpuint(c.ipa_bits, ==, LAYOUT_DEFAULT_IPA_BITS);
 	g_assert_cmpuint(c.ipa_bits, ==, 36);
-	g_assert_cmpuint(c.limits.max_vms, ==, 64);
+	g_assert_cmpuint(c.limits.max_vms, ==, 63);
 	g_assert_cmpuint(c.limits.max_regions, ==, VMDEF_MAX_REGIONS_DEFAULT);
 	g_assert_cmpuint(c.limits.max_regions, ==, 32);
 	g_assert_cmpuint(c.limits.max_guest_memory, ==, 0);
@@ -232,10 +232,10 @@ static void test_full(void)
 	g_assert_cmpuint(c.restart.backoff_max_usec, ==, 0);
 	config_done(&c);
 
-	parse_ok("version: 1\nipa-bits: 32\nlimits: { max-vms: 64, max-definition-size: 1K }\n"
+	parse_ok("version: 1\nipa-bits: 32\nlimits: { max-vms: 63, max-definition-size: 1K }\n"
 		 "restart: { backoff: 5s, backoff-max: 5s }\n", &c);
 	g_assert_cmpuint(c.ipa_bits, ==, 32);
-	g_assert_cmpuint(c.limits.max_vms, ==, 64);
+	g_assert_cmpuint(c.limits.max_vms, ==, 63);
 	g_assert_cmpuint(c.limits.max_definition_size, ==, 1024);
 	g_assert_cmpuint(c.restart.backoff_usec, ==, 5 * SEC);
 	g_assert_cmpuint(c.restart.backoff_max_usec, ==, 5 * SEC);
@@ -359,9 +359,9 @@ static void test_reject_out_of_range(void)
 	expect_one(BASE "ipa-bits: 99999999999999999999\n", 2, 11, "ipa-bits",
 		   "must be between 32 and 48");
 	expect_one(BASE "limits:\n  max-vms: 0\n", 3, 12, "limits.max-vms",
-		   "must be between 1 and 64, got 0");
-	expect_one(BASE "limits:\n  max-vms: 65\n", 3, 12, "limits.max-vms",
-		   "must be between 1 and 64, got 65");
+		   "must be between 1 and 63, got 0");
+	expect_one(BASE "limits:\n  max-vms: 64\n", 3, 12, "limits.max-vms",
+		   "must be between 1 and 63, got 64");
 	expect_one(BASE "limits:\n  max-regions: -1\n", 3, 16, "limits.max-regions",
 		   "must be between 0 and 512, got -1");
 	expect_one(BASE "limits:\n  max-regions: 513\n", 3, 16, "limits.max-regions",
@@ -491,7 +491,7 @@ static void test_many_errors(void)
 	assert_diag(&d.items[1], 4, 10, "version", "unsupported schema version 2");
 	assert_diag(&d.items[2], 5, 14, "definitions", "not an absolute path");
 	assert_diag(&d.items[3], 6, 11, "ipa-bits", "must be between 32 and 48");
-	assert_diag(&d.items[4], 8, 12, "limits.max-vms", "must be between 1 and 64");
+	assert_diag(&d.items[4], 8, 12, "limits.max-vms", "must be between 1 and 63");
 	assert_diag(&d.items[5], 9, 3, "limits.max-region", "did you mean 'max-regions'?");
 	assert_diag(&d.items[6], 10, 24, "limits.max-definition-size", "between 1K and 1M");
 	assert_diag(&d.items[7], 11, 15, "access-group", "invalid group name 'Wheel'");
