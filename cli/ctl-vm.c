@@ -112,6 +112,13 @@ static const struct ctl_vm_prop ctl_vm_props[] = {
 	PROP("CreatedTimestamp", "t", created, ctl_vm_read_u64),
 	PROP("StartedTimestamp", "t", started, ctl_vm_read_u64),
 	PROP("RestartCount", "u", restart_count, ctl_vm_read_u32),
+	PROP("LastError", "s", last_error, ctl_vm_read_string),
+	PROP("LastErrorTime", "t", last_error_time, ctl_vm_read_u64),
+	PROP("DefinitionFile", "s", definition_file, ctl_vm_read_string),
+	PROP("DefinitionPending", "b", definition_pending, ctl_vm_read_bool),
+	PROP("Kernel", "s", kernel, ctl_vm_read_string),
+	PROP("Ramdisk", "s", ramdisk, ctl_vm_read_string),
+	PROP("Cmdline", "s", cmdline, ctl_vm_read_string),
 };
 
 static const struct ctl_vm_prop *ctl_vm_prop_find(const char *name)
@@ -169,7 +176,9 @@ static int ctl_vm_parse(sd_bus_message *m, struct ctl_vm *vm)
 
 int ctl_vm_fetch(sd_bus *bus, const char *path, struct ctl_vm *ret, sd_bus_error *reterr)
 {
-	struct ctl_vm vm = { .name = "", .state = "", .reason = "", .exit_type = "" };
+	struct ctl_vm vm = { .name = "", .state = "", .reason = "", .exit_type = "",
+			     .last_error = "", .definition_file = "", .kernel = "", .ramdisk = "",
+			     .cmdline = "" };
 	int r;
 
 	r = sd_bus_call_method(bus, CTL_SERVICE, path, "org.freedesktop.DBus.Properties",

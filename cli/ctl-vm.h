@@ -48,6 +48,13 @@ struct ctl_vm {
 	uint64_t created;		/* µs since the epoch, 0 = never */
 	uint64_t started;		/* µs since the epoch, 0 = never */
 	uint32_t restart_count;
+	const char *last_error;		/* "" = none */
+	uint64_t last_error_time;	/* µs since the epoch, 0 = never */
+	const char *definition_file;	/* "" for a transient VM */
+	bool definition_pending;
+	const char *kernel;
+	const char *ramdisk;		/* "" = none */
+	const char *cmdline;		/* "" = none */
 };
 
 /* GetAll on the VM's object; reports failure. Release with ctl_vm_done(). */

@@ -233,7 +233,13 @@ static void status_print(const struct ctl_vm *vm)
 	else
 		printf(STATUS_LABEL "none\n", "VMID");
 	printf(STATUS_LABEL "%s\n", "Transient", vm->transient ? "yes" : "no");
+	if (*vm->definition_file)
+		printf(STATUS_LABEL "%s%s\n", "Definition", vm->definition_file,
+		       vm->definition_pending ? " (changed; applies at the next create)" : "");
 	printf(STATUS_LABEL "%s\n", "Autostart", vm->autostart ? "yes" : "no");
+	printf(STATUS_LABEL "%s\n", "Kernel", vm->kernel);
+	printf(STATUS_LABEL "%s\n", "Ramdisk", *vm->ramdisk ? vm->ramdisk : "none");
+	printf(STATUS_LABEL "%s\n", "Cmdline", *vm->cmdline ? vm->cmdline : "none");
 	printf(STATUS_LABEL "%" PRIu32 "\n", "vCPUs", vm->vcpus);
 	status_print_memory(vm);
 	status_print_regions(vm);
@@ -243,6 +249,11 @@ static void status_print(const struct ctl_vm *vm)
 	printf(STATUS_LABEL "%s\n", "Started",
 	       ctl_format_timestamp(vm->started, when, sizeof(when)));
 	printf(STATUS_LABEL "%" PRIu32 "\n", "Restarts", vm->restart_count);
+	if (*vm->last_error)
+		printf(STATUS_LABEL "%s (%s)\n", "Last error", vm->last_error,
+		       ctl_format_timestamp(vm->last_error_time, when, sizeof(when)));
+	else
+		printf(STATUS_LABEL "none\n", "Last error");
 }
 
 int verb_status(struct ctl *ctl, char **args)

@@ -114,7 +114,7 @@ static int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	if (r >= 0)
 		r = bus_vm_hold(msg, vm_create(vm, bus_vm_reply_path_done,
 					       sd_bus_message_ref(msg), error));
-	return bus_audit_refusal(msg, vm->name, r, error);
+	return bus_vm_refusal(msg, vm, r, error);
 }
 
 static int method_start_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)

@@ -147,6 +147,21 @@ static int bus_vm_enumerate(sd_bus *bus, const char *path, void *userdata, char 
 	return 0;
 }
 
+/*
+ * A request refused before any work began: audited, and kept as the VM's
+ * LastError unless the caller lacked the right or the VM was not in a
+ * state for it (neither says anything about the VM).
+ */
+int bus_vm_refusal(sd_bus_message *msg, struct vm *vm, int r, const sd_bus_error *error)
+{
+	if (r >= 0)
+		return r;
+	bus_audit(msg, vm->name, r, error);
+	if (!sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED, GH_ERROR_INVALID_STATE))
+		vm_note_error(vm, r, error);
+	return r;
+}
+
 /* Replies to a held call once the request completed; with_path: reply its VM's path. */
 static void bus_vm_reply(struct vm *vm, int r, const sd_bus_error *error,
 			 sd_bus_message *msg, bool with_path)
@@ -197,7 +212,7 @@ static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	r = bus_require_manager(vm->manager, msg, error);
 	if (r >= 0)
 		r = bus_vm_hold(msg, vm_create(vm, bus_vm_reply_done, sd_bus_message_ref(msg), error));
-	return bus_audit_refusal(msg, vm->name, r, error);
+	return bus_vm_refusal(msg, vm, r, error);
 }
 
 /* Start replies when the VM runs, or with the reason it could not start. */
@@ -209,7 +224,7 @@ int bus_vm_method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
 	r = bus_require_manager(vm->manager, msg, error);
 	if (r >= 0)
 		r = bus_vm_hold(msg, vm_start(vm, bus_vm_reply_done, sd_bus_message_ref(msg), error));
-	return bus_audit_refusal(msg, vm->name, r, error);
+	return bus_vm_refusal(msg, vm, r, error);
 }
 
 int bus_vm_method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -224,7 +239,7 @@ int bus_vm_method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 	if (r >= 0)
 		r = bus_vm_hold(msg, vm_stop(vm, force, bus_vm_reply_done,
 					     sd_bus_message_ref(msg), error));
-	return bus_audit_refusal(msg, vm->name, r, error);
+	return bus_vm_refusal(msg, vm, r, error);
 }
 
 int bus_vm_method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -236,7 +251,7 @@ int bus_vm_method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
 	if (r >= 0)
 		r = bus_vm_hold(msg, vm_destroy(vm, bus_vm_reply_done, sd_bus_message_ref(msg),
 						error));
-	return bus_audit_refusal(msg, vm->name, r, error);
+	return bus_vm_refusal(msg, vm, r, error);
 }
 
 /* The blob the VM boots with; for a VM not created yet, the one it would get. */
@@ -326,6 +341,12 @@ BUS_PROPERTY_GETTER(property_get_def)
 		return sd_bus_message_append(reply, "u", def->vcpus);
 	if (strcmp(property, "Autostart") == 0)
 		return sd_bus_message_append(reply, "b", def->autostart);
+	if (strcmp(property, "Kernel") == 0)
+		return sd_bus_message_append(reply, "s", def->kernel);
+	if (strcmp(property, "Ramdisk") == 0)
+		return sd_bus_message_append(reply, "s", def->ramdisk ? def->ramdisk : "");
+	if (strcmp(property, "Cmdline") == 0)
+		return sd_bus_message_append(reply, "s", def->cmdline ? def->cmdline : "");
 	return -EINVAL;
 }
 
@@ -357,6 +378,16 @@ BUS_DEFINE_PROPERTY_GET(property_get_transient, "b", struct vm, (int) o->transie
 
 BUS_DEFINE_PROPERTY_GET(property_get_vmid, "u", struct vm, (uint32_t) o->vmid)
 
+BUS_DEFINE_PROPERTY_GET(property_get_last_error, "s", struct vm,
+			o->last_error ? o->last_error : "")
+
+/* The file the next create reads; "" for a transient VM. */
+BUS_DEFINE_PROPERTY_GET(property_get_definition_file, "s", struct vm,
+			o->transient ? "" : o->def->origin)
+
+BUS_DEFINE_PROPERTY_GET(property_get_definition_pending, "b", struct vm,
+			(int) vm_definition_pending(o))
+
 static const sd_bus_vtable bus_vm_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Name", "s", NULL, offsetof(struct vm, name), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -385,6 +416,17 @@ static const sd_bus_vtable bus_vm_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("RestartCount", "u", NULL, offsetof(struct vm, restart_count),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("LastError", "s", property_get_last_error, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("LastErrorTime", "t", NULL, offsetof(struct vm, last_error_usec),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("DefinitionFile", "s", property_get_definition_file, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("DefinitionPending", "b", property_get_definition_pending, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Kernel", "s", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Ramdisk", "s", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Cmdline", "s", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD_WITH_ARGS("Create", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_create,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_vm_method_start,
@@ -418,7 +460,8 @@ void bus_vm_emit_state_changed(struct manager *m, struct vm *vm)
 	r = sd_bus_emit_properties_changed(m->bus, vm->path, BUS_VM_INTERFACE, "State",
 					   "StateReason", "ExitType", "ExitCode", "VMID",
 					   "DeviceTree", "Extents", "CreatedTimestamp",
-					   "StartedTimestamp", "RestartCount", NULL);
+					   "StartedTimestamp", "RestartCount", "DefinitionPending",
+					   "Kernel", "Ramdisk", "Cmdline", NULL);
 	if (r < 0)
 		log_errno(LOG_WARNING, r, "VM '%s': cannot emit PropertiesChanged, ignoring: %m",
 			  vm->name);
@@ -436,7 +479,22 @@ void bus_vm_emit_definition_changed(struct manager *m, struct vm *vm)
 	if (!m->bus || !vm->registered)
 		return;
 	r = sd_bus_emit_properties_changed(m->bus, vm->path, BUS_VM_INTERFACE, "Autostart",
-					   "MemoryBase", "MemorySize", "Vcpus", "Regions", NULL);
+					   "MemoryBase", "MemorySize", "Vcpus", "Regions",
+					   "Kernel", "Ramdisk", "Cmdline", "DefinitionFile",
+					   "DefinitionPending", NULL);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "VM '%s': cannot emit PropertiesChanged, ignoring: %m",
+			  vm->name);
+}
+
+void bus_vm_emit_error_changed(struct manager *m, struct vm *vm)
+{
+	int r;
+
+	if (!m->bus || !vm->registered)
+		return;
+	r = sd_bus_emit_properties_changed(m->bus, vm->path, BUS_VM_INTERFACE, "LastError",
+					   "LastErrorTime", NULL);
 	if (r < 0)
 		log_errno(LOG_WARNING, r, "VM '%s': cannot emit PropertiesChanged, ignoring: %m",
 			  vm->name);

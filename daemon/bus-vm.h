@@ -14,12 +14,16 @@ int bus_vm_register(struct manager *m);
 void bus_vm_emit_state_changed(struct manager *m, struct vm *vm);
 /* PropertiesChanged for the properties a definition gives. */
 void bus_vm_emit_definition_changed(struct manager *m, struct vm *vm);
+/* PropertiesChanged for LastError and LastErrorTime. */
+void bus_vm_emit_error_changed(struct manager *m, struct vm *vm);
 /*
  * vm_done_fn completions that reply to a held call (userdata: the message,
  * ref'd): an empty reply, or the VM's object path.
  */
 void bus_vm_reply_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
 void bus_vm_reply_path_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
+/* A handler's refusal (r < 0): audited and, when it says something about the VM, its LastError. */
+int bus_vm_refusal(sd_bus_message *msg, struct vm *vm, int r, const sd_bus_error *error);
 /* The handler's return for a request made with a held message: unrefs it when r < 0. */
 int bus_vm_hold(sd_bus_message *msg, int r);
 /*

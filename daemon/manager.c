@@ -262,6 +262,11 @@ void manager_vm_definition_changed(struct manager *m, struct vm *vm)
 	bus_vm_emit_definition_changed(m, vm);
 }
 
+void manager_vm_error_changed(struct manager *m, struct vm *vm)
+{
+	bus_vm_emit_error_changed(m, vm);
+}
+
 static void manager_log_diags(const char *origin, const struct vmdef_diags *diags)
 {
 	for (size_t i = 0; i < diags->n; i++) {
@@ -470,10 +475,11 @@ void manager_autostart(struct manager *m)
 		if (!vms[i]->def->autostart || vms[i]->state != VM_STATE_DEFINED)
 			continue;
 		log_info("VM '%s': autostart", vms[i]->name);
-		r = vm_start(vms[i], NULL, NULL, &error);
-		if (r < 0)
-			log_errno(LOG_ERR, r, "VM '%s': autostart failed: %s", vms[i]->name,
-				  error.message ? error.message : strerror(-r));
+		r = vm_start(vms[i], vm_log_done, (void *) "autostart", &error);
+		if (r < 0) {
+			vm_note_error(vms[i], r, &error);
+			vm_log_done(vms[i], r, &error, (void *) "autostart");
+		}
 	}
 }
 

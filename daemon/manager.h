@@ -93,6 +93,8 @@ void manager_backend_work_done(struct manager *m);
 void manager_vm_state_changed(struct manager *m, struct vm *vm);
 /* A VM got a new definition: PropertiesChanged for what derives from it. */
 void manager_vm_definition_changed(struct manager *m, struct vm *vm);
+/* A request on a VM failed: PropertiesChanged for LastError. */
+void manager_vm_error_changed(struct manager *m, struct vm *vm);
 
 /*
  * SIGHUP, Manager1.Reload: rereads the configuration, then the definitions

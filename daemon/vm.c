@@ -216,6 +216,7 @@ struct vm *vm_free(struct vm *vm)
 	safe_close(vm->files.overlay_fd);
 	vmdef_free(vm->def);
 	free(vm->state_reason);
+	free(vm->last_error);
 	free(vm->path);
 	free(vm->name);
 	free(vm);
@@ -226,6 +227,34 @@ void vm_set_def(struct vm *vm, struct vmdef *def)
 {
 	vmdef_free(vm->def);
 	vm->def = def;
+}
+
+bool vm_definition_pending(const struct vm *vm)
+{
+	return vm->instance_def && vm->instance_def->digest != vm->def->digest;
+}
+
+void vm_note_error(struct vm *vm, int r, const sd_bus_error *error)
+{
+	char *copy = strdup(error && error->message ? error->message : strerror(-r));
+
+	if (!copy)
+		return;
+	free(vm->last_error);
+	vm->last_error = copy;
+	vm->last_error_usec = now_usec(CLOCK_REALTIME);
+	manager_vm_error_changed(vm->manager, vm);
+}
+
+void vm_log_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata)
+{
+	const char *what = userdata;
+
+	if (r >= 0)
+		log_info("VM '%s': %s done", vm->name, what);
+	else
+		log_error("VM '%s': %s failed: %s", vm->name, what,
+			  error && error->message ? error->message : strerror(-r));
 }
 
 static void vm_events_free(struct vm *vm)
@@ -375,6 +404,8 @@ static void vm_complete(struct vm *vm, int r, const sd_bus_error *error)
 	vm->op_done = NULL;
 	vm->op_userdata = NULL;
 	vm->op_then_start = false;
+	if (r < 0)
+		vm_note_error(vm, r, error);
 	if (done)
 		done(vm, r, error, userdata);
 }
@@ -793,10 +824,11 @@ static void vm_restart_now(struct vm *vm)
 	int r;
 
 	vm->restart_count++;
-	r = vm_start_common(vm, NULL, NULL, &error);
-	if (r < 0)
-		log_errno(LOG_ERR, r, "VM '%s': restart failed: %s", vm->name,
-			  error.message ? error.message : strerror(-r));
+	r = vm_start_common(vm, vm_log_done, (void *) "restart", &error);
+	if (r < 0) {
+		vm_note_error(vm, r, &error);
+		vm_log_done(vm, r, &error, (void *) "restart");
+	}
 }
 
 static int vm_submit_stop(struct vm *vm, uint32_t flags, sd_bus_error *error)
@@ -825,9 +857,11 @@ static void vm_on_stop_timeout(evutil_socket_t fd, short what, void *userdata)
 	log_warning("VM '%s': no exit %.1f s after the stop request, forcing", vm->name,
 		    (double) vm->instance_def->stop_timeout_usec / 1e6);
 	r = vm_submit_stop(vm, GH_VM_STOP_FORCE, &error);
-	if (r < 0)
+	if (r < 0) {
+		vm_note_error(vm, r, &error);
 		log_errno(LOG_ERR, r, "VM '%s': forced stop failed: %s", vm->name,
 			  error.message ? error.message : strerror(-r));
+	}
 }
 
 static int vm_arm_stop_timer(struct vm *vm, uint64_t usec)

@@ -78,6 +78,8 @@ struct vm {
 	unsigned restart_count;
 	uint64_t created_usec;		/* CLOCK_REALTIME µs; 0 = never */
 	uint64_t started_usec;
+	char *last_error;		/* why the latest request failed; NULL = none yet */
+	uint64_t last_error_usec;	/* CLOCK_REALTIME µs; 0 = never */
 
 	/* The live instance, from create to destroy (see vm-instance.h). */
 	struct vmdef *instance_def;	/* the definition it was created from */
@@ -115,6 +117,15 @@ GH_DEFINE_FREEP(struct vm, vm_free)
 
 /* Replaces the definition; it applies at the next create. Takes ownership. */
 void vm_set_def(struct vm *vm, struct vmdef *def);
+/* Whether the live instance was built from another text than the definition's. */
+bool vm_definition_pending(const struct vm *vm);
+/*
+ * Records why a request on the VM failed, whoever made it (LastError):
+ * the message of error when set, else strerror(-r).
+ */
+void vm_note_error(struct vm *vm, int r, const sd_bus_error *error);
+/* vm_done_fn of requests gunyahd makes itself; userdata: what, a static string. */
+void vm_log_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata);
 
 /*
  * The requests. Each one checks the state and returns at once: a negative

@@ -1158,6 +1158,16 @@ static int parse_root(struct parser *p, const struct ynode *root, struct vmdef *
 /* ------------------------------------------------------------------ */
 /* Entry points */
 
+/* FNV-1a: tells an edited file from an unchanged one, nothing more. */
+static uint64_t vmdef_digest(const char *text, size_t len)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t) text[i]) * UINT64_C(0x100000001b3);
+	return h;
+}
+
 int vmdef_parse_string(const char *origin, const char *text, size_t len,
 		       const struct vmdef_parse_opts *opts, struct vmdef **ret_def,
 		       struct vmdef_diags *reterr)
@@ -1191,6 +1201,7 @@ int vmdef_parse_string(const char *origin, const char *text, size_t len,
 		r = vmdef_new(origin, opts->transient, &def);
 		if (r < 0)
 			return r;
+		def->digest = vmdef_digest(text, len);
 		r = parse_root(&p, root, def);
 		if (r < 0)
 			return r;

@@ -120,6 +120,7 @@ struct vmdef_sim {
 struct vmdef {
 	char *origin;			/* file path, or a label such as "<transient>" */
 	bool transient;			/* parsed with vmdef_parse_opts.transient */
+	uint64_t digest;		/* of the source text: equal for an unchanged file */
 
 	char *name;
 	bool autostart;

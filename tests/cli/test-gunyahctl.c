@@ -425,6 +425,7 @@ static void test_list_one(struct fixture *f, gconstpointer data)
 
 static void test_status_defined(struct fixture *f, gconstpointer data)
 {
+	g_autofree char *file = g_strdup_printf("%s/nav.yaml", f->d.defs);
 	struct ctl_result res = {};
 
 	(void) data;
@@ -447,9 +448,54 @@ static void test_status_defined(struct fixture *f, gconstpointer data)
 	assert_status_field(res.out, "Created", "never");
 	assert_status_field(res.out, "Started", "never");
 	assert_status_field(res.out, "Restarts", "0");
+	assert_status_field(res.out, "Definition", file);
+	assert_status_field(res.out, "Kernel", f->d.kernel);
+	assert_status_field(res.out, "Ramdisk", "none");
+	assert_status_field(res.out, "Cmdline", "none");
+	assert_status_field(res.out, "Last error", "none");
 	g_assert_true(g_regex_match_simple("Regions: LABEL +BASE +SIZE +ACCESS +SHARING\n"
 					   " +0 +0x80000000 +32M +rwx +lent\n"
 					   " +7 +0xc0000000 +2M +rw +shared\n", res.out, 0, 0));
+	ctl_result_clear(&res);
+}
+
+/* Why the last request failed, when, and that the file changed under a live VM. */
+static void test_status_why(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *file = g_strdup_printf("%s/nav.yaml", f->d.defs);
+	struct ctl_result res = {};
+	const char *v;
+
+	(void) data;
+	g_assert_true(g_file_set_contents(file, "version: 1\nname: nav\nmemory: { size: 16M }\n"
+					  "kernel: /nonexistent/Image\n", -1, NULL));
+	test_daemon_start(&f->d, NULL);
+	run_ctl(f, &res, "start", "nav");
+	g_assert_cmpint(res.status, !=, EXIT_OK);
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "status", "nav");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	v = status_field(res.out, "Last error");
+	g_assert_true(g_regex_match_simple("^VM 'nav': .*/nonexistent/Image.* \\(\\w{3} \\d{4}-\\d\\d-\\d\\d ",
+					   v, 0, 0));
+	ctl_result_clear(&res);
+
+	define_vm(f, "nav", 1, "16M", NULL);
+	run_ctl(f, &res, "reload");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "create", "nav");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	ctl_result_clear(&res);
+	define_vm(f, "nav", 2, "16M", NULL);
+	run_ctl(f, &res, "reload");
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "status", "nav");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	assert_status_field(res.out, "vCPUs", "1");
+	v = status_field(res.out, "Definition");
+	g_assert_true(g_str_has_prefix(v, file));
+	g_assert_true(g_str_has_prefix(v + strlen(file), " (changed; applies at the next create)\n"));
 	ctl_result_clear(&res);
 }
 
@@ -1103,6 +1149,7 @@ int main(int argc, char **argv)
 	add("/cli/list/one", test_list_one);
 	add("/cli/status/defined", test_status_defined);
 	add("/cli/status/running", test_status_running);
+	add("/cli/status/why", test_status_why);
 	add("/cli/lifecycle", test_lifecycle);
 	add("/cli/stop/waits", test_stop_waits);
 	add("/cli/stop/timeout", test_stop_timeout);

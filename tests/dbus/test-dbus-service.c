@@ -411,6 +411,118 @@ static void test_autostart(struct fixture *f, gconstpointer data)
 	test_assert_state(&f->d, "manual", "defined");
 }
 
+static gboolean vm_bool(struct fixture *f, const char *name, const char *property)
+{
+	g_autofree char *path = test_vm_path(name);
+	g_autoptr(GVariant) v = test_get_property(&f->d, path, VM1, property);
+
+	return g_variant_get_boolean(v);
+}
+
+static char *vm_string(struct fixture *f, const char *name, const char *property)
+{
+	g_autofree char *path = test_vm_path(name);
+	g_autoptr(GVariant) v = test_get_property(&f->d, path, VM1, property);
+
+	return g_variant_dup_string(v, NULL);
+}
+
+static guint64 vm_u64(struct fixture *f, const char *name, const char *property)
+{
+	g_autofree char *path = test_vm_path(name);
+	g_autoptr(GVariant) v = test_get_property(&f->d, path, VM1, property);
+
+	return g_variant_get_uint64(v);
+}
+
+static void assert_vm_string(struct fixture *f, const char *name, const char *property,
+			     const char *want)
+{
+	g_autofree char *got = vm_string(f, name, property);
+
+	g_assert_cmpstr(got, ==, want);
+}
+
+/* Polls until the VM's LastError is set (autostart and restarts have no caller to tell). */
+static char *wait_last_error(struct fixture *f, const char *name)
+{
+	for (int i = 0; i < 200; i++) {
+		g_autofree char *e = vm_string(f, name, "LastError");
+
+		if (*e)
+			return g_steal_pointer(&e);
+		g_usleep(50000);
+	}
+	g_error("VM '%s' never got a LastError", name);
+}
+
+/*
+ * An autostart that fails is logged with its cause and kept in LastError;
+ * so is a restart by the policy whose create fails.
+ */
+static void test_autostart_failure_visible(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *kernel = g_strdup_printf("%s/vanishing-Image", f->d.defs);
+	g_autofree char *restarts = g_strdup_printf("%s/restarts.yaml", f->d.defs);
+	g_autofree char *nokernel = g_strdup_printf("%s/nokernel.yaml", f->d.defs);
+	g_autofree char *yaml = g_strdup_printf("version: 1\nname: restarts\nmemory: { size: 16M }\n"
+						"kernel: %s\nrestart: { policy: always }\n"
+						"simulate: { exit-after: 300ms }\n", kernel);
+	g_autofree char *nok = NULL, *gone = NULL, *log = NULL;
+
+	(void) data;
+	g_assert_true(g_file_set_contents(kernel, "kernel", -1, NULL));
+	g_assert_true(g_file_set_contents(restarts, yaml, -1, NULL));
+	g_assert_true(g_file_set_contents(nokernel, "version: 1\nname: nokernel\nautostart: true\n"
+					  "memory: { size: 16M }\nkernel: /nonexistent/Image\n",
+					  -1, NULL));
+	test_daemon_start(&f->d, NULL);
+	nok = wait_last_error(f, "nokernel");
+	g_assert_nonnull(strstr(nok, "/nonexistent/Image"));
+	g_assert_cmpuint(vm_u64(f, "nokernel", "LastErrorTime"), >, 0);
+	assert_vm_string(f, "restarts", "LastError", "");
+
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "restarts"));
+	g_assert_cmpint(g_unlink(kernel), ==, 0);	/* the restart's create fails */
+	gone = wait_last_error(f, "restarts");
+	g_assert_nonnull(strstr(gone, "vanishing-Image"));
+	test_poll_state(&f->d, "restarts", "defined");
+
+	log = test_daemon_log(&f->d);
+	g_assert_nonnull(strstr(log, "<3>VM 'nokernel': autostart failed: "));
+	g_assert_nonnull(strstr(strstr(log, "<3>VM 'nokernel': autostart failed: "),
+				"/nonexistent/Image"));
+	g_assert_nonnull(strstr(log, "<3>VM 'restarts': restart failed: "));
+}
+
+/* Where a definition comes from, what it boots, and whether an edit waits for a create. */
+static void test_definition_properties(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *file = g_strdup_printf("%s/nav.yaml", f->d.defs);
+
+	(void) data;
+	test_daemon_define(&f->d, "nav", "cmdline: console=hvc0\n");
+	test_daemon_start(&f->d, NULL);
+	assert_vm_string(f, "nav", "DefinitionFile", file);
+	assert_vm_string(f, "nav", "Kernel", f->d.kernel);
+	assert_vm_string(f, "nav", "Ramdisk", "");
+	assert_vm_string(f, "nav", "Cmdline", "console=hvc0");
+	g_assert_false(vm_bool(f, "nav", "DefinitionPending"));
+
+	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "Reload", NULL);		/* the same text */
+	g_assert_false(vm_bool(f, "nav", "DefinitionPending"));
+	test_daemon_define(&f->d, "nav", "cmdline: console=ttyAMA0\n");
+	test_manager_call_ok(&f->d, "Reload", NULL);
+	g_assert_true(vm_bool(f, "nav", "DefinitionPending"));
+	/* The live instance's command line until it is created again. */
+	assert_vm_string(f, "nav", "Cmdline", "console=hvc0");
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "nav"));
+	g_assert_false(vm_bool(f, "nav", "DefinitionPending"));
+	assert_vm_string(f, "nav", "Cmdline", "console=ttyAMA0");
+	assert_vm_string(f, "nav", "LastError", "");
+}
+
 /* ---- Watchdog ---- */
 
 static void test_watchdog(struct fixture *f, gconstpointer data)
@@ -767,6 +879,8 @@ int main(int argc, char **argv)
 		{ "/dbus/reload/duplicate-name", test_reload_duplicate_name },
 		{ "/dbus/audit/log", test_audit_log },
 		{ "/dbus/autostart", test_autostart },
+		{ "/dbus/autostart/failure-visible", test_autostart_failure_visible },
+		{ "/dbus/properties/definition", test_definition_properties },
 		{ "/dbus/watchdog", test_watchdog },
 		{ "/dbus/auth/other-uid-refused", test_other_uid_refused },
 		{ "/dbus/auth/group-member-allowed", test_group_member_allowed },
