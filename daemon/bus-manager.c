@@ -313,8 +313,14 @@ static const sd_bus_vtable bus_manager_vtable[] = {
 
 int bus_manager_register(struct manager *m)
 {
-	return sd_bus_add_object_vtable(m->bus, NULL, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE,
-					bus_manager_vtable, m);
+	int r;
+
+	r = sd_bus_add_object_vtable(m->bus, NULL, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE,
+				     bus_manager_vtable, m);
+	if (r < 0)
+		return r;
+	/* GetManagedObjects: every VM and its properties in one call. */
+	return sd_bus_add_object_manager(m->bus, NULL, BUS_MANAGER_PATH);
 }
 
 static void bus_manager_emit_vm(struct manager *m, struct vm *vm, const char *member)
@@ -346,10 +352,26 @@ void bus_manager_emit_features(struct manager *m)
 
 void bus_manager_emit_vm_new(struct manager *m, struct vm *vm)
 {
+	int r;
+
 	bus_manager_emit_vm(m, vm, "VMNew");
+	if (!m->bus)
+		return;
+	r = sd_bus_emit_object_added(m->bus, vm->path);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "Cannot emit InterfacesAdded for '%s', ignoring: %m",
+			  vm->name);
 }
 
 void bus_manager_emit_vm_removed(struct manager *m, struct vm *vm)
 {
+	int r;
+
 	bus_manager_emit_vm(m, vm, "VMRemoved");
+	if (!m->bus)
+		return;
+	r = sd_bus_emit_object_removed(m->bus, vm->path);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "Cannot emit InterfacesRemoved for '%s', ignoring: %m",
+			  vm->name);
 }

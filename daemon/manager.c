@@ -201,11 +201,12 @@ int manager_add_vm(struct manager *m, struct vmdef *def, bool transient, struct 
 
 void manager_remove_vm(struct manager *m, struct vm *vm)
 {
-	registry_delete(m, vm);
+	/* Announced while still found: InterfacesRemoved lists its interfaces. */
 	if (vm->registered) {
 		m->n_vms--;
 		bus_manager_emit_vm_removed(m, vm);
 	}
+	registry_delete(m, vm);
 	vm_free(vm);
 }
 

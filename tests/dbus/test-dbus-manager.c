@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <glib/gstdio.h>
 
 #include "test-daemon.h"
 
@@ -261,6 +262,77 @@ static void test_errors(struct fixture *f, gconstpointer data)
 	(void) reply;
 }
 
+static void on_objects_signal(GDBusConnection *c, const char *sender, const char *path,
+			      const char *iface, const char *member, GVariant *params,
+			      gpointer userdata)
+{
+	GPtrArray *log = userdata;
+	g_autoptr(GVariant) what = g_variant_get_child_value(params, 1);
+	g_autofree char *text = g_variant_print(what, FALSE);
+	const char *object;
+
+	(void) c;
+	(void) sender;
+	(void) path;
+	(void) iface;
+	g_variant_get_child(params, 0, "&o", &object);
+	g_ptr_array_add(log, g_strdup_printf("%s %s %s", member, object, text));
+}
+
+/* org.freedesktop.DBus.ObjectManager: every VM with its properties, and their arrivals. */
+static void test_object_manager(struct fixture *f, gconstpointer data)
+{
+	g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *later = g_strdup_printf("%s/later.yaml", f->d.defs);
+	g_autoptr(GVariant) reply = NULL, objects = NULL, nav = NULL, state = NULL;
+	g_autoptr(GError) error = NULL;
+	guint sub;
+
+	(void) data;
+	test_daemon_define(&f->d, "nav", NULL);
+	test_daemon_define(&f->d, "cluster", NULL);
+	test_daemon_start(&f->d, NULL);
+	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "nav"));
+	reply = g_dbus_connection_call_sync(f->d.conn, MANAGER, "/org/gunyah/Manager1",
+					    "org.freedesktop.DBus.ObjectManager",
+					    "GetManagedObjects", NULL,
+					    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+					    G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+	g_assert_no_error(error);
+	objects = g_variant_get_child_value(reply, 0);
+	g_assert_cmpuint(g_variant_n_children(objects), ==, 2);
+	g_assert_true(g_variant_lookup(objects, "/org/gunyah/Manager1/vm/nav", "@a{sa{sv}}", &nav));
+	g_assert_true(g_variant_lookup(objects, "/org/gunyah/Manager1/vm/cluster", "a{sa{sv}}",
+				       NULL));
+	{
+		g_autoptr(GVariant) props = g_variant_lookup_value(nav, VM1, NULL);
+
+		g_assert_nonnull(props);
+		state = g_variant_lookup_value(props, "State", G_VARIANT_TYPE_STRING);
+		g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "created");
+	}
+
+	sub = g_dbus_connection_signal_subscribe(f->d.conn, MANAGER,
+						 "org.freedesktop.DBus.ObjectManager", NULL,
+						 "/org/gunyah/Manager1", NULL,
+						 G_DBUS_SIGNAL_FLAGS_NONE, on_objects_signal, log,
+						 NULL);
+	test_daemon_define(&f->d, "later", NULL);
+	test_manager_call_ok(&f->d, "Reload", NULL);
+	g_assert_cmpint(g_unlink(later), ==, 0);
+	test_manager_call_ok(&f->d, "Reload", NULL);
+	while (log->len < 2)
+		g_main_context_iteration(NULL, TRUE);
+	g_dbus_connection_signal_unsubscribe(f->d.conn, sub);
+	g_assert_true(g_str_has_prefix(log->pdata[0],
+				       "InterfacesAdded /org/gunyah/Manager1/vm/later {"));
+	g_assert_nonnull(strstr(log->pdata[0], "'org.gunyah.VM1': {"));
+	g_assert_nonnull(strstr(log->pdata[0], "'Name': <'later'>"));
+	g_assert_true(g_str_has_prefix(log->pdata[1],
+				       "InterfacesRemoved /org/gunyah/Manager1/vm/later ["));
+	g_assert_nonnull(strstr(log->pdata[1], "'org.gunyah.VM1'"));
+}
+
 static void test_limit(struct fixture *f, gconstpointer data)
 {
 	GError *error = NULL;
@@ -426,6 +498,7 @@ int main(int argc, char **argv)
 		{ "/dbus/signals-in-order", test_signals_in_order },
 		{ "/dbus/errors", test_errors },
 		{ "/dbus/limit", test_limit },
+		{ "/dbus/object-manager", test_object_manager },
 		{ "/dbus/many-vms-no-fd-growth", test_many_vms_no_fd_growth },
 		{ "/dbus/bad-definition-skipped", test_bad_definition_skipped },
 		{ "/dbus/exit-observed", test_exit_observed },
