@@ -722,6 +722,6 @@ void manager_shutdown(struct manager *m)
 		if (!vm_is_live(vms[i]))
 			continue;
 		log_info("VM '%s': destroying for shutdown", vms[i]->name);
-		vm_teardown(vms[i]);
+		vm_shutdown(vms[i]);
 	}
 }

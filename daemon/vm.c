@@ -307,6 +307,12 @@ void vm_teardown(struct vm *vm)
 	vm_instance_release(&inst);
 }
 
+void vm_shutdown(struct vm *vm)
+{
+	vm_teardown(vm);
+	vm_set_state(vm, VM_STATE_DEFINED, "shutdown");
+}
+
 /*
  * One piece of backend work for a VM. The job owns what it works on: the
  * old instance it releases, the definition it builds from, the new

@@ -147,8 +147,10 @@ int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error
 int vm_stop(struct vm *vm, bool force, vm_done_fn done, void *userdata, sd_bus_error *error);
 int vm_destroy(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error);
 
-/* Tears down whatever is live without state checks, blocking (shutdown). */
+/* Tears down whatever is live without state checks, blocking. */
 void vm_teardown(struct vm *vm);
+/* The same for gunyahd's shutdown, announced: defined, reason "shutdown". */
+void vm_shutdown(struct vm *vm);
 
 bool vm_is_live(const struct vm *vm);
 /* The definition whose memory the VM holds or is about to hold, or NULL. */

@@ -463,6 +463,16 @@ static void test_sigterm(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
 	log = test_daemon_log(&f->d);
 	g_assert_nonnull(strstr(log, "VM 'nav': destroying for shutdown"));
+	/* Watchers see every VM go, before gunyahd leaves the bus. */
+	for (gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	     !g_ptr_array_find_with_equal_func(f->d.state_signals, "nav defined shutdown",
+					       g_str_equal, NULL);
+	     g_usleep(10000)) {
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		if (g_get_monotonic_time() > end)
+			g_error("no 'nav defined shutdown' VMStateChanged");
+	}
 }
 
 static void test_name_taken(struct fixture *f, gconstpointer data)
