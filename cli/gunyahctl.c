@@ -15,6 +15,7 @@
 #include "shared/cleanup.h"
 
 #include "ctl-format.h"
+#include "ctl-terminal.h"
 #include "verbs.h"
 
 /* Command options, and which commands take them. */
@@ -231,6 +232,11 @@ int main(int argc, char **argv)
 	unsigned int used = 0;
 	int r;
 
+	r = ctl_terminal_guard();
+	if (r < 0) {
+		fprintf(stderr, "gunyahctl: cannot set up terminal output: %s\n", strerror(-r));
+		return CTL_EXIT_FAILED;
+	}
 	r = parse_argv(argc, argv, &ctl, &used);
 	if (r > 0)
 		r = dispatch(&ctl, argc, argv, used);

@@ -1105,7 +1105,7 @@ static int parse_root(struct parser *p, const struct ynode *root, struct vmdef *
 			return r;
 	}
 	if (ydoc_field(v, ROOT_CMDLINE, "", root_keys, kp, &n)) {
-		r = ydoc_get_string(p->doc, n, kp, 0, CMDLINE_MAX, false, &def->cmdline);
+		r = ydoc_get_string(p->doc, n, kp, 0, CMDLINE_MAX, true, &def->cmdline);
 		if (r < 0)
 			return r;
 	}

@@ -959,6 +959,59 @@ static void test_dtb_refuses_tty(struct fixture *f, gconstpointer data)
 	close(master);
 }
 
+/* Runs gunyahctl with stdout and stderr on a new terminal; returns what the terminal got. */
+static char *run_ctl_on_tty(struct fixture *f, const char *const *args, int *ret_status)
+{
+	g_autoptr(GPtrArray) argv = ctl_argv(f->d.bus_address, args);
+	g_auto(GStrv) env = ctl_envp();
+	g_autoptr(GError) error = NULL;
+	GString *seen = g_string_new(NULL);
+	int master, slave, wait_status;
+	char buf[512];
+	ssize_t n;
+	GPid pid;
+
+	g_assert_cmpint(openpty(&master, &slave, NULL, NULL, NULL), ==, 0);
+	g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, (const char *const *) argv->pdata,
+			(const char *const *) env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+			-1, slave, slave, NULL, NULL, 0, &pid, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	close(slave);
+	/* EIO once the last writer is gone */
+	while ((n = read(master, buf, sizeof(buf))) > 0)
+		g_string_append_len(seen, buf, n);
+	close(master);
+	g_assert_cmpint(waitpid(pid, &wait_status, 0), ==, pid);
+	*ret_status = exit_status(wait_status);
+	return g_string_free(seen, FALSE);
+}
+
+/*
+ * What a caller or a definition controls cannot drive the terminal:
+ * escapes arrive as text there, and as they are in a pipe.
+ */
+static void test_terminal_escapes(struct fixture *f, gconstpointer data)
+{
+	const char *const args[] = { "status", "evil\033]0;owned\a\302\233", NULL };
+	g_autofree char *seen = NULL;
+	struct ctl_result res = {};
+	int status;
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	seen = run_ctl_on_tty(f, args, &status);
+	g_assert_cmpint(status, ==, EXIT_NO_VM);
+	g_assert_null(strchr(seen, '\033'));
+	g_assert_null(strchr(seen, '\a'));
+	g_assert_null(strstr(seen, "\302\233"));
+	g_assert_nonnull(strstr(seen, "'evil\\x1b]0;owned\\x07\\u009b'"));
+
+	run_ctl_at(f->d.bus_address, args, &res);
+	g_assert_cmpint(res.status, ==, EXIT_NO_VM);
+	g_assert_nonnull(strstr(res.err, "'evil\033]0;owned\a\302\233'"));
+	ctl_result_clear(&res);
+}
+
 static void test_dtb_no_vm(struct fixture *f, gconstpointer data)
 {
 	const char *const args[] = { "dtb", "ghost", NULL };
@@ -1150,6 +1203,7 @@ int main(int argc, char **argv)
 	add("/cli/status/defined", test_status_defined);
 	add("/cli/status/running", test_status_running);
 	add("/cli/status/why", test_status_why);
+	add("/cli/terminal-escapes", test_terminal_escapes);
 	add("/cli/lifecycle", test_lifecycle);
 	add("/cli/stop/waits", test_stop_waits);
 	add("/cli/stop/timeout", test_stop_timeout);

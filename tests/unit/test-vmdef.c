@@ -974,6 +974,9 @@ static void test_reject_misc(void)
 		   "invalid size '2 GiB'");
 	expect_one(BASE "devicetree: { os-type: \"lin\\tux\" }\n", NULL, 6, 24,
 		   "devicetree.os-type", "must not contain control characters");
+	/* The guest reads it; gunyahctl and logs print it: no terminal escapes. */
+	expect_one(BASE "cmdline: \"console=hvc0 \\e]0;owned\\a\"\n", NULL, 6, 10, "cmdline",
+		   "must not contain control characters");
 }
 
 /* ------------------------------------------------------------------ */
