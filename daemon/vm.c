@@ -646,6 +646,63 @@ static int vm_watch_status(struct vm *vm)
 	return 0;
 }
 
+/* A start is in flight: building to start, or GH_VM_START itself. */
+static bool vm_starting(const struct vm *vm)
+{
+	return vm->op == VM_OP_START ||
+	       ((vm->op == VM_OP_CREATE || vm->op == VM_OP_RECREATE) && vm->op_then_start);
+}
+
+static int vm_submit_release(struct vm *vm, vm_done_fn done, void *userdata,
+			     sd_bus_error *error);
+static int vm_submit_stop(struct vm *vm, uint32_t flags, sd_bus_error *error);
+
+/* Takes the abandoned start's follow-up out of the VM and runs it. */
+static void vm_finish_abandon(struct vm *vm)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	vm_done_fn done = vm->abandon_done;
+	void *userdata = vm->abandon_userdata;
+	bool destroy = vm->abandon_destroy;
+	int r = 0;
+
+	vm->abandon = false;
+	vm->abandon_done = NULL;
+	vm->abandon_userdata = NULL;
+	if (!vm_is_live(vm) || vm->manager->shutting_down) {
+		/* Nothing left to stop or destroy (or the shutdown does it). */
+	} else if (destroy) {
+		r = vm_submit_release(vm, done, userdata, &error);
+		if (r >= 0)
+			return;
+	} else if (vm->state == VM_STATE_RUNNING) {
+		r = vm_submit_stop(vm, GH_VM_STOP_FORCE, &error);
+		if (r >= 0) {
+			vm->op_done = done;
+			vm->op_userdata = userdata;
+			vm_set_state(vm, VM_STATE_STOPPING, "forced");
+			return;
+		}
+	}
+	if (r < 0)
+		vm_note_error(vm, r, &error);
+	if (done)
+		done(vm, r, r < 0 ? &error : NULL, userdata);
+}
+
+/* The start's caller learns it was abandoned; r < 0 replaces that when the start failed. */
+static void vm_complete_abandoned(struct vm *vm, int r, sd_bus_error *error)
+{
+	if (r >= 0) {
+		sd_bus_error_free(error);
+		sd_bus_error_setf(error, GH_ERROR_INVALID_STATE, "VM '%s': start abandoned: %s",
+				  vm->name, vm->abandon_destroy ? "destroyed" : "stopped by force");
+		r = -ECANCELED;
+	}
+	vm_complete(vm, r, error);
+	vm_finish_abandon(vm);
+}
+
 static void vm_build_done(struct vm *vm, struct vm_job *j, int r)
 {
 	enum vm_state before = vm->state;
@@ -654,7 +711,10 @@ static void vm_build_done(struct vm *vm, struct vm_job *j, int r)
 		/* A recreate released the old instance: nothing is live any more. */
 		if (j->op == VM_OP_RECREATE)
 			vm_set_state(vm, VM_STATE_DEFINED, "create-failed");
-		vm_complete(vm, r, &j->error);
+		if (vm->abandon)
+			vm_complete_abandoned(vm, r, &j->error);
+		else
+			vm_complete(vm, r, &j->error);
 		return;
 	}
 	vm_attach(vm, &j->built);
@@ -662,6 +722,10 @@ static void vm_build_done(struct vm *vm, struct vm_job *j, int r)
 		vm_set_state(vm, VM_STATE_CREATED, NULL);
 	if (!vm->op_then_start) {
 		vm_complete(vm, 0, NULL);
+		return;
+	}
+	if (vm->abandon) {
+		vm_complete_abandoned(vm, 0, &j->error);
 		return;
 	}
 	if (vm->manager->shutting_down) {
@@ -683,6 +747,10 @@ static void vm_start_done(struct vm *vm, struct vm_job *j, int r)
 		vm_hyp_error(vm->name, "GH_VM_START", r, &j->error);
 		snprintf(reason, sizeof(reason), "start-failed: %s", strerror(-r));
 		vm_set_state(vm, VM_STATE_FAILED, reason);
+		if (vm->abandon) {
+			vm_complete_abandoned(vm, r, &j->error);
+			return;
+		}
 		vm_complete(vm, r, &j->error);
 		vm_apply_restart_policy(vm);
 		return;
@@ -693,7 +761,10 @@ static void vm_start_done(struct vm *vm, struct vm_job *j, int r)
 		log_errno(LOG_WARNING, r, "VM '%s': cannot watch its status, exits will go unnoticed: %m",
 			  vm->name);
 	vm_set_state(vm, VM_STATE_RUNNING, NULL);
-	vm_complete(vm, 0, NULL);
+	if (vm->abandon)
+		vm_complete_abandoned(vm, 0, &j->error);
+	else
+		vm_complete(vm, 0, NULL);
 }
 
 static int vm_arm_stop_timer(struct vm *vm, uint64_t usec);
@@ -883,10 +954,30 @@ static int vm_arm_stop_timer(struct vm *vm, uint64_t usec)
 	return evtimer_add(vm->stop_timer, &tv) < 0 ? -EIO : 0;
 }
 
+/* A forced stop or destroy during a start: accepted, run when the start returns. */
+static int vm_abandon_start(struct vm *vm, bool destroy, vm_done_fn done, void *userdata,
+			    sd_bus_error *error)
+{
+	if (vm->abandon)
+		return sd_bus_error_setf(error, GH_ERROR_INVALID_STATE,
+					 "VM '%s' is starting and already being %s", vm->name,
+					 vm->abandon_destroy ? "destroyed" : "stopped by force");
+	vm->abandon = true;
+	vm->abandon_destroy = destroy;
+	vm->abandon_done = done;
+	vm->abandon_userdata = userdata;
+	vm->stop_requested = true;
+	log_notice("VM '%s': start abandoned for a %s, once the hypervisor answers", vm->name,
+		   destroy ? "destroy" : "forced stop");
+	return 0;
+}
+
 int vm_stop(struct vm *vm, bool force, vm_done_fn done, void *userdata, sd_bus_error *error)
 {
 	int r;
 
+	if (force && vm_starting(vm))
+		return vm_abandon_start(vm, false, done, userdata, error);
 	r = vm_check_request(vm, VM_REQUEST_STOP, error);
 	if (r < 0)
 		return r;
@@ -915,12 +1006,22 @@ int vm_stop(struct vm *vm, bool force, vm_done_fn done, void *userdata, sd_bus_e
 
 int vm_destroy(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
 {
-	struct vm_job *j;
 	int r;
 
+	if (vm_starting(vm))
+		return vm_abandon_start(vm, true, done, userdata, error);
 	r = vm_check_request(vm, VM_REQUEST_DESTROY, error);
 	if (r < 0)
 		return r;
+	return vm_submit_release(vm, done, userdata, error);
+}
+
+static int vm_submit_release(struct vm *vm, vm_done_fn done, void *userdata,
+			     sd_bus_error *error)
+{
+	struct vm_job *j;
+	int r;
+
 	j = vm_job_new(vm, VM_OP_RELEASE);
 	if (!j)
 		return sd_bus_error_set_errno(error, -ENOMEM);

@@ -101,6 +101,15 @@ struct vm {
 	bool op_then_start;		/* CREATE/RECREATE is the first half of a Start */
 	vm_done_fn op_done;		/* the caller waiting for the request */
 	void *op_userdata;
+
+	/*
+	 * A forced stop or a destroy asked for while a start is in flight: the
+	 * start is abandoned and this runs as soon as the backend answers.
+	 */
+	bool abandon;
+	bool abandon_destroy;		/* else a forced stop */
+	vm_done_fn abandon_done;
+	void *abandon_userdata;
 };
 
 const char *vm_state_to_string(enum vm_state s);
@@ -141,6 +150,11 @@ void vm_log_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata
  * exit comes later). Destroy closes the backend VM and frees everything;
  * a transient VM (or one whose file was removed) is then unregistered and
  * freed right after done ran.
+ *
+ * While a start is in flight (building, or GH_VM_START), a forced stop or
+ * a destroy is accepted: the start is abandoned (its caller gets
+ * InvalidState) and the request takes effect when the backend returns. A
+ * forced stop leaves a VM that never ran created, and stops one that did.
  */
 int vm_create(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error);
 int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error);

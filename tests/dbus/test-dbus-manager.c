@@ -449,6 +449,42 @@ static void test_responsive_while_starting(struct fixture *f, gconstpointer data
 	test_assert_state(&f->d, "slow", "running");
 }
 
+static void on_start_error(GObject *src, GAsyncResult *res, gpointer userdata)
+{
+	GError **out = userdata;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res,
+								  out);
+
+	g_assert_null(reply);
+}
+
+/* A start that hangs can be abandoned: DestroyVM is accepted while it is in flight. */
+static void test_destroy_while_starting(struct fixture *f, gconstpointer data)
+{
+	GError *start_error = NULL;
+	g_autofree char *log = NULL;
+	int fds;
+
+	(void) data;
+	test_daemon_define(&f->d, "slow", "simulate:\n  start-delay: 2s\n");
+	test_daemon_start(&f->d, NULL);
+	fds = test_daemon_count_fds(&f->d);
+	g_dbus_connection_call(f->d.conn, MANAGER, "/org/gunyah/Manager1", MANAGER, "StartVM",
+			       g_variant_new("(s)", "slow"), NULL, G_DBUS_CALL_FLAGS_NONE, 60000,
+			       NULL, on_start_error, &start_error);
+	test_wait_state(&f->d, "slow", "starting");
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "slow"));
+	test_assert_state(&f->d, "slow", "defined");
+	while (!start_error)
+		g_main_context_iteration(NULL, TRUE);
+	test_assert_dbus_error(start_error, "org.gunyah.Error.InvalidState",
+			       "start abandoned: destroyed");
+	g_clear_error(&start_error);
+	g_assert_cmpint(test_daemon_count_fds(&f->d), ==, fds);
+	log = test_daemon_log(&f->d);
+	g_assert_nonnull(strstr(log, "VM 'slow': start abandoned for a destroy"));
+}
+
 static void test_sigterm(struct fixture *f, gconstpointer data)
 {
 	g_autofree char *log = NULL;
@@ -513,6 +549,7 @@ int main(int argc, char **argv)
 		{ "/dbus/bad-definition-skipped", test_bad_definition_skipped },
 		{ "/dbus/exit-observed", test_exit_observed },
 		{ "/dbus/responsive-while-starting", test_responsive_while_starting },
+		{ "/dbus/destroy-while-starting", test_destroy_while_starting },
 		{ "/dbus/sigterm", test_sigterm },
 		{ "/dbus/name-taken", test_name_taken },
 	};

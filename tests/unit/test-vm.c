@@ -335,8 +335,9 @@ static void test_illegal_requests(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
 	g_assert_cmpint(vm_start(vm, NULL, NULL, &e), <, 0);
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is starting, cannot start");
-	g_assert_cmpint(destroy_sync(f, vm, &e), <, 0);
-	assert_error(&e, GH_ERROR_INVALID_STATE, "is starting, cannot destroy");
+	/* Only a forced stop or a destroy may abandon a start. */
+	g_assert_cmpint(vm_stop(vm, false, NULL, NULL, &e), <, 0);
+	assert_error(&e, GH_ERROR_INVALID_STATE, "is starting, cannot stop");
 	run_until(f, vm, VM_STATE_RUNNING);
 	g_assert_cmpint(create_sync(f, vm, &e), <, 0);
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is running, cannot create");
@@ -344,6 +345,97 @@ static void test_illegal_requests(struct fixture *f, gconstpointer data)
 	assert_error(&e, GH_ERROR_INVALID_STATE, "is running, cannot start");
 	/* Refused requests changed nothing. */
 	g_assert_cmpint(vm->state, ==, VM_STATE_RUNNING);
+}
+
+/* Starts vm: a start is in flight (building first) when this returns. */
+static void start_in_flight(struct vm *vm, struct outcome *start)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	g_assert_cmpint(vm_start(vm, outcome_done, start, &e), ==, 0);
+	g_assert_cmpint(vm->op, !=, VM_OP_NONE);
+}
+
+/*
+ * A hung start is not a trap: a destroy or a forced stop is accepted while
+ * it is in flight and takes effect once the backend answers; the start's
+ * caller learns it was abandoned; nothing leaks.
+ */
+static void test_abandon_start(struct fixture *f, gconstpointer data)
+{
+	struct outcome start = { .error = SD_BUS_ERROR_NULL };
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int fds = count_fds();
+	struct vm *slow, *failing;
+
+	(void) data;
+	slow = add_vm(f, "slow", "simulate:\n  start-delay: 1500ms\n");
+	failing = add_vm(f, "failing", "simulate:\n  start: fail\n  start-delay: 300ms\n");
+
+	/* Destroy while GH_VM_START is in flight: back to defined. */
+	start_in_flight(slow, &start);
+	run_until(f, slow, VM_STATE_STARTING);
+	g_assert_cmpint(destroy_sync(f, slow, &e), ==, 0);
+	g_assert_true(start.done);
+	g_assert_cmpint(start.r, ==, -ECANCELED);
+	assert_error(&start.error, GH_ERROR_INVALID_STATE, "start abandoned: destroyed");
+	g_assert_cmpint(slow->state, ==, VM_STATE_DEFINED);
+	g_assert_false(vm_is_live(slow));
+	g_assert_cmpint(count_fds(), ==, fds);
+
+	/* Destroy while it is still being built: it never starts. */
+	start = (struct outcome) { .error = SD_BUS_ERROR_NULL };
+	start_in_flight(slow, &start);
+	g_assert_cmpint(slow->op, ==, VM_OP_CREATE);
+	g_assert_cmpint(destroy_sync(f, slow, &e), ==, 0);
+	g_assert_cmpint(start.r, ==, -ECANCELED);
+	sd_bus_error_free(&start.error);
+	g_assert_cmpint(slow->state, ==, VM_STATE_DEFINED);
+	g_assert_cmpint(count_fds(), ==, fds);
+
+	/* A forced stop: the start ends, then the VM is stopped, not restarted. */
+	start = (struct outcome) { .error = SD_BUS_ERROR_NULL };
+	start_in_flight(slow, &start);
+	run_until(f, slow, VM_STATE_STARTING);
+	g_assert_cmpint(stop_sync(f, slow, true, &e), ==, 0);
+	g_assert_cmpint(start.r, ==, -ECANCELED);
+	sd_bus_error_free(&start.error);
+	g_assert_cmpstr(run_until(f, slow, VM_STATE_EXITED).reason, ==, "stopped");
+	/* One at a time. */
+	g_assert_cmpint(destroy_sync(f, slow, &e), ==, 0);
+	g_assert_cmpint(count_fds(), ==, fds);
+
+	/* A start that fails anyway reports its own error; the destroy still happens. */
+	start = (struct outcome) { .error = SD_BUS_ERROR_NULL };
+	start_in_flight(failing, &start);
+	run_until(f, failing, VM_STATE_STARTING);
+	g_assert_cmpint(destroy_sync(f, failing, &e), ==, 0);
+	g_assert_cmpint(start.r, <, 0);
+	g_assert_cmpint(start.r, !=, -ECANCELED);
+	sd_bus_error_free(&start.error);
+	g_assert_cmpint(failing->state, ==, VM_STATE_DEFINED);
+	g_assert_cmpint(count_fds(), ==, fds);
+}
+
+static void test_double_abandon_refused(struct fixture *f, gconstpointer data)
+{
+	struct outcome start = { .error = SD_BUS_ERROR_NULL }, stop = { .error = SD_BUS_ERROR_NULL };
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct vm *vm;
+
+	(void) data;
+	vm = add_vm(f, "slow", "simulate:\n  start-delay: 300ms\n");
+	start_in_flight(vm, &start);
+	g_assert_cmpint(vm_stop(vm, true, outcome_done, &stop, &e), ==, 0);
+	g_assert_cmpint(vm_destroy(vm, NULL, NULL, &e), <, 0);
+	assert_error(&e, GH_ERROR_INVALID_STATE, "already being stopped by force");
+	g_assert_cmpint(finish(f, 0, &start, &e), ==, -ECANCELED);
+	sd_bus_error_free(&e);
+	g_assert_true(stop.done);
+	g_assert_cmpint(stop.r, ==, 0);
+	/* Stopped while it was being built: created, never run. */
+	g_assert_cmpint(vm->state, ==, VM_STATE_CREATED);
+	g_assert_cmpint(destroy_sync(f, vm, &e), ==, 0);
 }
 
 static void test_start_from_defined(struct fixture *f, gconstpointer data)
@@ -512,24 +604,24 @@ static void test_stop_without_extension(struct fixture *f, gconstpointer data)
 static void test_vm_limit(struct fixture *f, gconstpointer data)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
-	struct vm *vms[65];
+	struct vm *vms[64];
 
 	(void) data;
-	/* Past the configured limit: the hypervisor's own (the RM's 64 VMIDs) answers. */
-	f->m->config.limits.max_vms = 65;
-	for (int i = 0; i < 65; i++) {
+	/* Past the configured limit: the hypervisor's own (the RM's 63 VMIDs) answers. */
+	f->m->config.limits.max_vms = 64;
+	for (int i = 0; i < 64; i++) {
 		g_autofree char *name = g_strdup_printf("vm%02d", i);
 
 		vms[i] = add_vm(f, name, NULL);
 	}
-	for (int i = 0; i < 64; i++)
+	for (int i = 0; i < 63; i++)
 		g_assert_cmpint(create_sync(f, vms[i], &e), ==, 0);
-	g_assert_cmpint(create_sync(f, vms[64], &e), <, 0);
+	g_assert_cmpint(create_sync(f, vms[63], &e), <, 0);
 	assert_error(&e, GH_ERROR_LIMIT_EXCEEDED, "no free VMID");
-	g_assert_cmpint(vms[64]->state, ==, VM_STATE_DEFINED);
-	g_assert_false(vm_is_live(vms[64]));
+	g_assert_cmpint(vms[63]->state, ==, VM_STATE_DEFINED);
+	g_assert_false(vm_is_live(vms[63]));
 	g_assert_cmpint(destroy_sync(f, vms[0], &e), ==, 0);
-	g_assert_cmpint(create_sync(f, vms[64], &e), ==, 0);
+	g_assert_cmpint(create_sync(f, vms[63], &e), ==, 0);
 }
 
 static void test_configured_limits(struct fixture *f, gconstpointer data)
@@ -700,6 +792,8 @@ int main(int argc, char **argv)
 		{ "/vm/illegal-requests", test_illegal_requests },
 		{ "/vm/start/from-defined", test_start_from_defined },
 		{ "/vm/start/failure-then-retry", test_start_failure },
+		{ "/vm/start/abandon", test_abandon_start },
+		{ "/vm/start/abandon-once", test_double_abandon_refused },
 		{ "/vm/exit/crash-then-start", test_crash_and_restart },
 		{ "/vm/exit/classification", test_exit_classification },
 		{ "/vm/exit/reboot-restarts", test_reboot_restarts },
