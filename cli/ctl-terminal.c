@@ -98,6 +98,8 @@ FILE *ctl_terminal_escaping_stream(int fd, const char *mode)
 	return f;
 }
 
+static FILE *plain_stdout, *plain_stderr;	/* set while guarded */
+
 int ctl_terminal_guard(void)
 {
 	FILE *out = NULL, *err = NULL;
@@ -117,9 +119,31 @@ int ctl_terminal_guard(void)
 		}
 		setvbuf(err, NULL, _IONBF, 0);
 	}
-	if (out)
+	if (out) {
+		plain_stdout = stdout;
 		stdout = out;
-	if (err)
+	}
+	if (err) {
+		plain_stderr = stderr;
 		stderr = err;
+	}
 	return 0;
+}
+
+int ctl_terminal_release(void)
+{
+	int r = 0;
+
+	if (plain_stdout) {
+		if (fclose(stdout) != 0)
+			r = -EIO;
+		stdout = plain_stdout;
+		plain_stdout = NULL;
+	}
+	if (plain_stderr) {
+		(void) fclose(stderr);
+		stderr = plain_stderr;
+		plain_stderr = NULL;
+	}
+	return r;
 }

@@ -15,6 +15,8 @@
  * Call before anything is written. 0, or a negative errno (nothing changed).
  */
 int ctl_terminal_guard(void);
+/* Flushes and closes the guard, giving stdout and stderr back: 0 or -EIO. */
+int ctl_terminal_release(void);
 
 /* The escaping itself, for one stream; exposed for tests. */
 FILE *ctl_terminal_escaping_stream(int fd, const char *mode);

@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 	if (r > 0)
 		r = dispatch(&ctl, argc, argv, used);
 	sd_bus_flush_close_unref(ctl.bus);
-	if (fflush(stdout) != 0 && r >= 0)
+	if ((fflush(stdout) != 0 || ctl_terminal_release() < 0) && r >= 0)
 		r = ctl_fail(&ctl, CTL_EXIT_FAILED, -EIO, "cannot write to standard output");
 	if (r < 0)
 		return ctl.exit_status != CTL_EXIT_OK ? ctl.exit_status : CTL_EXIT_FAILED;
