@@ -15,6 +15,14 @@
  * counted (module parameter rm_dropped). Notifications go to a notifier
  * chain from the same worker.
  *
+ * The RM is single-threaded: while it releases a VM's memory after VM_RESET
+ * (which can take many seconds under load) it answers nobody. The VM
+ * manager announces such a release (gh_rm_release_begin()/_end()); a call
+ * whose time runs out while one is outstanding, or shortly after, keeps
+ * waiting until rm_timeout_ms after the release's own limit (or its end),
+ * so that a request queued behind the release is not given up and its
+ * reply not lost.
+ *
  * Locking: call_lock serialises calls and is held while a caller waits;
  * reply_lock protects the pending call and is never held while waiting.
  * Order: vm->lock -> call_lock -> reply_lock. The receive worker takes only
@@ -30,6 +38,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
 #include "core.h"
@@ -81,6 +90,10 @@ struct gh_rm_call {
  * @rx_pkt: packet being received, receive worker only
  * @rx_aborted: reassembly aborts already counted in gh_rm_dropped
  * @notifiers: chain called for every notification
+ * @busy_lock: protects @releases and @busy_until
+ * @releases: VM releases the RM is working on (announced by the VM manager)
+ * @busy_until: while @releases, the latest limit of one; otherwise when the
+ *              last one ended (jiffies); 0 before the first
  */
 struct gh_rm {
 	struct gh_msgq *q;
@@ -100,6 +113,10 @@ struct gh_rm {
 	u32 rx_aborted;
 
 	struct blocking_notifier_head notifiers;
+
+	spinlock_t busy_lock;		/* leaf */
+	unsigned int releases;
+	unsigned long busy_until;
 };
 
 /**
@@ -115,6 +132,58 @@ unsigned long gh_rm_timeout(void)
 static unsigned long gh_rm_remaining(unsigned long deadline)
 {
 	return time_after_eq(jiffies, deadline) ? 0 : deadline - jiffies;
+}
+
+/**
+ * gh_rm_release_begin() - The RM starts releasing a VM's memory
+ * @rm: the RM client
+ * @limit: how long the caller waits for the release at most, in jiffies
+ *
+ * Until gh_rm_release_end(), a call that runs out of time keeps waiting for
+ * its reply up to rm_timeout_ms past the end of @limit: the RM serves
+ * requests only after the release.
+ *
+ * Context: Any context.
+ */
+void gh_rm_release_begin(struct gh_rm *rm, unsigned long limit)
+{
+	unsigned long until = jiffies + limit;
+
+	spin_lock(&rm->busy_lock);
+	if (!rm->releases++ || time_after(until, rm->busy_until))
+		rm->busy_until = until;
+	spin_unlock(&rm->busy_lock);
+}
+
+/**
+ * gh_rm_release_end() - The release announced by gh_rm_release_begin() is
+ *                       over (its notification came, or the caller gave up)
+ * @rm: the RM client
+ *
+ * When it was the last, requests queued behind it are served now: they get
+ * rm_timeout_ms from here.
+ *
+ * Context: Any context.
+ */
+void gh_rm_release_end(struct gh_rm *rm)
+{
+	spin_lock(&rm->busy_lock);
+	if (!WARN_ON(!rm->releases) && !--rm->releases)
+		rm->busy_until = jiffies;
+	spin_unlock(&rm->busy_lock);
+}
+
+/* Deadline of a call whose time ran out at @deadline, extended for releases */
+static unsigned long gh_rm_busy_deadline(struct gh_rm *rm, unsigned long deadline)
+{
+	unsigned long ext;
+
+	spin_lock(&rm->busy_lock);
+	ext = rm->busy_until + gh_rm_timeout();
+	if (!rm->releases && !rm->busy_until)
+		ext = deadline;
+	spin_unlock(&rm->busy_lock);
+	return time_after(ext, deadline) ? ext : deadline;
 }
 
 static void gh_rm_handle_reply(struct gh_rm *rm, const struct gh_rm_msg *msg)
@@ -260,7 +329,14 @@ int gh_rm_call_ex(struct gh_rm *rm, u32 msg_id, const void *req, size_t req_len,
 			goto out_clear_pending;
 	}
 	delivered = true;
-	wait_for_completion_timeout(&call.completion, gh_rm_remaining(deadline));
+	/* Behind a slow release the RM has not even read the request yet. */
+	while (!wait_for_completion_timeout(&call.completion, gh_rm_remaining(deadline))) {
+		unsigned long ext = gh_rm_busy_deadline(rm, deadline);
+
+		if (ext == deadline)
+			break;
+		deadline = ext;
+	}
 	ret = 0;
 
 out_clear_pending:
@@ -365,6 +441,7 @@ struct gh_rm *gh_rm_create(struct gh_msgq *q)
 	rm->q = q;
 	mutex_init(&rm->call_lock);
 	mutex_init(&rm->reply_lock);
+	spin_lock_init(&rm->busy_lock);
 	INIT_WORK(&rm->rx_work, gh_rm_rx_work);
 	gh_rm_reasm_init(&rm->reasm, rm->rx_msg, GH_RM_MSG_MAX_RECV, GH_RM_ACCEPT_CLIENT);
 	BLOCKING_INIT_NOTIFIER_HEAD(&rm->notifiers);

@@ -38,6 +38,8 @@ int gh_rm_call_ex(struct gh_rm *rm, u32 msg_id, const void *req, size_t req_len,
 int gh_rm_register_notifier(struct gh_rm *rm, struct notifier_block *nb);
 int gh_rm_unregister_notifier(struct gh_rm *rm, struct notifier_block *nb);
 unsigned long gh_rm_timeout(void);
+void gh_rm_release_begin(struct gh_rm *rm, unsigned long limit);
+void gh_rm_release_end(struct gh_rm *rm);
 
 /* Typed RPCs (rsc_mgr_rpc.c); each returns 0 or a negative errno */
 int gh_rm_vm_alloc_vmid(struct gh_rm *rm, u16 *ret_vmid);

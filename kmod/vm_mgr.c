@@ -9,7 +9,8 @@
  * the module's own successful calls and the RM's VM_STATUS and VM_EXITED
  * notifications. Closing the VM fd tears the VM down as its RM state
  * demands (see gh_vm_teardown()); a VM the RM does not let go becomes a
- * zombie that keeps its pages pinned.
+ * zombie that keeps its pages pinned, until late news from the RM lets the
+ * teardown finish (gh_vm_reap()).
  *
  * Locking, outermost first: vm->lock (ioctls, regions, start), then either
  * the RM client's call lock or mgr->lock, then vm->status_lock (a leaf).
@@ -28,6 +29,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -37,7 +39,18 @@
 
 static atomic_long_t gh_vm_zombies = ATOMIC_LONG_INIT(0);
 module_param_cb(zombies, &gh_param_ops_counter, &gh_vm_zombies, 0444);
-MODULE_PARM_DESC(zombies, "VMs whose teardown the RM did not complete (their pages stay pinned)");
+MODULE_PARM_DESC(zombies, "VMs whose teardown the RM has not completed (their pages stay pinned)");
+
+/*
+ * The RM sends RESET only once it released every parcel of the VM, which
+ * took up to 21 s for 32 MiB under TCG on a loaded host: the wait scales.
+ */
+static unsigned int rm_release_ms_per_mib = 1000;
+module_param(rm_release_ms_per_mib, uint, 0644);
+MODULE_PARM_DESC(rm_release_ms_per_mib,
+		 "Wait for the RM's release of a VM's memory: rm_timeout_ms + this per MiB the RM holds");
+
+#define GH_VM_DTB_MAX	SZ_2M	/* the RM reads at most this much devicetree */
 
 /*
  * Test only: pretend to be an older or a different kernel, so that the
@@ -110,7 +123,11 @@ static void gh_vm_start_failed(struct gh_vm *vm)
 	mutex_unlock(&vm->status_lock);
 }
 
-/* Context: mgr->lock held */
+/*
+ * The VM a notification is about: an open one first (a VMID the RM freed
+ * may belong to a new VM already), else one being torn down or a zombie.
+ * Context: mgr->lock held
+ */
 static struct gh_vm *gh_vm_mgr_find(struct gh_vm_mgr *mgr, u16 vmid)
 {
 	struct gh_vm *vm;
@@ -118,7 +135,41 @@ static struct gh_vm *gh_vm_mgr_find(struct gh_vm_mgr *mgr, u16 vmid)
 	list_for_each_entry(vm, &mgr->vms, node)
 		if (vm->vmid == vmid)
 			return vm;
+	list_for_each_entry(vm, &mgr->dying, node)
+		if (vm->vmid == vmid)
+			return vm;
 	return NULL;
+}
+
+static bool gh_vm_rm_running(u8 rm_status)
+{
+	return rm_status == GH_RM_VM_STATUS_RUNNING || rm_status == GH_RM_VM_STATUS_PAUSED;
+}
+
+/* Whether the news a zombie waits for came. Context: mgr->lock held */
+static bool gh_vm_zombie_unstuck(struct gh_vm *vm)
+{
+	u8 rm_status = gh_vm_rm_status(vm);
+
+	switch (vm->stuck) {
+	case GH_VM_STUCK_EXIT:
+		return !gh_vm_rm_running(rm_status);
+	case GH_VM_STUCK_RESETTING:
+		/* the unanswered VM_RESET was taken: wait for its RESET again */
+		return rm_status == GH_RM_VM_STATUS_RESETTING ||
+		       rm_status == GH_RM_VM_STATUS_RESET;
+	case GH_VM_STUCK_RESET:
+		return rm_status == GH_RM_VM_STATUS_RESET;
+	default:
+		return false;
+	}
+}
+
+/* A notification reached @vm: resume a zombie's teardown. Context: mgr->lock held */
+static void gh_vm_zombie_kick(struct gh_vm_mgr *mgr, struct gh_vm *vm)
+{
+	if (vm->zombie && gh_vm_zombie_unstuck(vm))
+		queue_work(mgr->reap_wq, &vm->reap_work);
 }
 
 static void gh_vm_mgr_vm_status(struct gh_vm_mgr *mgr, const struct gh_rm_notification *n)
@@ -141,6 +192,7 @@ static void gh_vm_mgr_vm_status(struct gh_vm_mgr *mgr, const struct gh_rm_notifi
 		}
 		gh_vm_set_rm_status(vm, st.vm_status);
 		mutex_unlock(&vm->status_lock);
+		gh_vm_zombie_kick(mgr, vm);
 	}
 	mutex_unlock(&mgr->lock);
 }
@@ -169,6 +221,7 @@ static void gh_vm_mgr_vm_exited(struct gh_vm_mgr *mgr, const struct gh_rm_notifi
 		memcpy(vm->status.exit_reason, ex.exit_reason, size);
 		gh_vm_status_changed(vm);
 		mutex_unlock(&vm->status_lock);
+		gh_vm_zombie_kick(mgr, vm);
 	}
 	mutex_unlock(&mgr->lock);
 }
@@ -405,6 +458,30 @@ static int gh_vm_region_give(struct gh_vm *vm, struct gh_vm_region *reg, u16 hos
 			       &reg->handle, &reg->handle_unknown);
 }
 
+/*
+ * Whether the devicetree gives the guest an RM-RPC link. Read before any
+ * region is lent: lent pages leave the host. Context: vm->lock held
+ */
+static bool gh_vm_dtb_rm_rpc(struct gh_vm *vm, struct gh_vm_region *dtb_reg)
+{
+	u64 offset = vm->dtb.gpa - dtb_reg->gpa;
+	size_t len = min_t(u64, vm->dtb.size, GH_VM_DTB_MAX);
+	__be32 hdr[2];	/* magic, totalsize */
+	bool found;
+	void *blob;
+
+	/* The RM reads fdt_totalsize bytes: no more is needed */
+	if (len < sizeof(hdr) || gh_vm_region_read(dtb_reg, offset, hdr, sizeof(hdr)))
+		return false;
+	len = min_t(size_t, len, be32_to_cpu(hdr[1]));
+	blob = kvmalloc(len, GFP_KERNEL);
+	if (!blob)
+		return false;
+	found = !gh_vm_region_read(dtb_reg, offset, blob, len) && gh_vm_dtb_has_rm_rpc(blob, len);
+	kvfree(blob);
+	return found;
+}
+
 /* After a VM_INIT or VM_START that the RM refused, the RM's VM is INIT_FAILED */
 static void gh_vm_refused(struct gh_vm *vm, int ret, unsigned long from)
 {
@@ -426,6 +503,7 @@ static int gh_vm_start(struct gh_vm *vm)
 	dtb_reg = gh_vm_dtb_region(vm);
 	if (!dtb_reg)
 		return -EINVAL;
+	vm->has_rm_rpc = gh_vm_dtb_rm_rpc(vm, dtb_reg);
 
 	list_for_each_entry(reg, &vm->regions, node)
 		shares |= !(reg->flags & GH_MEM_LENT);
@@ -520,6 +598,9 @@ static long gh_vm_ioctl_stop(struct gh_vm *vm, void __user *argp)
 	if (stop.flags & GH_VM_STOP_FORCE)
 		ret = gh_rm_vm_stop(vm->rm, vm->vmid, GH_RM_VM_STOP_FLAG_FORCE,
 				    GH_RM_VM_STOP_REASON_FORCE_STOP);
+	else if (!vm->has_rm_rpc)
+		/* The RM would send VM_SHUTDOWN over a link the guest lacks, and exit */
+		ret = -ENOLINK;
 	else
 		ret = gh_rm_vm_stop(vm->rm, vm->vmid, 0, stop.reason);
 
@@ -594,24 +675,40 @@ static void gh_vm_free(struct gh_vm *vm)
 	kfree(vm);
 }
 
-static bool gh_vm_rm_running(u8 rm_status)
+/*
+ * How long the RM may take from VM_RESET to RESET: it releases every parcel
+ * it holds for the VM first. rm_timeout_ms + rm_release_ms_per_mib for each
+ * MiB (rounded up) of those parcels. Context: vm->lock held
+ */
+static unsigned long gh_vm_release_timeout(struct gh_vm *vm)
 {
-	return rm_status == GH_RM_VM_STATUS_RUNNING || rm_status == GH_RM_VM_STATUS_PAUSED;
+	struct gh_vm_region *reg;
+	u64 bytes = 0, ms;
+
+	list_for_each_entry(reg, &vm->regions, node)
+		if (reg->handle != GH_RM_MEM_HANDLE_INVALID || reg->handle_unknown)
+			bytes += reg->size;
+	ms = (u64)READ_ONCE(rm_release_ms_per_mib) * DIV_ROUND_UP_ULL(bytes, SZ_1M);
+	return gh_rm_timeout() + msecs_to_jiffies(min_t(u64, ms, U32_MAX / 2));
 }
 
 /*
  * Bring the RM's VM to LOAD or RESET, where its parcels can be reclaimed and
- * its VMID freed. Returns NULL, or why the VM must be left alone: the RM did
- * not answer, or the VM never got where it should. A refused VM_RESET is no
- * such reason: the RM only protects a guest's memory better than the module
+ * its VMID freed. Returns NULL, or why the VM must be left alone for now
+ * (*ret_stuck: the news that would let it go on): the RM did not answer,
+ * or the VM never got where it should. A refused VM_RESET is no such
+ * reason: the RM only protects a guest's memory better than the module
  * could, and the reclaims that follow find out.
  * Context: vm->lock held
  */
-static const char *gh_vm_teardown_rm_state(struct gh_vm *vm)
+static const char *gh_vm_teardown_rm_state(struct gh_vm *vm, enum gh_vm_stuck *ret_stuck)
 {
 	u8 rm_status = gh_vm_rm_status(vm);
+	unsigned long limit;
+	long left;
 	int ret;
 
+	*ret_stuck = GH_VM_STUCK_EXIT;
 	if (gh_vm_rm_running(rm_status)) {
 		ret = gh_rm_vm_stop(vm->rm, vm->vmid, GH_RM_VM_STOP_FLAG_FORCE,
 				    GH_RM_VM_STOP_REASON_FORCE_STOP);
@@ -628,6 +725,7 @@ static const char *gh_vm_teardown_rm_state(struct gh_vm *vm)
 	case GH_RM_VM_STATUS_EXITED:
 	case GH_RM_VM_STATUS_READY:
 	case GH_RM_VM_STATUS_INIT_FAILED:
+		*ret_stuck = GH_VM_STUCK_RESETTING;
 		ret = gh_rm_vm_reset(vm->rm, vm->vmid);
 		if (ret == -ETIMEDOUT)
 			return "no reply to VM_RESET";
@@ -638,29 +736,35 @@ static const char *gh_vm_teardown_rm_state(struct gh_vm *vm)
 		}
 		fallthrough;
 	case GH_RM_VM_STATUS_RESETTING:
-		if (!wait_event_timeout(vm->status_wq,
-					gh_vm_rm_status(vm) == GH_RM_VM_STATUS_RESET,
-					gh_rm_timeout()))
+		/* The RM answers nobody while it releases: calls meanwhile wait longer. */
+		*ret_stuck = GH_VM_STUCK_RESET;
+		limit = gh_vm_release_timeout(vm);
+		gh_rm_release_begin(vm->rm, limit);
+		left = wait_event_timeout(vm->status_wq,
+					  gh_vm_rm_status(vm) == GH_RM_VM_STATUS_RESET, limit);
+		gh_rm_release_end(vm->rm);
+		if (!left)
 			return "the VM did not reset";
 		break;
 	default:
 		break;
 	}
+	*ret_stuck = GH_VM_STUCK_NOT;
 	return NULL;
 }
 
 /*
- * Closing the VM fd. Driven by the RM state, never by a fixed list:
- * RUNNING -> VM_STOP(force), wait for EXITED; EXITED, READY, INIT_FAILED ->
- * VM_RESET, wait for RESET; then MEM_RECLAIM every parcel; LOAD or RESET ->
- * VM_DEALLOCATE. Only reclaimed (or never given) pages are unpinned. If a
- * reclaim fails or the RM stays silent, the VM becomes a zombie, logged and
- * counted (module parameter zombies): it keeps the pages the guest may still
- * own, and with them a module reference, for good.
+ * One attempt at the teardown of a VM on mgr->dying. Driven by the RM
+ * state, never by a fixed list: RUNNING -> VM_STOP(force), wait for EXITED;
+ * EXITED, READY, INIT_FAILED -> VM_RESET, wait for RESET; then MEM_RECLAIM
+ * every parcel; LOAD or RESET -> VM_DEALLOCATE. Only reclaimed (or never
+ * given) pages are unpinned. Returns NULL when the VM is gone from the RM
+ * and unpinned, or why not; then *ret_kept is the pages that stay pinned and
+ * *ret_stuck what RM news could let a new attempt finish.
  */
-static void gh_vm_teardown(struct gh_vm *vm)
+static const char *gh_vm_teardown_once(struct gh_vm *vm, unsigned long *ret_kept,
+				       enum gh_vm_stuck *ret_stuck)
 {
-	struct gh_vm_mgr *mgr = vm->mgr;
 	struct gh_vm_region *reg, *tmp;
 	unsigned long kept = 0;
 	const char *why;
@@ -668,7 +772,7 @@ static void gh_vm_teardown(struct gh_vm *vm)
 	int ret;
 
 	mutex_lock(&vm->lock);
-	why = gh_vm_teardown_rm_state(vm);
+	why = gh_vm_teardown_rm_state(vm, ret_stuck);
 
 	if (!why) {
 		list_for_each_entry(reg, &vm->regions, node) {
@@ -684,11 +788,6 @@ static void gh_vm_teardown(struct gh_vm *vm)
 			reg->handle = GH_RM_MEM_HANDLE_INVALID;
 		}
 	}
-
-	/* No notification or parcel read reaches the VM after this. */
-	mutex_lock(&mgr->lock);
-	list_del(&vm->node);
-	mutex_unlock(&mgr->lock);
 
 	rm_status = gh_vm_rm_status(vm);
 	if (!why && (rm_status == GH_RM_VM_STATUS_LOAD || rm_status == GH_RM_VM_STATUS_RESET)) {
@@ -708,25 +807,104 @@ static void gh_vm_teardown(struct gh_vm *vm)
 		gh_vm_region_unpin(reg);
 	}
 	mutex_unlock(&vm->lock);
+	*ret_kept = kept;
+	return why;
+}
 
+/*
+ * Closing the VM fd: see gh_vm_teardown_once(). If a reclaim fails or the RM
+ * stays silent, the VM becomes a zombie, logged and counted (module
+ * parameter zombies): it keeps the pages the guest may still own, and with
+ * them a module reference. A zombie that waits for RM news (a reply or a
+ * notification that comes too late) stays listed, and the news resumes its
+ * teardown (gh_vm_reap()); one that holds no page and waits for nothing is
+ * freed, counted for good.
+ */
+static void gh_vm_teardown(struct gh_vm *vm)
+{
+	struct gh_vm_mgr *mgr = vm->mgr;
+	enum gh_vm_stuck stuck;
+	unsigned long kept;
+	const char *why;
+
+	/* Off the open list: no parcel read reaches it; notifications still do. */
+	mutex_lock(&mgr->lock);
+	list_move_tail(&vm->node, &mgr->dying);
+	mutex_unlock(&mgr->lock);
+
+	why = gh_vm_teardown_once(vm, &kept, &stuck);
+	mutex_lock(&mgr->lock);
+	if (!why || (!kept && stuck == GH_VM_STUCK_NOT))
+		list_del(&vm->node);
+	mutex_unlock(&mgr->lock);
 	if (!why) {
 		gh_vm_free(vm);
 		return;
 	}
 
 	dev_warn_ratelimited(gh_vm_dev(vm), "VM %#x (RM state %s) is a zombie: %s; %lu pages stay pinned\n",
-			     vm->vmid, gh_rm_vm_state_name(rm_status), why, kept);
+			     vm->vmid, gh_rm_vm_state_name(gh_vm_rm_status(vm)), why, kept);
 	atomic_long_inc(&gh_vm_zombies);
-	if (!kept) {
+	if (!kept && stuck == GH_VM_STUCK_NOT) {
 		/* Only the RM's VMID is lost: nothing of the host's to keep track of */
 		gh_vm_free(vm);
 		return;
 	}
-	/* The only record of pages the guest may own: the module must stay. */
-	__module_get(THIS_MODULE);
+	if (kept) {
+		/* The only record of pages the guest may own: the module must stay. */
+		__module_get(THIS_MODULE);
+		vm->holds_module = true;
+	}
 	mutex_lock(&mgr->lock);
-	list_add_tail(&vm->node, &mgr->zombies);
+	vm->zombie = true;
+	vm->stuck = stuck;
+	/* The news may have come between the give-up and now. */
+	gh_vm_zombie_kick(mgr, vm);
 	mutex_unlock(&mgr->lock);
+}
+
+/*
+ * RM news reached a zombie (gh_vm_zombie_kick()): try the teardown again.
+ * On success the zombie is uncounted, its pages unpinned and its module
+ * reference dropped; reap_wq is the module's own, and destroying it at
+ * unload waits for this function to return.
+ */
+static void gh_vm_reap(struct work_struct *work)
+{
+	struct gh_vm *vm = container_of(work, struct gh_vm, reap_work);
+	struct gh_vm_mgr *mgr = vm->mgr;
+	enum gh_vm_stuck stuck;
+	unsigned long kept;
+	const char *why;
+	bool put;
+
+	why = gh_vm_teardown_once(vm, &kept, &stuck);
+	mutex_lock(&mgr->lock);
+	if (why) {
+		dev_dbg_ratelimited(gh_vm_dev(vm), "zombie VM %#x: still %s\n", vm->vmid, why);
+		vm->stuck = stuck;
+		gh_vm_zombie_kick(mgr, vm);
+		/* The RM gave back every page: nothing to hold the module for */
+		put = !kept && vm->holds_module;
+		if (put)
+			vm->holds_module = false;
+		mutex_unlock(&mgr->lock);
+		if (put)
+			module_put(THIS_MODULE);
+		return;
+	}
+	list_del(&vm->node);
+	mutex_unlock(&mgr->lock);
+	/* Off the list, no news can queue it again; drop a queued attempt. */
+	cancel_work(&vm->reap_work);
+
+	dev_info_ratelimited(gh_vm_dev(vm), "VM %#x: the RM completed its teardown late; no longer a zombie\n",
+			     vm->vmid);
+	atomic_long_dec(&gh_vm_zombies);
+	put = vm->holds_module;
+	gh_vm_free(vm);
+	if (put)
+		module_put(THIS_MODULE);
 }
 
 static int gh_vm_release(struct inode *inode, struct file *file)
@@ -772,6 +950,7 @@ static struct gh_vm *gh_vm_alloc(struct gh_vm_mgr *mgr)
 	mutex_init(&vm->status_lock);
 	init_waitqueue_head(&vm->status_wq);
 	INIT_LIST_HEAD(&vm->node);
+	INIT_WORK(&vm->reap_work, gh_vm_reap);
 	return vm;
 }
 
@@ -867,7 +1046,13 @@ struct gh_vm_mgr *gh_vm_mgr_create(struct gh_rm *rm)
 	mgr->rm = rm;
 	mutex_init(&mgr->lock);
 	INIT_LIST_HEAD(&mgr->vms);
-	INIT_LIST_HEAD(&mgr->zombies);
+	INIT_LIST_HEAD(&mgr->dying);
+	/* Not ordered: a zombie waiting for its RESET holds up no other */
+	mgr->reap_wq = alloc_workqueue("gh_vm_reap", WQ_UNBOUND, 0);
+	if (!mgr->reap_wq) {
+		kfree(mgr);
+		return ERR_PTR(-ENOMEM);
+	}
 	mgr->misc.minor = MISC_DYNAMIC_MINOR;
 	mgr->misc.name = "gunyah";
 	mgr->misc.fops = &gh_dev_fops;
@@ -876,6 +1061,7 @@ struct gh_vm_mgr *gh_vm_mgr_create(struct gh_rm *rm)
 	mgr->nb.notifier_call = gh_vm_mgr_notify;
 	ret = gh_rm_register_notifier(rm, &mgr->nb);
 	if (ret) {
+		destroy_workqueue(mgr->reap_wq);
 		kfree(mgr);
 		return ERR_PTR(ret);
 	}
@@ -916,14 +1102,26 @@ void gh_vm_mgr_unregister(struct gh_vm_mgr *mgr)
 
 /**
  * gh_vm_mgr_destroy() - Free the manager
- * @mgr: the manager, unregistered; VM fds and zombies hold module
- *       references, so it has no VM left
+ * @mgr: the manager, unregistered; VM fds and zombies with pages hold module
+ *       references, so only zombies without pages can be left: the RM's
+ *       news will not reach them any more, they are freed
  *
  * Context: Process context.
  */
 void gh_vm_mgr_destroy(struct gh_vm_mgr *mgr)
 {
+	struct gh_vm *vm, *tmp;
+
 	gh_rm_unregister_notifier(mgr->rm, &mgr->nb);
+	/* No more news: no attempt can be queued, and the running ones finish */
+	destroy_workqueue(mgr->reap_wq);
+	list_for_each_entry_safe(vm, tmp, &mgr->dying, node) {
+		/* Pages the guest may own stay pinned for good (hvc unbind only) */
+		if (vm->holds_module)
+			continue;
+		list_del(&vm->node);
+		gh_vm_free(vm);
+	}
 	mutex_destroy(&mgr->lock);
 	kfree(mgr);
 }

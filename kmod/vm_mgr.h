@@ -12,6 +12,7 @@
 #include <linux/notifier.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <linux/gunyah.h>
 #include <gunyah/rm-wire.h>
@@ -24,12 +25,14 @@ struct gh_rm;
  * @misc: /dev/gunyah
  * @registered: @misc is registered
  * @nb: RM notifications (VM_STATUS, VM_EXITED)
- * @lock: protects @vms, @zombies and the region list of every VM on @vms.
- *        Never held across an RM call; taken after vm->lock, before
- *        vm->status_lock.
- * @vms: VMs whose fd is open, the ones RM notifications and the test-only
- *       parcel read can reach
- * @zombies: VMs whose teardown failed; they keep their pinned pages
+ * @lock: protects @vms, @dying, the region list of every VM on @vms and the
+ *        zombie fields of every VM on @dying. Never held across an RM call;
+ *        taken after vm->lock, before vm->status_lock.
+ * @vms: VMs whose fd is open, the ones the test-only parcel read can reach
+ * @dying: VMs whose fd is closed and whose teardown is not finished: being
+ *         torn down, or zombies. RM notifications reach them (after @vms,
+ *         which wins for a VMID in both).
+ * @reap_wq: resumes the teardown of zombies when the RM's news comes late
  */
 struct gh_vm_mgr {
 	struct gh_rm *rm;
@@ -38,7 +41,16 @@ struct gh_vm_mgr {
 	struct notifier_block nb;
 	struct mutex lock;		/* see above; after vm->lock, before vm->status_lock */
 	struct list_head vms;
-	struct list_head zombies;
+	struct list_head dying;
+	struct workqueue_struct *reap_wq;
+};
+
+/* What a failed teardown waits for: the news that lets it go on */
+enum gh_vm_stuck {
+	GH_VM_STUCK_NOT,	/* nothing the RM could still say helps */
+	GH_VM_STUCK_EXIT,	/* the VM to leave RUNNING */
+	GH_VM_STUCK_RESETTING,	/* VM_RESET unanswered: RESETTING or RESET */
+	GH_VM_STUCK_RESET,	/* the RESET notification */
 };
 
 enum gh_vm_start_state {
@@ -91,6 +103,8 @@ struct gh_vm_region {
  * @regions: guest memory regions, sorted by label
  * @has_dtb: GH_VM_SET_DTB_CONFIG was called
  * @dtb: devicetree location, size page aligned
+ * @has_rm_rpc: the devicetree, read at START, gives the guest an RM-RPC link
+ *              (a vdevice of type "rm-rpc"): a graceful stop can reach it
  * @start: whether START was issued and how it went
  * @status_lock: protects @status, @status_seq and @read_seq; a leaf lock
  * @status: what GH_VM_GET_STATUS reports; status.rm_status is also read
@@ -99,7 +113,13 @@ struct gh_vm_region {
  * @read_seq: @status_seq at the last GH_VM_GET_STATUS; the fd polls
  *            readable while they differ
  * @status_wq: pollers and teardown waiters
- * @node: in mgr->vms, then in mgr->zombies if the teardown fails
+ * @node: in mgr->vms while the fd is open, then in mgr->dying
+ * @zombie: the teardown failed once (counted in the zombies parameter);
+ *          under mgr->lock
+ * @stuck: what the zombie waits for; under mgr->lock
+ * @holds_module: the zombie keeps pages pinned and with them a module
+ *                reference
+ * @reap_work: a new teardown attempt, queued by the RM news @stuck names
  */
 struct gh_vm {
 	struct gh_vm_mgr *mgr;
@@ -110,6 +130,7 @@ struct gh_vm {
 	struct list_head regions;
 	bool has_dtb;
 	struct gh_vm_dtb_config dtb;
+	bool has_rm_rpc;
 	enum gh_vm_start_state start;
 
 	struct mutex status_lock;	/* leaf */
@@ -119,6 +140,10 @@ struct gh_vm {
 	wait_queue_head_t status_wq;
 
 	struct list_head node;
+	bool zombie;
+	enum gh_vm_stuck stuck;
+	bool holds_module;
+	struct work_struct reap_work;
 };
 
 struct gh_vm_mgr *gh_vm_mgr_create(struct gh_rm *rm);
@@ -130,5 +155,9 @@ void gh_vm_mgr_destroy(struct gh_vm_mgr *mgr);
 struct gh_vm_region *gh_vm_region_pin(const struct gh_userspace_memory_region *r);
 void gh_vm_region_unpin(struct gh_vm_region *reg);
 int gh_vm_mgr_read_parcel(void *ctx, u64 phys_addr, u64 size, void __user *buf);
+int gh_vm_region_read(const struct gh_vm_region *reg, u64 offset, void *buf, size_t len);
+
+/* vm_dtb.c */
+bool gh_vm_dtb_has_rm_rpc(const void *blob, size_t len);
 
 #endif /* GH_VM_MGR_H */

@@ -152,6 +152,34 @@ void gh_vm_region_unpin(struct gh_vm_region *reg)
 	kfree(reg);
 }
 
+/**
+ * gh_vm_region_read() - Copy bytes of a region's pinned pages
+ * @reg: the region; the host must own its pages (never lent or shared yet:
+ *       lent memory is gone from the host's stage 2 under Gunyah)
+ * @offset: byte offset in the region
+ * @buf: kernel buffer
+ * @len: bytes
+ *
+ * Context: Process context. Called with vm->lock held.
+ * Return: 0, or -EINVAL when [@offset, @offset + @len) is not in the region.
+ */
+int gh_vm_region_read(const struct gh_vm_region *reg, u64 offset, void *buf, size_t len)
+{
+	size_t off, n;
+	void *kaddr;
+
+	if (offset > reg->size || len > reg->size - offset)
+		return -EINVAL;
+	for (; len; offset += n, buf += n, len -= n) {
+		off = offset_in_page(offset);
+		n = min_t(size_t, PAGE_SIZE - off, len);
+		kaddr = kmap_local_page(reg->pages[offset >> PAGE_SHIFT]);
+		memcpy(buf, kaddr + off, n);
+		kunmap_local(kaddr);
+	}
+	return 0;
+}
+
 /* Whether the page holding @addr is pinned for a live VM. Context: mgr->lock held. */
 static bool gh_vm_mgr_page_pinned(struct gh_vm_mgr *mgr, u64 addr)
 {

@@ -244,10 +244,10 @@ static int emu_ctl_stats(struct emu_ctl_cmd *c)
 	if (c->n != 1)
 		return emu_ctl_fail(c, "usage: stats");
 	emu_str_printf(c->out,
-		       "requests=%u concurrent=%u dropped=%u malformed=%u notifications=%u delayed=%u faulted=%u rx_packets=%u rx_dropped=%u tx_packets=%u pending=%u\n",
+		       "requests=%u concurrent=%u dropped=%u malformed=%u notifications=%u delayed=%u faulted=%u rx_packets=%u rx_dropped=%u tx_packets=%u pending=%u held=%u waiting=%u rm_exits=%u\n",
 		       s->requests, s->concurrent, s->dropped, s->malformed, s->notifications,
 		       s->delayed, s->faulted, s->rx_packets, s->rx_dropped, s->tx_packets,
-		       c->emu->pending_replies);
+		       c->emu->pending_replies, s->held, c->emu->n_held, s->rm_exits);
 	return 0;
 }
 
@@ -509,7 +509,7 @@ static int emu_ctl_set(struct emu_ctl_cmd *c)
 	u64 v;
 
 	if (c->n != 3)
-		return emu_ctl_fail(c, "usage: set <reset-delay|shutdown-delay|notify-order|max-cores|skip-dtb> <value>");
+		return emu_ctl_fail(c, "usage: set <reset-delay|shutdown-delay|release-delay|release-per-mib|notify-order|max-cores|skip-dtb> <value>");
 	key = c->w[1];
 	val = c->w[2];
 	if (!strcmp(key, "reset-delay") || !strcmp(key, "shutdown-delay")) {
@@ -519,6 +519,13 @@ static int emu_ctl_set(struct emu_ctl_cmd *c)
 			emu->reset_delay_ms = (u32)v;
 		else
 			emu->shutdown_delay_ms = (u32)v;
+	} else if (!strcmp(key, "release-delay") || !strcmp(key, "release-per-mib")) {
+		if (!emu_ctl_u64(val, 24ULL * 3600 * 1000, &v))
+			return emu_ctl_fail(c, "%s needs milliseconds", key);
+		if (!strcmp(key, "release-delay"))
+			emu->release_delay_ms = (u32)v;
+		else
+			emu->release_ms_per_mib = (u32)v;
 	} else if (!strcmp(key, "notify-order")) {
 		if (!strcmp(val, "before-reply"))
 			emu->notify_after_reply = false;
@@ -555,7 +562,7 @@ static int emu_ctl_help(struct emu_ctl_cmd *c)
 		       "storm <n> [vmid]\nexit <vmid> <exit-type> [exit-code]\nforget <vmid>\n"
 		       "guest on-shutdown <poweroff|ignore>\nguest shutdown-delay <ms>\n"
 		       "reclaim <allow|refuse>\n"
-		       "set <reset-delay|shutdown-delay> <ms>\n"
+		       "set <reset-delay|shutdown-delay|release-delay|release-per-mib> <ms>\n"
 		       "set notify-order <before-reply|after-reply>\n"
 		       "set max-cores <n>\nset skip-dtb <yes|no>\nhelp\n");
 	return 0;

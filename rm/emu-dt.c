@@ -1004,3 +1004,11 @@ int emu_dt_check_start(const struct emu_dt_config *cfg, u64 dtb_size,
 		return emu_dt_fail(reterr, nores, "DTB region too small");
 	return 0;
 }
+
+bool emu_dt_has_vdev(const struct emu_dt_config *cfg, enum emu_dt_vdev_type type)
+{
+	for (u32 i = 0; i < cfg->n_vdevs; i++)
+		if (cfg->vdevs[i].type == type)
+			return true;
+	return false;
+}

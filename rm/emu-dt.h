@@ -136,4 +136,7 @@ int emu_dt_parse(const void *fdt, size_t size, const struct emu_dt_platform *pla
 int emu_dt_check_start(const struct emu_dt_config *cfg, u64 dtb_size,
 		       struct emu_dt_error *reterr);
 
+/* Whether the parsed configuration has a vdevice of @type (rm-rpc: the guest's RM link) */
+bool emu_dt_has_vdev(const struct emu_dt_config *cfg, enum emu_dt_vdev_type type);
+
 #endif /* GUNYAH_RM_EMU_DT_H */

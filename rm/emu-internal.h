@@ -110,6 +110,15 @@ struct emu_event {
 	struct emu_outmsg *after;	/* notifications to send right after the reply */
 	int post_reset;			/* vmid whose reset cleanup starts at send, or -1 */
 	int post_poweroff;		/* vmid whose guest powers off after send, or -1 */
+	/* EMU_EV_RESET_DONE */
+	bool busy;			/* the RM serves no request until it fires */
+};
+
+/* A request that came while the RM was busy releasing a VM's memory */
+struct emu_held {
+	struct emu_held *next;
+	struct gh_rm_msg msg;		/* msg.payload points at data */
+	u8 data[];
 };
 
 enum emu_fault_kind {
@@ -172,6 +181,9 @@ struct emu {
 	struct emu_event *events;
 	u64 event_order;
 	unsigned int pending_replies;	/* delayed replies not yet sent */
+	unsigned int releasing;		/* busy RESET_DONE events: requests are held */
+	struct emu_held *held, **held_tail;	/* in arrival order */
+	u32 n_held;
 
 	/* behaviour */
 	struct emu_fault *faults;
@@ -182,6 +194,8 @@ struct emu {
 	u32 max_cores;
 	u32 reset_delay_ms;
 	u32 shutdown_delay_ms;
+	u32 release_delay_ms;		/* the RM's release of a VM's parcels at reset: */
+	u32 release_ms_per_mib;		/* fixed + per MiB; the RM is busy meanwhile */
 
 	/* observation */
 	struct emu_log_entry *log;	/* ring of log_cap entries, grown up to EMU_LOG_MAX */

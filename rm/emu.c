@@ -215,13 +215,49 @@ static void emu_event_free(struct emu_event *ev)
 	free(ev);
 }
 
+static bool emu_parcel_targets(const struct emu_parcel *p, u16 vmid);
+
+/* Bytes of the parcels lent or shared to @vmid: what its reset releases */
+static u64 emu_vm_parcel_bytes(const struct emu *emu, u16 vmid)
+{
+	const struct emu_parcel *p;
+	u64 bytes = 0;
+
+	for (p = emu->parcels; p; p = p->next)
+		if (emu_parcel_targets(p, vmid))
+			bytes += p->size;
+	return bytes;
+}
+
+/*
+ * VM_RESET's cleanup. With a release delay the RM, single-threaded, spends
+ * that long in MEM_RELEASE after the reply and serves no request meanwhile
+ * (they are held, emu_receive()); RESET comes at the end.
+ */
+static void emu_schedule_reset(struct emu *emu, u16 vmid)
+{
+	u64 mib = (emu_vm_parcel_bytes(emu, vmid) + (1ULL << 20) - 1) >> 20;
+	u64 release = emu->release_delay_ms + emu->release_ms_per_mib * mib;
+	struct emu_event *ev;
+
+	ev = emu_event_add(emu, emu->now + emu->reset_delay_ms + release, EMU_EV_RESET_DONE, vmid);
+	if (!ev) {
+		emu_trace(emu, "out of memory: reset of 0x%x never completes", vmid);
+		return;
+	}
+	if (release) {
+		ev->busy = true;
+		emu->releasing++;
+		emu_trace(emu, "vm 0x%x: releasing its memory (%llu MiB) for %llu ms; requests wait",
+			  vmid, (unsigned long long)mib, (unsigned long long)release);
+	}
+}
+
 /* What follows a reply once it is out (or withheld): reset cleanup, guest power-off */
 static void emu_post_reply(struct emu *emu, int reset_vmid, int poweroff_vmid)
 {
-	if (reset_vmid >= 0 &&
-	    !emu_event_add(emu, emu->now + emu->reset_delay_ms, EMU_EV_RESET_DONE,
-			   (u16)reset_vmid))
-		emu_trace(emu, "out of memory: reset of 0x%x never completes", reset_vmid);
+	if (reset_vmid >= 0)
+		emu_schedule_reset(emu, (u16)reset_vmid);
 	if (poweroff_vmid >= 0 &&
 	    !emu_event_add(emu, emu->now + emu->shutdown_delay_ms, EMU_EV_POWEROFF,
 			   (u16)poweroff_vmid))
@@ -538,6 +574,7 @@ struct emu_req {
 	size_t extra_len;
 	int post_reset;		/* vmid, or -1 */
 	int post_poweroff;	/* vmid, or -1 */
+	bool rm_exit;		/* the real RM exits here: no reply */
 };
 
 static void __printf(2, 3) emu_req_extra(struct emu_req *r, const char *fmt, ...)
@@ -1095,6 +1132,18 @@ static void emu_h_vm_stop(struct emu *emu, struct emu_req *r)
 		(void)emu_vm_exit(emu, vm, GH_RM_EXIT_TYPE_VM_STOP_FORCED, GH_RM_EXIT_CODE_NORMAL);
 		return;
 	}
+	/*
+	 * The RM's NOTIFY_VM_SHUTDOWN needs the guest's RM-RPC link; without one
+	 * rm_notify() fails and the open-source RM exits (never replies). The
+	 * emulator withholds the reply, counts it and serves on.
+	 */
+	if (vm->cfg && !vm->dtb_skipped && !emu_dt_has_vdev(vm->cfg, EMU_DT_VDEV_RM_RPC)) {
+		emu_trace(emu, "vm 0x%x: graceful VM_STOP without an rm-rpc vdevice: the real RM exits here",
+			  vm->vmid);
+		emu_req_extra(r, "rm-exit=no-rm-rpc");
+		r->rm_exit = true;
+		return;
+	}
 	/* NOTIFY_VM_SHUTDOWN goes to the VM itself: here, the simulated guest */
 	emu_trace(emu, "vm 0x%x: NOTIFY_VM_SHUTDOWN reason=%u to the guest, which will %s",
 		  vm->vmid, req.reason,
@@ -1648,7 +1697,9 @@ static void emu_handle_request(struct emu *emu, const struct gh_rm_msg *msg)
 		faulted = false;
 	}
 
-	if (faulted && f.kind == EMU_FAULT_DROP) {
+	if (r.rm_exit) {
+		emu->stats.rm_exits++;
+	} else if (faulted && f.kind == EMU_FAULT_DROP) {
 		emu->stats.dropped++;
 		emu_trace(emu, "reply to %s seq=%u dropped (fault)", gh_rm_msg_name(r.msg_id),
 			  r.seq);
@@ -1680,6 +1731,44 @@ static void emu_reset_done(struct emu *emu, struct emu_vm *vm)
 	emu_set_state(emu, vm, GH_RM_VM_STATE_RESET);
 }
 
+/* The release is over: serve the requests that waited, in order, until one starts another */
+static void emu_serve_held(struct emu *emu)
+{
+	struct emu_held *h;
+
+	while (!emu->releasing && (h = emu->held)) {
+		emu->held = h->next;
+		if (!emu->held)
+			emu->held_tail = &emu->held;
+		emu->n_held--;
+		emu_handle_request(emu, &h->msg);
+		free(h);
+	}
+}
+
+/* A request while the RM releases memory: it waits, as in the single-threaded RM */
+static void emu_hold(struct emu *emu, const struct gh_rm_msg *msg)
+{
+	struct emu_held *h = malloc(sizeof(*h) + msg->len);
+
+	if (!h) {
+		emu_trace(emu, "out of memory: %s seq=%u lost", gh_rm_msg_name(msg->msg_id),
+			  msg->seq);
+		return;
+	}
+	h->next = NULL;
+	h->msg = *msg;
+	if (msg->len)
+		memcpy(h->data, msg->payload, msg->len);
+	h->msg.payload = h->data;
+	*emu->held_tail = h;
+	emu->held_tail = &h->next;
+	emu->n_held++;
+	emu->stats.held++;
+	emu_trace(emu, "%s seq=%u waits: the RM is releasing memory", gh_rm_msg_name(msg->msg_id),
+		  msg->seq);
+}
+
 static void emu_run_event(struct emu *emu, struct emu_event *ev)
 {
 	struct emu_vm *vm = emu_vm_lookup(emu, ev->vmid);
@@ -1696,6 +1785,8 @@ static void emu_run_event(struct emu *emu, struct emu_event *ev)
 	case EMU_EV_RESET_DONE:
 		if (vm && vm->state == GH_RM_VM_STATE_RESETTING)
 			emu_reset_done(emu, vm);
+		if (ev->busy && !--emu->releasing)
+			emu_serve_held(emu);
 		break;
 	case EMU_EV_POWEROFF:
 		if (vm && emu_vm_running(vm) && vm->stop_requested &&
@@ -1747,7 +1838,9 @@ int emu_receive(struct emu *emu, const void *pkt, size_t len)
 		emu_trace(emu, "rx: packet dropped: %s", gh_rm_drop_name(emu->reasm.last_drop));
 		return r;
 	}
-	if (r == 1)
+	if (r == 1 && emu->releasing)
+		emu_hold(emu, &msg);
+	else if (r == 1)
 		emu_handle_request(emu, &msg);
 	emu_run_due(emu);
 	return 0;
@@ -1773,6 +1866,7 @@ int emu_new(const struct emu_ops *ops, struct emu **ret_emu)
 	emu->ops = *ops;
 	gh_rm_reasm_init(&emu->reasm, emu->rxbuf, GH_RM_MSG_MAX_RECV, GH_RM_ACCEPT_SERVER);
 	emu->outbox_tail = &emu->outbox;
+	emu->held_tail = &emu->held;
 	emu->next_capid = EMU_CAPID_FIRST;
 	emu->max_cores = EMU_DEFAULT_MAX_CORES;
 	emu->log_next = 1;
@@ -1802,6 +1896,12 @@ struct emu *emu_free(struct emu *emu)
 	for (f = emu->faults; f; f = fn) {
 		fn = f->next;
 		free(f);
+	}
+	while (emu->held) {
+		struct emu_held *h = emu->held;
+
+		emu->held = h->next;
+		free(h);
 	}
 	emu_outmsg_free(emu->outbox);
 	free(emu->ranges);

@@ -97,6 +97,8 @@ struct emu_stats {
 	u32 rx_packets;		/* packets received */
 	u32 rx_dropped;		/* received packets the reassembler dropped */
 	u32 tx_packets;		/* packets sent (notifications, replies, malformed) */
+	u32 held;		/* requests that waited for a slow release (set release-delay) */
+	u32 rm_exits;		/* requests at which the real RM exits (graceful VM_STOP without rm-rpc) */
 };
 
 void emu_get_stats(const struct emu *emu, struct emu_stats *ret);

@@ -348,7 +348,8 @@ const char *gh_rm_error_name(u32 rm_error);
 #define GH_RM_VMID_SELF			0x0U
 #define GH_RM_VMID_HLOS			0x3U
 #define GH_RM_VMID_DYNAMIC_FIRST	0x80U
-#define GH_RM_VMID_DYNAMIC_LAST		0xBFU
+/* The open-source RM: util_mask(0xBF - 0x80) in vm_mgnt_init, 63 VMIDs */
+#define GH_RM_VMID_DYNAMIC_LAST		0xBEU
 #define GH_RM_VMID_DYNAMIC_COUNT	(GH_RM_VMID_DYNAMIC_LAST - GH_RM_VMID_DYNAMIC_FIRST + 1)
 #define GH_RM_VMID_RM			0xFFU
 #define GH_RM_VMID_ANY			0xFFFEU

@@ -24,6 +24,7 @@
 
 #include "dtb.h"
 #include "emu-dt.h"
+#include "guest-dtb.h"
 #include "test-guest.h"
 #include "test-rm-emu-client.h"
 #include "vmdef.h"
@@ -41,7 +42,8 @@
 
 /* ---------------------------------------------------------------------------
  * A guest: 4 MiB of memory scattered over fake host physical chunks (in
- * reverse order, with holes), the DTB in its last 64 KiB, an 8 KiB region
+ * reverse order, with holes), the DTB in its last 64 KiB (with an rm-rpc
+ * vdevice, so that a graceful VM_STOP can reach the guest), an 8 KiB region
  * shared with label 1.
  */
 struct guest {
@@ -56,6 +58,20 @@ struct guest {
 	u32 h_main, h_shm;
 };
 
+/* test_guest_write_dtb(), with or without an rm-rpc vdevice */
+static u64 guest_write_dtb_rpc(u8 *mem, u32 shm_label, bool rm_rpc)
+{
+	const struct guest_dtb d = {
+		.base = GUEST_BASE, .size = GUEST_SIZE, .image_name = "conformance", .vcpus = 1,
+		.shm_label = shm_label, .shm_base = 0xc0000000, .rm_rpc = rm_rpc,
+	};
+	u64 off = GUEST_SIZE - TEST_GUEST_DTB_SLOT;
+
+	memset(mem + off, 0, TEST_GUEST_DTB_SLOT);
+	g_assert_cmpint(guest_dtb_write(mem + off, TEST_GUEST_DTB_SLOT, &d), ==, 0);
+	return off;
+}
+
 static struct guest *guest_new(u32 shm_label)
 {
 	struct guest *g = g_new0(struct guest, 1);
@@ -63,7 +79,7 @@ static struct guest *guest_new(u32 shm_label)
 
 	g->c = rmc_new();
 	g->mem = test_guest_map(GUEST_SIZE);
-	g->dtb_off = test_guest_write_dtb(g->mem, GUEST_SIZE, GUEST_BASE, shm_label);
+	g->dtb_off = guest_write_dtb_rpc(g->mem, shm_label, true);
 	g->dtb_size = TEST_GUEST_DTB_SLOT;
 	for (i = 0; i < N_CHUNKS; i++) {
 		g->main[i].ipa_base = PHYS_MAIN + (u64)(N_CHUNKS - 1 - i) * 2 * CHUNK;
@@ -404,7 +420,7 @@ static void test_vmid_exhaustion(void)
 
 	for (i = 0; i < GH_RM_VMID_DYNAMIC_COUNT; i++)
 		g_assert_cmphex(rmc_alloc_vm(c), ==, GH_RM_VMID_DYNAMIC_FIRST + i);
-	g_assert_cmpuint(emu_vm_count(c->emu), ==, 64);
+	g_assert_cmpuint(emu_vm_count(c->emu), ==, 63);
 	g_assert_cmphex(rmc_call(c, GH_RM_VM_ALLOCATE, req, 4, &m), ==, GH_RM_ERROR_NORESOURCE);
 	g_assert_cmpuint(m->len, ==, 0);
 	g_free(m);
@@ -2421,6 +2437,83 @@ static void test_fault_guest_shutdown(void)
 	guest_free(g);
 }
 
+/*
+ * The real RM exits at a graceful VM_STOP of a guest without an RM-RPC
+ * link; the emulator withholds the reply, counts it and serves on.
+ */
+static void test_stop_graceful_without_rm_rpc(void)
+{
+	struct guest *g = guest_new(1);
+	struct emu_stats st;
+	u16 seq;
+
+	guest_write_dtb_rpc(g->mem, 1, false);
+	guest_lend(g, 1);
+	guest_start(g);
+	seq = rmc_send(g->c, GH_RM_VM_STOP, (u8[]){ (u8)g->vmid, (u8)(g->vmid >> 8), 0, 0, 0, 0,
+						     0, 0 }, 8);
+	rmc_tick(g->c, 10000);
+	g_assert_null(rmc_take_reply(g->c, seq));
+	g_assert_null(rmc_take_notif(g->c));
+	emu_get_stats(g->c->emu, &st);
+	g_assert_cmpuint(st.rm_exits, ==, 1);
+	g_assert_cmpint(vm_state(g), ==, GH_RM_VM_STATE_RUNNING);
+	/* forced stops always work */
+	guest_teardown(g);
+	emu_get_stats(g->c->emu, &st);
+	g_assert_cmpuint(st.rm_exits, ==, 1);
+	guest_free(g);
+}
+
+/*
+ * A slow release (set release-delay / release-per-mib): RESET comes that
+ * long after VM_RESET's reply, and requests meanwhile are answered only
+ * then, in order, as by the single-threaded RM.
+ */
+static void test_slow_release(void)
+{
+	struct guest *g = guest_in_state(GH_RM_VM_STATE_EXITED);
+	struct rmc_msg *m;
+	struct emu_stats st;
+	u64 deadline;
+	u16 seq1, seq2;
+
+	/* 4 MiB lent + 8 KiB shared: 5 MiB rounded up */
+	g_free(rmc_ctl_ok(g->c, "set release-delay 1000"));
+	g_free(rmc_ctl_ok(g->c, "set release-per-mib 100"));
+	g_assert_cmphex(rmc_vmid_call(g->c, GH_RM_VM_RESET, g->vmid), ==, OK);
+	rmc_expect_status(g->c, g->vmid, GH_RM_VM_STATE_RESETTING);
+	g_assert_true(emu_next_deadline(g->c->emu, &deadline));
+	g_assert_cmpuint(deadline, ==, emu_now(g->c->emu) + 1500);
+
+	seq1 = rmc_send(g->c, GH_RM_VM_ALLOCATE, (u8[4]){ 0 }, 4);
+	seq2 = rmc_send(g->c, GH_RM_VM_GET_VMID, NULL, 0);
+	rmc_tick(g->c, 1499);
+	g_assert_cmpuint(rmc_pending(g->c), ==, 0);
+	g_autofree char *stats = rmc_ctl_ok(g->c, "stats");
+	g_assert_nonnull(strstr(stats, " waiting=2 "));
+	rmc_tick(g->c, 1);
+	/* RESET first, then both replies in order, no BUSY */
+	rmc_expect_status(g->c, g->vmid, GH_RM_VM_STATE_RESET);
+	m = rmc_take_reply(g->c, seq1);
+	g_assert_nonnull(m);
+	g_assert_cmphex(m->err, ==, OK);
+	g_assert_cmphex(gh_rm_get_le32(m->data), ==, g->vmid + 1);
+	g_free(m);
+	m = rmc_take_reply(g->c, seq2);
+	g_assert_nonnull(m);
+	g_assert_cmphex(m->err, ==, OK);
+	g_free(m);
+	emu_get_stats(g->c->emu, &st);
+	g_assert_cmpuint(st.held, ==, 2);
+	g_assert_cmpuint(st.concurrent, ==, 0);
+	/* nothing held any more: answered at once */
+	g_assert_cmphex(rmc_reclaim(g->c, g->h_main), ==, OK);
+	g_assert_cmphex(rmc_reclaim(g->c, g->h_shm), ==, OK);
+	g_assert_cmphex(rmc_vmid_call(g->c, GH_RM_VM_DEALLOCATE, g->vmid), ==, OK);
+	guest_free(g);
+}
+
 /* ---------------------------------------------------------------------------
  * Control protocol
  */
@@ -2626,6 +2719,8 @@ int main(int argc, char **argv)
 		g_test_add_data_func(path, &malformed_cases[i], test_fault_malformed);
 	}
 	g_test_add_func("/rm-emu/fault/storm", test_fault_storm);
+	g_test_add_func("/rm-emu/stop/graceful-without-rm-rpc", test_stop_graceful_without_rm_rpc);
+	g_test_add_func("/rm-emu/state/slow-release", test_slow_release);
 	g_test_add_func("/rm-emu/fault/exit", test_fault_exit);
 	g_test_add_func("/rm-emu/fault/guest-shutdown", test_fault_guest_shutdown);
 

@@ -1423,8 +1423,8 @@ static void test_constants(void)
 {
 	g_assert_cmpint(GH_RM_VMID_HLOS, ==, 3);
 	g_assert_cmpint(GH_RM_VMID_DYNAMIC_FIRST, ==, 0x80);
-	g_assert_cmpint(GH_RM_VMID_DYNAMIC_LAST, ==, 0xBF);
-	g_assert_cmpint(GH_RM_VMID_DYNAMIC_COUNT, ==, 64);
+	g_assert_cmpint(GH_RM_VMID_DYNAMIC_LAST, ==, 0xBE);
+	g_assert_cmpint(GH_RM_VMID_DYNAMIC_COUNT, ==, 63);
 	g_assert_cmpint(GH_RM_VMID_RM, ==, 0xFF);
 	g_assert_cmpint(GH_RM_VM_STATE_RESET, ==, 11);
 	g_assert_cmpint(GH_RM_VM_STATE_INIT_FAILED, ==, 8);

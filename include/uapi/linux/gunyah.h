@@ -69,6 +69,16 @@ struct gh_vm_dtb_config {
 };
 #define GH_VM_SET_DTB_CONFIG	_IOW(GH_IOCTL_TYPE, 0x2, struct gh_vm_dtb_config)
 
+/*
+ * GH_VM_START: lend/share the regions and have the RM load and start the
+ * VM. Errnos of a devicetree the RM's VM_INIT refuses, as the Gunyah RM
+ * answers: a parse error (bad syntax or a parse-time check, e.g. PSCI
+ * without cpu-idle-states) is MEM_INVALID, -EINVAL (so is ARGUMENT_INVALID,
+ * a parsed memory range the RM cannot use); a configuration that parses but
+ * cannot be created (e.g. an untrusted VM's sched-priority not below its
+ * owner's) is NORESOURCE, -ENODEV. Either way the VM is
+ * INIT_FAILED (exit_status LOAD_FAILED); close it and create a new one.
+ */
 #define GH_VM_START		_IO(GH_IOCTL_TYPE, 0x3)
 
 /*
@@ -136,6 +146,12 @@ struct gh_vm_status {
  * struct gh_vm_stop - Stop a running VM
  * @flags: GH_VM_STOP_FORCE or 0 (graceful: the guest is asked to power off)
  * @reason: Stop reason passed to the RM
+ *
+ * A graceful stop reaches the guest over its RM-RPC link, which it has only
+ * when the devicetree given with GH_VM_SET_DTB_CONFIG has a vdevice with
+ * vdevice-type = "rm-rpc" under /gunyah-vm-config/vdevices (the open-source
+ * RM exits otherwise). Without one, a graceful GH_VM_STOP is -ENOLINK and
+ * nothing is sent; a forced one always works.
  */
 struct gh_vm_stop {
 	__u32 flags;

@@ -17,6 +17,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <libfdt.h>
+
 #include "ghtest.h"
 
 #define MEM_SIZE	(4ul << 20)
@@ -93,7 +95,7 @@ static void test_status_fresh(void)
 
 	memset(&st, 0xa5, sizeof(st));
 	gt_is(gt_status(vm, &st), 0, "GET_STATUS of a new VM");
-	gt_ok(st.vmid >= 0x80 && st.vmid <= 0xbf, "VMID %#x is dynamic (allocated at create)",
+	gt_ok(st.vmid >= 0x80 && st.vmid <= 0xbe, "VMID %#x is dynamic (allocated at create)",
 	      st.vmid);
 	gt_is(st.rm_status, GH_RM_VM_STATUS_LOAD, "rm_status LOAD");
 	gt_is(st.exit_status, GH_VM_EXIT_STATUS_NONE, "exit_status NONE");
@@ -240,6 +242,45 @@ static void test_start_failures(void)
 	gt_is(st.rm_status, GH_RM_VM_STATUS_INIT_FAILED, "rm_status INIT_FAILED");
 	gt_is(gt_ioctl(vm, GH_VM_START, NULL), -EINVAL, "and it cannot start again");
 	close(vm);
+
+	/*
+	 * Parsed, then refused while the RM creates the vCPUs (an untrusted
+	 * VM at its owner's priority): NORESOURCE, -ENODEV, as the real RM.
+	 */
+	vm = bootable_vm();
+	gt_is(fdt_setprop_inplace_u32((char *)mem + MEM_SIZE - GT_DTB_SLOT,
+				      fdt_path_offset((char *)mem + MEM_SIZE - GT_DTB_SLOT,
+						      "/gunyah-vm-config/vcpus"),
+				      "sched-priority", 0), 0, "sched-priority 0 in the DTB");
+	gt_is(gt_ioctl(vm, GH_VM_START, NULL), -ENODEV,
+	      "START of a config the RM parses and refuses: -ENODEV");
+	gt_status(vm, &st);
+	gt_is(st.exit_status, GH_VM_EXIT_STATUS_LOAD_FAILED, "exit_status LOAD_FAILED");
+	gt_is(st.rm_status, GH_RM_VM_STATUS_INIT_FAILED, "rm_status INIT_FAILED");
+	close(vm);
+
+	/* A parse-time check (PSCI without idle states): MEM_INVALID, -EINVAL */
+	vm = bootable_vm();
+	{
+		char *fdt = (char *)mem + MEM_SIZE - GT_DTB_SLOT;
+		int r;
+
+		r = fdt_open_into(fdt, fdt, GT_DTB_SLOT / 2);
+		if (!r)
+			r = fdt_delprop(fdt, fdt_path_offset(fdt, "/cpus/cpu@0"), "cpu-idle-states");
+		if (r == -FDT_ERR_NOTFOUND)	/* one vCPU without PSCI: add PSCI */
+			r = fdt_add_subnode(fdt, 0, "psci") < 0 ? -1 :
+			    fdt_setprop_string(fdt, fdt_path_offset(fdt, "/psci"), "compatible",
+					       "arm,psci-1.0");
+		if (!r)
+			r = fdt_pack(fdt);
+		gt_is(r, 0, "PSCI without cpu-idle-states in the DTB");
+	}
+	gt_is(gt_ioctl(vm, GH_VM_START, NULL), -EINVAL,
+	      "START of a config the RM cannot parse: -EINVAL");
+	gt_status(vm, &st);
+	gt_is(st.rm_status, GH_RM_VM_STATUS_INIT_FAILED, "rm_status INIT_FAILED");
+	close(vm);
 }
 
 static void test_start_stop(void)
@@ -291,6 +332,25 @@ static void test_start_stop(void)
 	gt_is(st.exit_status, GH_VM_EXIT_STATUS_EXITED, "exit_status EXITED");
 	gt_is(st.exit_type, GH_RM_VM_EXIT_TYPE_PLATFORM_OFF, "exit_type PLATFORM_OFF");
 	close(vm);
+
+	/*
+	 * Without an rm-rpc vdevice the guest has no RM link: a graceful stop
+	 * would make the real RM exit, so the module refuses it; force works.
+	 */
+	gt_emu_must("log clear");
+	gt_dtb_rm_rpc = false;
+	vm = bootable_vm();
+	gt_dtb_rm_rpc = true;
+	gt_is(gt_ioctl(vm, GH_VM_START, NULL), 0, "START without an rm-rpc vdevice");
+	stop = (struct gh_vm_stop){ .flags = 0, .reason = 0 };
+	gt_is(gt_ioctl(vm, GH_VM_STOP, &stop), -ENOLINK, "graceful STOP without RM link: -ENOLINK");
+	gt_status(vm, &st);
+	gt_is(st.rm_status, GH_RM_VM_STATUS_RUNNING, "the VM still runs");
+	gt_is(gt_emu_stat("rm_exits"), 0, "no VM_STOP reached the RM");
+	stop.flags = GH_VM_STOP_FORCE;
+	gt_is(gt_ioctl(vm, GH_VM_STOP, &stop), 0, "forced STOP works");
+	gt_is(gt_wait_exit(vm, &st, 5000), 0, "the VM exits");
+	close(vm);
 }
 
 static void test_destroy_running(void)
@@ -312,11 +372,11 @@ static void test_destroy_running(void)
 
 static void test_vm_limit(void)
 {
-	int vms[64], extra, n = 0;
+	int vms[63], extra, n = 0;
 	uint64_t seen = 0;
 	bool distinct = true;
 
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < 63; i++) {
 		struct gh_vm_status st;
 
 		vms[i] = gt_create_vm(dev);
@@ -324,15 +384,15 @@ static void test_vm_limit(void)
 			break;
 		n++;
 		gt_status(vms[i], &st);
-		if (st.vmid < 0x80 || st.vmid > 0xbf || (seen & (1ull << (st.vmid - 0x80))))
+		if (st.vmid < 0x80 || st.vmid > 0xbe || (seen & (1ull << (st.vmid - 0x80))))
 			distinct = false;
 		else
 			seen |= 1ull << (st.vmid - 0x80);
 	}
-	gt_is(n, 64, "64 VMs at once");
-	gt_ok(distinct, "with 64 distinct dynamic VMIDs");
+	gt_is(n, 63, "63 VMs at once (the RM's 0x80..0xBE)");
+	gt_ok(distinct, "with 63 distinct dynamic VMIDs");
 	extra = gt_create_vm(dev);
-	gt_is(extra, -ENODEV, "the 65th: -ENODEV (RM NORESOURCE)");
+	gt_is(extra, -ENODEV, "the 64th: -ENODEV (RM NORESOURCE)");
 	if (extra >= 0)
 		close(extra);
 	if (n > 10) {

@@ -152,7 +152,7 @@ static void op_stop(struct slot *s)
 {
 	struct gh_vm_stop stop = { .flags = pick(8) ? (pick(2) ? GH_VM_STOP_FORCE : 0) : 0x80 };
 
-	EXPECT("GH_VM_STOP", gt_ioctl(s->fd, GH_VM_STOP, &stop), RM_ERRNOS);
+	EXPECT("GH_VM_STOP", gt_ioctl(s->fd, GH_VM_STOP, &stop), RM_ERRNOS, ENOLINK);
 }
 
 static void op_status(struct slot *s)
