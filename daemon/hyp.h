@@ -100,7 +100,7 @@ static inline void hyp_add_features(struct hyp *h, unsigned features)
 /* Feature names for Manager1.Features: "vm-status", "vm-stop", "android-lend". */
 const char *hyp_feature_to_string(enum hyp_feature f);
 
-/* GH_CREATE_VM: arg must be 0 (-EINVAL); -ENODEV past 64 VMs. */
+/* GH_CREATE_VM: arg must be 0 (-EINVAL); -ENODEV past 63 VMs (the RM's VMIDs 0x80..0xBE). */
 int hyp_create_vm(struct hyp *h, unsigned long arg, struct hyp_vm **ret);
 /* GH_VM_SET_USER_MEM_REGION: memory_size == 0 deletes by label. */
 int hyp_vm_set_user_mem_region(struct hyp_vm *vm, const struct gh_userspace_memory_region *r);
