@@ -32,6 +32,8 @@ struct ctl {
 	bool no_wait;
 	bool timeout_set;
 	uint64_t timeout_usec;		/* 0: no limit */
+	bool json;			/* --json: machine-readable output */
+	bool no_legend;			/* --no-legend: no headers or footers */
 	int exit_status;		/* set by the first reported failure */
 };
 
