@@ -731,10 +731,8 @@ static int parse_region(struct parser *p, const struct ynode *map, const char *p
 	}
 
 	if (ydoc_field(v, REG_LABEL, path, region_keys, kp, &n)) {
-		r = ydoc_get_u32(p->doc, n, kp, 0, UINT32_MAX, &reg->label);
-		if (r > 0 && reg->label == 0)
-			r = ydoc_diag(p->doc, n, kp,
-				      "label 0 is main memory; regions need a non-zero label");
+		/* Label 0 is main memory's. */
+		r = ydoc_get_u32(p->doc, n, kp, 1, UINT32_MAX, &reg->label);
 		if (r < 0)
 			return r;
 		if (r > 0)

@@ -612,7 +612,7 @@ static void test_reject_overflow(void)
 	expect_one(BASE "regions: [ { label: 1, base: 0xfffffffffffff000, size: 8K } ]\n", NULL,
 		   6, 56, "regions[0].size", "goes past the end");
 	expect_one(BASE "regions: [ { label: 4294967296, base: 0, size: 4K } ]\n", NULL, 6, 21,
-		   "regions[0].label", "must be between 0 and 4294967295");
+		   "regions[0].label", "must be between 1 and 4294967295");
 	expect_one(BASE "vcpus: 99999999999999999999999\n", NULL, 6, 8, "vcpus",
 		   "must be between 1 and 64");
 	expect_one(BASE "stop-timeout: 18446744073709552s\n", NULL, 6, 15, "stop-timeout",
@@ -927,7 +927,7 @@ static void test_reject_fd_persistent(void)
 static void test_reject_label_zero(void)
 {
 	expect_one(BASE "regions:\n  - label: 0\n    base: 0xc0000000\n    size: 4K\n", NULL, 7, 12,
-		   "regions[0].label", "label 0 is main memory; regions need a non-zero label");
+		   "regions[0].label", "must be between 1 and 4294967295, got 0");
 }
 
 static void test_reject_duplicate_label(void)
@@ -1009,7 +1009,7 @@ static void test_many_errors(void)
 	assert_diag(&d.items[6], 7, 9, "kernel", "not an absolute path");
 	assert_diag(&d.items[7], 8, 1, "foo", "unknown key 'foo'");
 	assert_diag(&d.items[8], 10, 5, "regions[0].base", "missing required key 'base'");
-	assert_diag(&d.items[9], 10, 12, "regions[0].label", "label 0 is main memory");
+	assert_diag(&d.items[9], 10, 12, "regions[0].label", "must be between 1 and 4294967295, got 0");
 	assert_diag(&d.items[10], 11, 11, "regions[0].size", "not a multiple of the page size");
 	assert_diag(&d.items[11], 12, 20, "restart.policy", "invalid value 'maybe'");
 	assert_diag(&d.items[12], 12, 34, "restart.burst", "must be between 1 and 1000");
