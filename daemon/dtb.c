@@ -20,6 +20,9 @@
  *  - vm-config declares its own #address-cells/#size-cells 2/2 so that
  *    base-address/size-max (2 cells each) are not silently ignored
  *    (ref §1, §9 item 4);
+ *  - an rm-rpc vdevice, so that the guest has an RPC link to the RM: the
+ *    RM delivers a graceful VM_STOP as a notification on that link, and
+ *    the real RM (12/2023) exits when a guest has none;
  *  - one shm vdevice per extra region with its own generate path
  *    (ref §6).
  * The tree carries __symbols__ (and a phandle on every labelled node,
@@ -50,6 +53,7 @@
 #define DTB_OVERLAY_DEPTH_MAX	(2 * DTB_DEPTH_MAX)	/* nesting of a user .dtbo */
 #define DTB_OVERLAY_ITEMS_MAX	2048	/* nodes + properties of a user .dtbo */
 #define DTB_SHM_DEFAULT_GENERATE "/hypervisor/qcom,shm"
+#define DTB_RM_RPC_GENERATE	"/hypervisor/qcom,resource-manager-rpc"
 
 /* Phandles, fixed so that the same definition always gives the same bytes. */
 enum {
@@ -61,6 +65,7 @@ enum {
 	PHANDLE_TIMER,
 	PHANDLE_VM_CONFIG,
 	PHANDLE_PSCI,
+	PHANDLE_RM_RPC,
 	PHANDLE_CPU0,		/* cpu i: PHANDLE_CPU0 + i; then one per shm vdevice */
 };
 
@@ -352,6 +357,17 @@ static int write_vdevices(void *fdt, const struct vmdef *def)
 	char name[32], generate[64];
 
 	FDT_TRY(fdt_begin_node(fdt, "vdevices"));
+	/*
+	 * The guest's link to the RM. A graceful VM_STOP reaches the guest as
+	 * a notification on it; without one the RM (12/2023) fails to notify
+	 * and exits. generate has no default (ref §6); message-size and
+	 * queue-depth are left to the RM (240, 8) so an overlay may add them.
+	 */
+	FDT_TRY(fdt_begin_node(fdt, "rm-rpc"));
+	FDT_TRY(fdt_property_string(fdt, "vdevice-type", "rm-rpc"));
+	FDT_TRY(fdt_property_string(fdt, "generate", DTB_RM_RPC_GENERATE));
+	FDT_TRY(fdt_property_u32(fdt, "phandle", PHANDLE_RM_RPC));
+	FDT_TRY(fdt_end_node(fdt));
 	for (size_t i = 0; i < def->n_regions; i++) {
 		const struct vmdef_region *reg = &def->regions[i];
 
@@ -456,6 +472,7 @@ static int write_symbols(void *fdt, const struct vmdef *def, const struct dtb_gi
 	FDT_TRY(fdt_property_string(fdt, "gic", path));
 	FDT_TRY(fdt_property_string(fdt, "timer", "/timer"));
 	FDT_TRY(fdt_property_string(fdt, "vm_config", "/gunyah-vm-config"));
+	FDT_TRY(fdt_property_string(fdt, "rm_rpc", "/gunyah-vm-config/vdevices/rm-rpc"));
 	for (size_t i = 0; i < def->n_regions; i++) {
 		char name[32];
 

@@ -320,6 +320,8 @@ static void test_rm_cell_counts(void)
 		const fdt32_t *cells;
 		int mem, len;
 
+		if (strcmp(fdt_getprop(b.data, sub, "vdevice-type", NULL), "shm") != 0)
+			continue;
 		cells = fdt_getprop(b.data, sub, "#address-cells", &len);
 		g_assert_nonnull(cells);
 		g_assert_cmpint(len, ==, 4);
@@ -623,7 +625,7 @@ static void test_rm_shm(void)
 		bool found = false;
 
 		vt = fdt_getprop(b.data, node, "vdevice-type", &len);
-		if (!vt)
+		if (!vt || strcmp(vt, "rm-rpc") == 0)	/* rm-rpc: /dtb/rm/11-rm-rpc */
 			continue;
 		n_vdev++;
 		g_assert_cmpstr(vt, ==, "shm");
@@ -678,6 +680,55 @@ static void test_rm_shm(void)
 	g_assert_cmpint(n_vdev, ==, 2);
 	/* No container-level generate (ignored by the RM, misleading to readers). */
 	g_assert_false(has_prop(b.data, "/gunyah-vm-config/vdevices", "generate"));
+}
+
+/*
+ * The rm-rpc vdevice (RM §6, §9 item 8): every VM gets exactly one, with the
+ * generate path the RM needs (no default), nothing the RM would have to
+ * refuse, and no interrupts (the RM allocates them from INTID 960).
+ */
+static void test_rm_rpc(void)
+{
+	_cleanup_(vmdef_freep) struct vmdef *nav = parse_def(yaml_nav);
+	_cleanup_(vmdef_freep) struct vmdef *min = parse_def(yaml_min);
+	_cleanup_(blob_clear) struct blob a = build_ok(min, NULL);
+	_cleanup_(blob_clear) struct blob b = build_ok(nav, &nav_inputs);
+	const struct blob *blobs[] = { &a, &b };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(blobs); i++) {
+		const void *fdt = blobs[i]->data;
+		int node, depth = 0, n_rpc = 0, len;
+		const char *gen;
+
+		for (node = fdt_next_node(fdt, -1, &depth); node >= 0;
+		     node = fdt_next_node(fdt, node, &depth)) {
+			const char *vt = fdt_getprop(fdt, node, "vdevice-type", &len);
+
+			if (!vt || strcmp(vt, "rm-rpc") != 0)
+				continue;
+			n_rpc++;
+			g_assert_cmpint(len, ==, sizeof("rm-rpc"));
+			/* Under vdevices, as the RM's own sample configs have it. */
+			g_assert_cmpint(node, ==, node_at(fdt, "/gunyah-vm-config/vdevices/rm-rpc"));
+		}
+		g_assert_cmpint(n_rpc, ==, 1);
+		node = node_at(fdt, "/gunyah-vm-config/vdevices/rm-rpc");
+		gen = fdt_getprop(fdt, node, "generate", &len);
+		g_assert_nonnull(gen);
+		g_assert_cmpint(len, ==, sizeof("/hypervisor/qcom,resource-manager-rpc"));
+		g_assert_cmpstr(gen, ==, "/hypervisor/qcom,resource-manager-rpc");
+		/* RM defaults (240 bytes, depth 8) apply; an overlay may add these. */
+		g_assert_null(fdt_getprop(fdt, node, "message-size", NULL));
+		g_assert_null(fdt_getprop(fdt, node, "queue-depth", NULL));
+		g_assert_null(fdt_getprop(fdt, node, "interrupts", NULL));
+		g_assert_null(fdt_getprop(fdt, node, "push-compatible", NULL));
+		g_assert_null(fdt_getprop(fdt, node, "console-dev", NULL));
+		g_assert_cmpint(fdt_first_subnode(fdt, node), ==, -FDT_ERR_NOTFOUND);
+		/* Reachable from an overlay as &rm_rpc. */
+		g_assert_cmpstr(prop_str(fdt, "/__symbols__", "rm_rpc"), ==,
+				"/gunyah-vm-config/vdevices/rm-rpc");
+		g_assert_cmpuint(fdt_get_phandle(fdt, node), !=, 0);
+	}
 }
 
 /* RM §9 item 9: /chosen missing, /hypervisor present, root cells over 2 */
@@ -834,8 +885,8 @@ static void test_symbols(void)
 	_cleanup_(blob_clear) struct blob b = build_ok(def, &nav_inputs);
 	g_autoptr(GHashTable) phandles = g_hash_table_new(g_direct_hash, g_direct_equal);
 	static const char *const want[] = { "gic", "cpus", "cpu0", "cpu1", "cpu_idle", "chosen",
-					     "memory", "timer", "vm_config", "psci", "shm_1",
-					     "shm_7" };
+					     "memory", "timer", "vm_config", "psci", "rm_rpc",
+					     "shm_1", "shm_7" };
 	int sym = node_at(b.data, "/__symbols__"), prop, node, depth = 0;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
@@ -919,7 +970,8 @@ static void test_overlay_apply(void)
 		"&{/} { test-device { compatible = \"test,device\"; interrupts = <0 40 4>; }; };\n"
 		"&{/gunyah-vm-config/vdevices} {\n"
 		"  bell { vdevice-type = \"doorbell\"; generate = \"/hypervisor/bell\";\n"
-		"         peer-default; label = <9>; };\n};\n");
+		"         peer-default; label = <9>; };\n};\n"
+		"&rm_rpc { message-size = <0xf0>; queue-depth = <16>; };\n");
 	size_t size;
 	g_autofree void *ovl = read_file(path, &size);
 	g_autofree void *ovl_before = g_memdup2(ovl, size);
@@ -946,6 +998,11 @@ static void test_overlay_apply(void)
 	g_assert_cmpint(node_at(b.data, "/test-device"), <, node_at(b.data, "/chosen"));
 	g_assert_cmpstr(prop_str(b.data, "/gunyah-vm-config/vdevices/bell", "vdevice-type"), ==,
 			"doorbell");
+	/* Additions to the rm-rpc vdevice: the RM's optional properties. */
+	g_assert_cmpuint(prop_u32(b.data, "/gunyah-vm-config/vdevices/rm-rpc", "message-size"), ==,
+			 0xf0);
+	g_assert_cmpuint(prop_u32(b.data, "/gunyah-vm-config/vdevices/rm-rpc", "queue-depth"), ==,
+			 16);
 	/* What the RM relies on is unchanged. */
 	g_assert_cmpuint(prop_u64(b.data, "/chosen", "linux,initrd-start"), ==, 0x8ee00000);
 	g_assert_cmpstr(prop_str(b.data, "/gunyah-vm-config", "image-name"), ==, "nav-image");
@@ -999,6 +1056,13 @@ static void test_overlay_refused(void)
 		  "  dup { vdevice-type = \"shm\"; generate = \"/hypervisor/shm-1\"; peer-default;\n"
 		  "        memory { label = <9>; allocate-base; }; }; };\n",
 		  "/hypervisor/shm-1" },
+		{ "rm-rpc-generate", "/dts-v1/;\n/plugin/;\n"
+		  "&rm_rpc { generate = \"/hypervisor/rpc\"; };\n",
+		  "property 'generate' of /gunyah-vm-config/vdevices/rm-rpc" },
+		{ "rm-rpc-second", "/dts-v1/;\n/plugin/;\n&{/gunyah-vm-config/vdevices} {\n"
+		  "  rpc2 { vdevice-type = \"rm-rpc\";\n"
+		  "         generate = \"/hypervisor/qcom,resource-manager-rpc\"; }; };\n",
+		  "/hypervisor/qcom,resource-manager-rpc" },
 		{ "reserved-memory", "/dts-v1/;\n/plugin/;\n&{/} { reserved-memory {\n"
 		  "  #address-cells = <2>; #size-cells = <2>; ranges;\n"
 		  "  buf@e0000000 { reg = <0 0xe0000000 0 0x1000>; }; }; };\n",
@@ -1236,6 +1300,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/dtb/rm/08-shm-vdevices", test_rm_shm);
 	g_test_add_func("/dtb/rm/09-base-conflicts", test_rm_base_conflicts);
 	g_test_add_func("/dtb/rm/10-parcel-labels", test_rm_parcels);
+	g_test_add_func("/dtb/rm/11-rm-rpc", test_rm_rpc);
 	g_test_add_func("/dtb/props/roundtrip", test_props_roundtrip);
 	g_test_add_func("/dtb/props/symbols", test_symbols);
 	g_test_add_func("/dtb/props/deterministic-packed", test_deterministic_packed);
