@@ -120,6 +120,10 @@ int ctl_bus_fail(struct ctl *ctl, const sd_bus_error *error, int r)
 	const char *text = name && error->message ? error->message : strerror(-r);
 	enum ctl_exit status = ctl_bus_exit_status(name, r);
 
+	if (name && (strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 ||
+		     strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0))
+		return ctl_fail(ctl, status, r,
+				"gunyahd is not running (nobody owns %s on the bus)", CTL_SERVICE);
 	/* Names sd-bus makes up from an errno say nothing the text does not. */
 	if (name && !ctl_bus_error_is_local(name))
 		return ctl_fail(ctl, status, r, "%s: %s", name, text);
@@ -137,7 +141,7 @@ uint64_t ctl_bus_call_timeout(const struct ctl *ctl, uint64_t dflt)
 	return ctl->timeout_usec ? ctl->timeout_usec : UINT64_MAX;
 }
 
-static uint64_t ctl_bus_now(void)
+uint64_t ctl_bus_now(void)
 {
 	struct timespec ts;
 

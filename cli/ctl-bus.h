@@ -30,6 +30,9 @@ int ctl_bus_fail(struct ctl *ctl, const sd_bus_error *error, int r);
  */
 uint64_t ctl_bus_call_timeout(const struct ctl *ctl, uint64_t dflt);
 
+/* CLOCK_MONOTONIC now (µs). */
+uint64_t ctl_bus_now(void);
+
 /* CLOCK_MONOTONIC now + --timeout, or UINT64_MAX without one (µs). */
 uint64_t ctl_bus_deadline(const struct ctl *ctl);
 

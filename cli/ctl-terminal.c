@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "ctl-terminal.h"
@@ -146,4 +147,24 @@ int ctl_terminal_release(void)
 		plain_stderr = NULL;
 	}
 	return r;
+}
+
+unsigned int ctl_terminal_columns(void)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws = {};
+	unsigned long n;
+	char *end;
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (env && *env) {
+		errno = 0;
+		n = strtoul(env, &end, 10);
+		if (errno == 0 && !*end && n > 0 && n <= 100000)
+			return (unsigned int) n;
+	}
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
 }

@@ -20,3 +20,9 @@ int ctl_terminal_release(void);
 
 /* The escaping itself, for one stream; exposed for tests. */
 FILE *ctl_terminal_escaping_stream(int fd, const char *mode);
+
+/*
+ * Columns that standard output has: $COLUMNS when set to a positive number,
+ * else the terminal's width; 0 (no limit) when it is not a terminal.
+ */
+unsigned int ctl_terminal_columns(void);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,30 +24,40 @@ enum {
 	OPT_FORCE = 1u << 0,
 	OPT_NO_WAIT = 1u << 1,
 	OPT_TIMEOUT = 1u << 2,
+	OPT_JSON = 1u << 3,
+	OPT_NO_LEGEND = 1u << 4,
 };
+
+#define ANY_ARGS (-1)
+#define VERB_NAME_MAX 32		/* longer words are no typo of a command */
 
 struct verb {
 	const char *name;
 	const char *args;		/* for messages: "NAME", "FILE" or "" */
-	int n_args;
+	int n_args;			/* or ANY_ARGS */
 	unsigned int options;		/* OPT_* it accepts */
 	int (*run)(struct ctl *ctl, char **args);
 };
 
 static const struct verb verbs[] = {
-	{ "list", "", 0, 0, verb_list },
-	{ "status", "NAME", 1, 0, verb_status },
+	{ "list", "", 0, OPT_JSON | OPT_NO_LEGEND, verb_list },
+	{ "status", "NAME", 1, OPT_JSON, verb_status },
 	{ "create", "NAME", 1, 0, verb_create },
 	{ "start", "NAME", 1, OPT_TIMEOUT, verb_start },
 	{ "stop", "NAME", 1, OPT_FORCE | OPT_NO_WAIT | OPT_TIMEOUT, verb_stop },
+	{ "reboot", "NAME", 1, OPT_FORCE | OPT_TIMEOUT, verb_reboot },
 	{ "destroy", "NAME", 1, 0, verb_destroy },
-	{ "reload", "", 0, 0, verb_reload },
-	{ "validate", "FILE", 1, 0, verb_validate },
+	{ "wait", "NAME STATE", 2, OPT_TIMEOUT, verb_wait },
+	{ "reload", "", 0, OPT_JSON, verb_reload },
+	{ "validate", "FILE", 1, OPT_JSON, verb_validate },
 	{ "dtb", "NAME", 1, 0, verb_dtb },
-	{ "monitor", "", 0, 0, verb_monitor },
+	{ "monitor", "[NAME...]", ANY_ARGS, OPT_JSON, verb_monitor },
 };
 
-static const char *const option_names[] = { "--force", "--no-wait", "--timeout" };
+/* Indexed by the bit of OPT_*. */
+static const char *const option_names[] = {
+	"--force", "--no-wait", "--timeout", "--json", "--no-legend",
+};
 
 int ctl_set_exit(struct ctl *ctl, enum ctl_exit status, int r)
 {
@@ -77,20 +88,26 @@ static void help(void)
 	       "  create NAME            Create a VM from its definition (defined -> created)\n"
 	       "  start NAME             Start a VM; returns once it runs\n"
 	       "  stop NAME              Stop a VM and wait until it has stopped\n"
+	       "  reboot NAME            Stop a VM, wait until it has stopped, start it again\n"
 	       "  destroy NAME           Release a VM's resources (back to defined)\n"
+	       "  wait NAME STATE        Wait until a VM is in STATE (e.g. running, exited)\n"
 	       "  reload                 Make gunyahd reread its configuration and definitions\n"
 	       "  validate FILE          Check a VM definition file ('-': standard input)\n"
 	       "  dtb NAME               Write a VM's devicetree blob to standard output\n"
-	       "  monitor                Print VM events as they happen, until interrupted\n\n"
+	       "  monitor [NAME...]      Print VM events (of these VMs) as they happen,\n"
+	       "                         until interrupted\n\n"
 	       "Options:\n"
 	       "  -h --help              Show this help\n"
 	       "     --version           Show the version\n"
 	       "     --user              Talk to gunyahd on the session bus\n"
 	       "     --address ADDR      Talk to gunyahd on the bus at this D-Bus address\n"
-	       "     --force             stop: stop the VM at once instead of asking the guest\n"
+	       "     --force             stop, reboot: stop the VM at once instead of asking\n"
+	       "                         the guest\n"
 	       "     --no-wait           stop: return once the stop is accepted\n"
-	       "     --timeout SECONDS   start, stop: give up waiting after SECONDS\n"
-	       "                         (default: no limit)\n\n"
+	       "     --timeout SECONDS   start, stop, reboot, wait: give up waiting after\n"
+	       "                         SECONDS (default: no limit)\n"
+	       "     --json              list, status, monitor, validate, reload: print JSON\n"
+	       "     --no-legend         list: print no header and no footer\n\n"
 	       "Exit status:\n"
 	       "  0  success\n"
 	       "  1  gunyahd refused the request or the operation failed\n"
@@ -134,6 +151,8 @@ static int parse_argv(int argc, char **argv, struct ctl *ctl, unsigned int *ret_
 		ARG_FORCE,
 		ARG_NO_WAIT,
 		ARG_TIMEOUT,
+		ARG_JSON,
+		ARG_NO_LEGEND,
 	};
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -143,6 +162,8 @@ static int parse_argv(int argc, char **argv, struct ctl *ctl, unsigned int *ret_
 		{ "force", no_argument, NULL, ARG_FORCE },
 		{ "no-wait", no_argument, NULL, ARG_NO_WAIT },
 		{ "timeout", required_argument, NULL, ARG_TIMEOUT },
+		{ "json", no_argument, NULL, ARG_JSON },
+		{ "no-legend", no_argument, NULL, ARG_NO_LEGEND },
 		{}
 	};
 	unsigned int used = 0;
@@ -176,6 +197,14 @@ static int parse_argv(int argc, char **argv, struct ctl *ctl, unsigned int *ret_
 				return -EINVAL;
 			used |= OPT_TIMEOUT;
 			break;
+		case ARG_JSON:
+			ctl->json = true;
+			used |= OPT_JSON;
+			break;
+		case ARG_NO_LEGEND:
+			ctl->no_legend = true;
+			used |= OPT_NO_LEGEND;
+			break;
 		case ':':
 			return usage_error(ctl, "option '%s' needs an argument", argv[optind - 1]);
 		default:
@@ -203,11 +232,71 @@ static int verb_check(struct ctl *ctl, const struct verb *v, int n_args, unsigne
 	for (size_t i = 0; i < ELEMENTSOF(option_names); i++)
 		if ((used & (1u << i)) && !(v->options & (1u << i)))
 			return usage_error(ctl, "%s does not take %s", v->name, option_names[i]);
-	if (n_args == v->n_args)
+	if (n_args == v->n_args || v->n_args == ANY_ARGS)
 		return 0;
 	if (v->n_args == 0)
 		return usage_error(ctl, "%s takes no arguments", v->name);
+	if (v->n_args == 2)
+		return usage_error(ctl, "%s needs exactly two arguments, %s", v->name, v->args);
 	return usage_error(ctl, "%s needs exactly one argument, %s", v->name, v->args);
+}
+
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+
+	return m < c ? m : c;
+}
+
+/*
+ * Edits (insertion, deletion, substitution, swap of neighbours) between a
+ * and b, for "did you mean"; SIZE_MAX when a word is too long to be a typo.
+ */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[VERB_NAME_MAX + 1][VERB_NAME_MAX + 1];
+
+	if (la > VERB_NAME_MAX || lb > VERB_NAME_MAX)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1,
+				       d[i - 1][j - 1] + (a[i - 1] != b[j - 1]));
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
+		}
+	return d[la][lb];
+}
+
+/* The closest command within 2 edits (1 for short words), or NULL. */
+static const char *verb_suggest(const char *name)
+{
+	size_t best = SIZE_MAX, d, limit = strlen(name) <= 4 ? 1 : 2;
+	const char *found = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+		d = edit_distance(name, verbs[i].name);
+		if (d <= limit && d < best) {
+			best = d;
+			found = verbs[i].name;
+		}
+	}
+	return found;
+}
+
+static int unknown_verb(struct ctl *ctl, const char *name)
+{
+	const char *suggestion = verb_suggest(name);
+
+	if (suggestion)
+		return ctl_fail(ctl, CTL_EXIT_USAGE, -EINVAL,
+				"unknown command '%s'; did you mean '%s'?", name, suggestion);
+	return usage_error(ctl, "unknown command '%s'", name);
 }
 
 static int dispatch(struct ctl *ctl, int argc, char **argv, unsigned int used)
@@ -219,7 +308,7 @@ static int dispatch(struct ctl *ctl, int argc, char **argv, unsigned int used)
 		return usage_error(ctl, "missing command");
 	v = verb_find(argv[optind]);
 	if (!v)
-		return usage_error(ctl, "unknown command '%s'", argv[optind]);
+		return unknown_verb(ctl, argv[optind]);
 	r = verb_check(ctl, v, argc - optind - 1, used);
 	if (r < 0)
 		return r;

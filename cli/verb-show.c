@@ -12,6 +12,8 @@
 
 #include "ctl-bus.h"
 #include "ctl-format.h"
+#include "ctl-terminal.h"
+#include "ctl-vm-json.h"
 #include "ctl-vm.h"
 #include "verbs.h"
 
@@ -93,7 +95,35 @@ static int max_width(int w, const char *s)
 	return n > w ? n : w;
 }
 
-static void list_print(const struct list_rows *l)
+#define LIST_NAME_MIN 8		/* the NAME column shrinks to no less */
+#define LIST_ELLIPSIS "..."
+
+/*
+ * The width of the NAME column: the longest name, unless the line would be
+ * wider than the terminal; then as much as fits, names cut with "...".
+ */
+static int list_name_width(int wname, int rest)
+{
+	unsigned int columns = ctl_terminal_columns();
+	int room;
+
+	if (columns == 0 || (unsigned int) (wname + rest) <= columns)
+		return wname;
+	room = (int) columns - rest;
+	return room > LIST_NAME_MIN ? room : LIST_NAME_MIN;
+}
+
+static void list_print_name(const char *name, int width)
+{
+	int n = (int) strlen(name), keep = width - (int) strlen(LIST_ELLIPSIS);
+
+	if (n <= width)
+		printf("%-*s", width, name);
+	else
+		printf("%.*s%s", keep, name, LIST_ELLIPSIS);
+}
+
+static void list_print(const struct ctl *ctl, const struct list_rows *l)
 {
 	int wname = 4, wstate = 5, wmem = 6;
 	char vmid[16];
@@ -103,8 +133,11 @@ static void list_print(const struct list_rows *l)
 		wstate = max_width(wstate, l->rows[i].state);
 		wmem = max_width(wmem, l->rows[i].memory);
 	}
-	printf("%-*s  %-*s  %-4s  %5s  %*s  %s\n", wname, "NAME", wstate, "STATE", "VMID",
-	       "VCPUS", wmem, "MEMORY", "AUTOSTART");
+	/* Everything after NAME: "  STATE  VMID  VCPUS  MEMORY  AUTOSTART". */
+	wname = list_name_width(wname, 2 + wstate + 2 + 4 + 2 + 5 + 2 + wmem + 2 + 9);
+	if (!ctl->no_legend)
+		printf("%-*s  %-*s  %-4s  %5s  %*s  %s\n", wname, "NAME", wstate, "STATE",
+		       "VMID", "VCPUS", wmem, "MEMORY", "AUTOSTART");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct list_row *row = &l->rows[i];
 
@@ -112,10 +145,31 @@ static void list_print(const struct list_rows *l)
 			snprintf(vmid, sizeof(vmid), "%#" PRIx32, row->vmid);
 		else
 			snprintf(vmid, sizeof(vmid), "-");
-		printf("%-*s  %-*s  %-4s  %5s  %*s  %s\n", wname, row->name, wstate, row->state,
-		       vmid, row->vcpus, wmem, row->memory, row->autostart);
+		list_print_name(row->name, wname);
+		printf("  %-*s  %-4s  %5s  %*s  %s\n", wstate, row->state, vmid, row->vcpus,
+		       wmem, row->memory, row->autostart);
 	}
-	printf("\n%zu VM%s listed.\n", l->n, l->n == 1 ? "" : "s");
+	if (!ctl->no_legend)
+		printf("\n%zu VM%s listed.\n", l->n, l->n == 1 ? "" : "s");
+}
+
+/* A JSON array, one VM object per line; a VM removed meanwhile is left out. */
+static void list_print_json(const struct list_rows *l)
+{
+	struct ctl_json j;
+	bool first = true;
+
+	fputc('[', stdout);
+	for (size_t i = 0; i < l->n; i++) {
+		if (!l->rows[i].vm.reply)
+			continue;
+		fputs(first ? "\n" : ",\n", stdout);
+		first = false;
+		/* A writer per object: the separators between them are written here. */
+		ctl_json_init(&j, stdout);
+		ctl_vm_json(&j, &l->rows[i].vm);
+	}
+	fputs(first ? "]\n" : "\n]\n", stdout);
 }
 
 int verb_list(struct ctl *ctl, char **args)
@@ -128,8 +182,10 @@ int verb_list(struct ctl *ctl, char **args)
 	if (r < 0)
 		return r;
 	r = list_read(ctl, &l);
-	if (r >= 0)
-		list_print(&l);
+	if (r >= 0 && ctl->json)
+		list_print_json(&l);
+	else if (r >= 0)
+		list_print(ctl, &l);
 	list_rows_done(&l);
 	return r;
 }
@@ -271,7 +327,15 @@ int verb_status(struct ctl *ctl, char **args)
 	r = ctl_vm_get(ctl, path, &vm);
 	if (r < 0)
 		return r;
-	status_print(&vm);
+	if (ctl->json) {
+		struct ctl_json j;
+
+		ctl_json_init(&j, stdout);
+		ctl_vm_json(&j, &vm);
+		fputc('\n', stdout);
+	} else {
+		status_print(&vm);
+	}
 	ctl_vm_done(&vm);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * validate: the file is read here, with the caller's rights, and its text
- * sent to Manager1.ValidateDefinition; each problem is printed as
- * FILE:LINE:COLUMN: MESSAGE.
+ * sent to Manager1.ValidateDefinitionFor as a definition for the
+ * definitions directory; each problem is printed as FILE:LINE:COLUMN:
+ * MESSAGE, or with --json as JSON (ctl-problems.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include "shared/cleanup.h"
 
 #include "ctl-bus.h"
+#include "ctl-problems.h"
 #include "verbs.h"
 
 /* Far above the daemon's limit (64 KiB by default), which it reports itself. */
@@ -106,7 +108,8 @@ static size_t validate_utf8_char(const unsigned char *p, size_t n)
  * report it as the daemon would report a problem (line and column from 1,
  * columns in characters). Returns true when the text is fine.
  */
-static bool validate_check_text(const char *label, const struct validate_text *t)
+static bool validate_check_text(struct ctl_problems *out, const char *label,
+				const struct validate_text *t)
 {
 	const unsigned char *p = (const unsigned char *) t->data;
 	unsigned int line = 1, column = 1;
@@ -115,8 +118,8 @@ static bool validate_check_text(const char *label, const struct validate_text *t
 	for (size_t i = 0; i < t->len; i += len, column++) {
 		len = validate_utf8_char(p + i, t->len - i);
 		if (len == 0) {
-			printf("%s:%u:%u: %s\n", label, line, column,
-			       p[i] ? "not valid UTF-8" : "a NUL character is not allowed");
+			ctl_problems_add(out, label, line, column,
+					 p[i] ? "not valid UTF-8" : "a NUL character is not allowed");
 			return false;
 		}
 		if (p[i] == '\n') {
@@ -127,26 +130,24 @@ static bool validate_check_text(const char *label, const struct validate_text *t
 	return true;
 }
 
-/* Prints every problem of the reply; returns how many there were. */
-static int validate_print(const char *label, sd_bus_message *reply)
+/* Adds every problem of the reply; 0 or a negative errno. */
+static int validate_read_reply(struct ctl_problems *out, const char *label,
+			       sd_bus_message *reply)
 {
 	const char *message;
 	uint32_t line, column;
-	int r, n = 0;
+	int r;
 
 	r = sd_bus_message_enter_container(reply, 'a', "(uus)");
 	if (r < 0)
 		return r;
-	while ((r = sd_bus_message_read(reply, "(uus)", &line, &column, &message)) > 0) {
-		printf("%s:%" PRIu32 ":%" PRIu32 ": %s\n", label, line, column, message);
-		n++;
-	}
-	if (r < 0)
-		return r;
-	return n;
+	while ((r = sd_bus_message_read(reply, "(uus)", &line, &column, &message)) > 0)
+		ctl_problems_add(out, label, line, column, message);
+	return r;
 }
 
-static int validate_send(struct ctl *ctl, const char *label, const struct validate_text *t)
+static int validate_send(struct ctl *ctl, struct ctl_problems *out, const char *label,
+			 const struct validate_text *t)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	int r;
@@ -154,15 +155,15 @@ static int validate_send(struct ctl *ctl, const char *label, const struct valida
 	r = ctl_bus_connect(ctl);
 	if (r < 0)
 		return r;
-	r = ctl_bus_call_manager(ctl, "ValidateDefinition", 0, &reply, "s", t->data);
+	/* A file to validate is one for the definitions directory: paths, not fd:KEY. */
+	r = ctl_bus_call_manager(ctl, "ValidateDefinitionFor", 0, &reply, "ss", t->data,
+				 "directory");
 	if (r < 0)
 		return r;
-	r = validate_print(label, reply);
+	r = validate_read_reply(out, label, reply);
 	if (r < 0)
-		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "bad ValidateDefinition reply: %s",
+		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "bad ValidateDefinitionFor reply: %s",
 				strerror(-r));
-	if (r > 0)
-		return ctl_set_exit(ctl, CTL_EXIT_INVALID, -EINVAL);
 	return 0;
 }
 
@@ -171,18 +172,29 @@ int verb_validate(struct ctl *ctl, char **args)
 	const char *file = args[0];
 	const char *label = strcmp(file, "-") == 0 ? "<stdin>" : file;
 	struct validate_text t = {};
+	struct ctl_problems out;
 	int r;
 
 	r = validate_read(file, &t);
+	if (r < 0 && r != -EFBIG) {
+		free(t.data);
+		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "cannot read '%s': %s", file,
+				strerror(-r));
+	}
+	ctl_problems_begin(&out, ctl->json);
 	if (r == -EFBIG) {
-		printf("%s:1:1: larger than %d bytes\n", label, VALIDATE_MAX_SIZE);
-		r = ctl_set_exit(ctl, CTL_EXIT_INVALID, r);
-	} else if (r < 0)
-		r = ctl_fail(ctl, CTL_EXIT_FAILED, r, "cannot read '%s': %s", file, strerror(-r));
-	else if (!validate_check_text(label, &t))
-		r = ctl_set_exit(ctl, CTL_EXIT_INVALID, -EINVAL);
-	else
-		r = validate_send(ctl, label, &t);
+		char message[64];
+
+		snprintf(message, sizeof(message), "larger than %d bytes", VALIDATE_MAX_SIZE);
+		ctl_problems_add(&out, label, 1, 1, message);
+		r = 0;
+	} else if (validate_check_text(&out, label, &t))
+		r = validate_send(ctl, &out, label, &t);
 	free(t.data);
-	return r;
+	/* A failed call prints nothing on standard output (no half-written JSON). */
+	if (r < 0)
+		return r;
+	if (ctl_problems_end(&out) > 0)
+		return ctl_set_exit(ctl, CTL_EXIT_INVALID, -EINVAL);
+	return 0;
 }

@@ -12,6 +12,7 @@
 #include "shared/cleanup.h"
 
 #include "ctl-bus.h"
+#include "ctl-problems.h"
 #include "verbs.h"
 
 struct stop_wait {
@@ -60,15 +61,35 @@ int verb_destroy(struct ctl *ctl, char **args)
 	return ctl_bus_call_manager(ctl, "DestroyVM", 0, NULL, "s", args[0]);
 }
 
+/*
+ * Reload replies with the problems of every definition file it did not
+ * apply: printed like validate's, and exit status 5 when there is any.
+ */
 int verb_reload(struct ctl *ctl, char **args)
 {
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct ctl_problems out;
+	const char *file, *message;
+	uint32_t line, column;
 	int r;
 
 	(void) args;
 	r = ctl_bus_connect(ctl);
 	if (r < 0)
 		return r;
-	return ctl_bus_call_manager(ctl, "Reload", 0, NULL, "");
+	r = ctl_bus_call_manager(ctl, "Reload", 0, &reply, "");
+	if (r < 0)
+		return r;
+	ctl_problems_begin(&out, ctl->json);
+	r = sd_bus_message_enter_container(reply, 'a', "(suus)");
+	while (r >= 0 &&
+	       (r = sd_bus_message_read(reply, "(suus)", &file, &line, &column, &message)) > 0)
+		ctl_problems_add(&out, file, line, column, message);
+	if (ctl_problems_end(&out) > 0 && r >= 0)
+		return ctl_set_exit(ctl, CTL_EXIT_INVALID, -EINVAL);
+	if (r < 0)
+		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "bad Reload reply: %s", strerror(-r));
+	return 0;
 }
 
 /* Where a stop ends: a stop that destroys (no GH_VM_STOP) ends defined. */

@@ -15,6 +15,8 @@ int verb_start(struct ctl *ctl, char **args);
 int verb_stop(struct ctl *ctl, char **args);
 int verb_destroy(struct ctl *ctl, char **args);
 int verb_reload(struct ctl *ctl, char **args);
+int verb_wait(struct ctl *ctl, char **args);		/* verb-wait.c */
+int verb_reboot(struct ctl *ctl, char **args);		/* verb-reboot.c */
 int verb_validate(struct ctl *ctl, char **args);	/* verb-validate.c */
 int verb_dtb(struct ctl *ctl, char **args);		/* verb-dtb.c */
 int verb_monitor(struct ctl *ctl, char **args);		/* verb-monitor.c */

@@ -150,19 +150,15 @@ static int method_destroy_vm(sd_bus_message *msg, void *userdata, sd_bus_error *
 	return bus_vm_method_destroy(msg, vm, error);
 }
 
-static int method_validate_definition(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+/* Replies with every problem of yaml as a(uus). */
+static int bus_validate(sd_bus_message *msg, struct manager *m, const char *yaml,
+			enum manager_use use)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct manager *m = userdata;
 	struct vmdef_diags diags = {};
-	const char *yaml;
 	int r;
 
-	(void) error;
-	r = sd_bus_message_read(msg, "s", &yaml);
-	if (r < 0)
-		return r;
-	r = manager_validate(m, yaml, &diags);
+	r = manager_validate(m, yaml, use, &diags);
 	if (r >= 0)
 		r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
@@ -182,6 +178,36 @@ static int method_validate_definition(sd_bus_message *msg, void *userdata, sd_bu
 	if (r < 0)
 		return r;
 	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_validate_definition(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	const char *yaml;
+	int r;
+
+	(void) error;
+	r = sd_bus_message_read(msg, "s", &yaml);
+	if (r < 0)
+		return r;
+	return bus_validate(msg, userdata, yaml, MANAGER_USE_ANY);
+}
+
+static int method_validate_definition_for(sd_bus_message *msg, void *userdata,
+					  sd_bus_error *error)
+{
+	const char *yaml, *use_name;
+	enum manager_use use;
+	int r;
+
+	r = sd_bus_message_read(msg, "ss", &yaml, &use_name);
+	if (r < 0)
+		return r;
+	use = manager_use_from_string(use_name);
+	if (use < 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "use must be 'directory' or 'transient', not '%s'",
+					 use_name);
+	return bus_validate(msg, userdata, yaml, use);
 }
 
 /* Reads the a{sh} of CreateTransientVM, duplicating each fd (the message owns its own). */
@@ -242,16 +268,31 @@ static int method_create_transient_vm(sd_bus_message *msg, void *userdata, sd_bu
 
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	struct manager *m = userdata;
+	struct manager_problems problems = {};
 	int r;
 
 	r = bus_require_manager(m, msg, error);
 	if (r >= 0)
-		r = manager_reload(m, error);
+		r = manager_reload_report(m, &problems, error);
 	bus_audit(msg, NULL, r, error);
+	if (r >= 0)
+		r = sd_bus_message_new_method_return(msg, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(suus)");
+	for (size_t i = 0; r >= 0 && i < problems.n; i++) {
+		const struct manager_problem *p = &problems.items[i];
+
+		r = sd_bus_message_append(reply, "(suus)", p->file, p->line, p->column,
+					  p->message);
+	}
+	manager_problems_clear(&problems);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
 	if (r < 0)
 		return r;
-	return sd_bus_reply_method_return(msg, NULL);
+	return sd_bus_send(NULL, reply, NULL);
 }
 
 BUS_DEFINE_PROPERTY_GET(property_get_version, "s", void, GUNYAHD_VERSION)
@@ -302,8 +343,11 @@ static const sd_bus_vtable bus_manager_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("ValidateDefinition", SD_BUS_ARGS("s", yaml),
 				SD_BUS_RESULT("a(uus)", problems), method_validate_definition,
 				SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
+	SD_BUS_METHOD_WITH_ARGS("ValidateDefinitionFor", SD_BUS_ARGS("s", yaml, "s", use),
+				SD_BUS_RESULT("a(uus)", problems), method_validate_definition_for,
 				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(suus)", problems),
+				method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("VMNew", SD_BUS_ARGS("s", name, "o", path), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("VMRemoved", SD_BUS_ARGS("s", name, "o", path), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("VMStateChanged", SD_BUS_ARGS("s", name, "s", state, "s", reason),

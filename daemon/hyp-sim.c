@@ -60,6 +60,7 @@ struct sim_vm {
 	size_t n_regions;
 	bool has_dtb;
 	struct gh_vm_dtb_config dtb;
+	bool has_rm_rpc;		/* the config has an rm-rpc vdevice: graceful stop possible */
 	enum sim_start start;
 	struct gh_vm_status status;
 	struct vmdef_sim cfg;
@@ -347,6 +348,31 @@ static int sim_set_dtb_config_locked(struct hyp_vm *hvm, const struct gh_vm_dtb_
 }
 
 /*
+ * Whether the config gives the guest an RM-RPC link, as gunyah.ko decides
+ * it (kmod/vm_dtb.c): a vdevice with vdevice-type "rm-rpc" under
+ * /gunyah-vm-config/vdevices or /qcom,vm-config/vdevices.
+ */
+static bool sim_dtb_has_rm_rpc(const void *blob)
+{
+	static const char *const parents[] = { "/gunyah-vm-config/vdevices",
+					       "/qcom,vm-config/vdevices" };
+
+	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]); i++) {
+		int parent = fdt_path_offset(blob, parents[i]), node;
+
+		if (parent < 0)
+			continue;
+		fdt_for_each_subnode(node, blob, parent) {
+			const char *type = fdt_getprop(blob, node, "vdevice-type", NULL);
+
+			if (type && strcmp(type, "rm-rpc") == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
  * What the RM would refuse before the guest runs: VM_CONFIG_IMAGE needs the
  * DTB inside one parcel; VM_INIT needs a blob that parses and fits.
  */
@@ -372,6 +398,7 @@ static int sim_check_dtb(struct sim_vm *vm)
 	if (vm->dtb.size < FDT_V17_SIZE || fdt_totalsize(blob) > vm->dtb.size ||
 	    fdt_check_full(blob, vm->dtb.size) != 0)
 		return -EINVAL;
+	vm->has_rm_rpc = sim_dtb_has_rm_rpc(blob);
 	return 0;
 }
 
@@ -456,7 +483,9 @@ static int sim_stop_locked(struct hyp_vm *hvm, const struct gh_vm_stop *s)
 		sim_exit(vm, GH_RM_VM_EXIT_TYPE_VM_STOP_FORCED, 0);
 		return 0;
 	}
-	/* Graceful: the RM only asks the guest; the guest decides. */
+	/* Graceful: the RM only asks the guest, over its RM-RPC link; the guest decides. */
+	if (!vm->has_rm_rpc)
+		return -ENOLINK;
 	if (vm->cfg.on_stop == VMDEF_SIM_ON_STOP_POWEROFF &&
 	    vm->pending != SIM_PENDING_POWEROFF)
 		sim_arm_timer(vm, SIM_PENDING_POWEROFF, vm->cfg.stop_delay_usec);

@@ -392,7 +392,7 @@ int layout_from_vmdef(const struct vmdef *def, unsigned ipa_bits, struct layout 
 	};
 	/* "regions[" + up to 20 digits + "]" + NUL */
 	const size_t name_max = sizeof("regions[]") + 20;
-	int r;
+	int r, first;
 
 	r = layout_new(ipa_bits, &l);
 	if (r < 0)
@@ -407,9 +407,11 @@ int layout_from_vmdef(const struct vmdef *def, unsigned ipa_bits, struct layout 
 			return -ENOMEM;
 	}
 
+	/* Every parcel is tried, so that one call reports every problem. */
 	r = layout_add_diag(l, &mem, &def->memory.mark, "memory", reterr);
-	if (r < 0)
+	if (r == -ENOMEM)
 		return r;
+	first = r;
 
 	for (size_t i = 0; i < def->n_regions; i++) {
 		const struct vmdef_region *reg = &def->regions[i];
@@ -423,9 +425,13 @@ int layout_from_vmdef(const struct vmdef *def, unsigned ipa_bits, struct layout 
 
 		snprintf(name, name_max, "regions[%zu]", i);
 		r = layout_add_diag(l, &p, &reg->mark, name, reterr);
-		if (r < 0)
+		if (r == -ENOMEM)
 			return r;
+		if (first >= 0)
+			first = r;
 	}
+	if (first < 0)
+		return first;
 
 	*ret = steal_ptr(l);
 	return 0;

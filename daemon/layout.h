@@ -82,9 +82,11 @@ char *layout_strerror(const struct layout *l, int r, const struct layout_parcel 
 
 /*
  * Builds the parcel layout of a definition: label 0 = main memory, then
- * each region. On a conflict returns the layout_add() error and appends a
- * diagnostic (at the offending region's line:column, naming both parcels)
- * to *reterr.
+ * each region. A parcel that cannot be added is skipped and the others
+ * are still tried, so every conflict is found in one call: each appends a
+ * diagnostic (at the offending parcel's line:column, naming both parcels)
+ * to *reterr (may be NULL), and the first layout_add() error is returned,
+ * *ret untouched.
  */
 int layout_from_vmdef(const struct vmdef *def, unsigned ipa_bits, struct layout **ret,
 		      struct vmdef_diags *reterr);

@@ -274,11 +274,65 @@ struct placer {
 	struct layout *layout;		/* extents mode, window [0, memory size) */
 	struct guest_extent fixed[3];	/* what is placed so far */
 	size_t n_fixed;
+	/*
+	 * loader_check(): every problem becomes a diagnostic and placement
+	 * goes on without the extent, so that one pass finds them all.
+	 */
+	struct vmdef_diags *diags;
 };
+
+/* Where a problem with the definition's key points, for diagnostics. */
+struct placer_key {
+	const char *key;
+	struct vmdef_mark mark;
+};
+
+/* A placement problem: the error, or in loader_check() a diagnostic (returns 0 then). */
+static __attribute__((format(printf, 4, 5)))
+int placer_fail(struct placer *p, int r, const struct placer_key *at, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	if (p->diags) {
+		k = vmdef_diags_add(p->diags, at->mark.line, at->mark.column, at->key, "%s", msg);
+		return k < 0 ? k : 0;
+	}
+	return r;
+}
+
+/*
+ * loader_check()'s sizes are lower bounds (1-byte images): its messages
+ * name offsets, not the ranges of those stand-ins.
+ */
+static int placer_check_fail(struct placer *p, int r, const struct layout_parcel *parcel,
+			     const struct layout_parcel *conflict, const struct placer_key *at)
+{
+	uint64_t mem = p->def->memory.size;
+
+	if (r == -EEXIST && conflict)
+		return placer_fail(p, r, at,
+				   "'%s' at offset 0x%" PRIx64 " collides with the %s at offset 0x%"
+				   PRIx64, parcel->name, parcel->base, conflict->name, conflict->base);
+	if (parcel->size > 1)
+		return placer_fail(p, r, at,
+				   "'%s' at offset 0x%" PRIx64 " needs at least 0x%" PRIx64
+				   " bytes, past the end of main memory (0x%" PRIx64 " bytes)",
+				   parcel->name, parcel->base, parcel->size, mem);
+	return placer_fail(p, r, at,
+			   "'%s' at offset 0x%" PRIx64 " is past the end of main memory (0x%"
+			   PRIx64 " bytes)", parcel->name, parcel->base, mem);
+}
 
 /* Adds an extent; on failure explains it with both names and ranges. */
 static int placer_add(struct placer *p, const char *name, uint64_t offset, uint64_t size,
-		      const char *why, sd_bus_error *error)
+		      const char *why, const struct placer_key *at, sd_bus_error *error)
 {
 	const struct layout_parcel parcel = { .base = offset, .size = size, .name = name };
 	const struct layout_parcel *conflict = NULL;
@@ -289,6 +343,8 @@ static int placer_add(struct placer *p, const char *name, uint64_t offset, uint6
 	if (r == -ENOMEM)
 		return bus_error_oom(error);
 	if (r < 0) {
+		if (p->diags)
+			return placer_check_fail(p, r, &parcel, conflict, at);
 		msg = layout_strerror(p->layout, r, &parcel, conflict);
 		if (!msg)
 			return bus_error_oom(error);
@@ -368,15 +424,21 @@ static void largest_gap(const struct placer *p, uint64_t *ret_start, uint64_t *r
  * that the error names the extent it runs into.
  */
 static int place_auto(struct placer *p, const char *name, uint64_t size, uint64_t align,
-		      struct guest_extent *ret, sd_bus_error *error)
+		      const struct placer_key *at, struct guest_extent *ret, sd_bus_error *error)
 {
 	uint64_t offset, gap_start, gap_end;
 	char why[160];
 
 	if (place_top(p, size, align, &offset)) {
 		*ret = (struct guest_extent) { .offset = offset, .size = size };
-		return placer_add(p, name, offset, size, NULL, error);
+		return placer_add(p, name, offset, size, NULL, at, error);
 	}
+	if (p->diags)
+		return placer_fail(p, -EEXIST, at,
+				   "no room for the %s: 0x%" PRIx64 " bytes, %s aligned, clear of the kernel at offset 0%s, do not fit in main memory (0x%" PRIx64 " bytes)",
+				   name, size, align == LOADER_PAGE_SIZE ? "page" : "2 MiB",
+				   p->n_fixed > 1 ? " and what is placed explicitly" : "",
+				   p->def->memory.size);
 	largest_gap(p, &gap_start, &gap_end);
 	if (gap_end > gap_start) {
 		snprintf(why, sizeof(why),
@@ -391,7 +453,7 @@ static int place_auto(struct placer *p, const char *name, uint64_t size, uint64_
 		offset = p->def->memory.size >= size ? align_down(p->def->memory.size - size, align)
 						      : 0;
 	}
-	return placer_add(p, name, offset, size, why, error);
+	return placer_add(p, name, offset, size, why, at, error);
 }
 
 /* dt_size: room for the blob, the RM's overlay and its merge scratch space. */
@@ -406,13 +468,22 @@ static int dtb_size_for(const struct vmdef *def, uint64_t blob, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * With diags (loader_check()), problems become diagnostics and placement
+ * goes on; *plan is then meaningless.
+ */
 static int place(const struct vmdef *def, const struct loader_inputs *in, uint64_t blob_size,
-		 struct loader_plan *plan, sd_bus_error *error)
+		 struct vmdef_diags *diags, struct loader_plan *plan, sd_bus_error *error)
 {
 	_cleanup_(layout_freep) struct layout *l = NULL;
-	struct placer p = { .def = def };
+	struct placer p = { .def = def, .diags = diags };
 	uint64_t dt_size, slot_size, ramdisk_size = in->ramdisk.size;
-	struct guest_extent slot, ramdisk = {};
+	struct guest_extent slot = {}, ramdisk = {};
+	const struct placer_key at_kernel = { "kernel", def->kernel_mark };
+	const struct placer_key at_dt_offset = { "devicetree.offset", def->devicetree.offset_mark };
+	const struct placer_key at_dt = { "devicetree", def->devicetree.mark };
+	const struct placer_key at_memory = { "memory", def->memory.mark };
+	const struct placer_key at_rd_offset = { "ramdisk-offset", def->ramdisk_offset_mark };
 	int r;
 
 	/* vmdef guarantees a 2 MiB-aligned base: the kernel's 2 MiB boundary. */
@@ -423,41 +494,54 @@ static int place(const struct vmdef *def, const struct loader_inputs *in, uint64
 		return bus_error_oom(error);
 	p.layout = l;
 
-	r = placer_add(&p, "kernel", 0, in->kernel_footprint, "the kernel does not fit: ", error);
+	r = placer_add(&p, "kernel", 0, in->kernel_footprint, "the kernel does not fit: ",
+		       &at_kernel, error);
 	if (r < 0)
 		return r;
 
 	r = dtb_size_for(def, blob_size, &dt_size);
-	if (r < 0)
+	if (r < 0) {
+		/* Nothing more can be placed without dt_size: a diagnostic ends it too. */
+		if (diags)
+			return placer_fail(&p, -ERANGE, &at_dt, "reserve 0x%" PRIx64 " is too large",
+					   def->devicetree.reserve);
 		return bus_error_setf(error, -ERANGE, GH_ERROR_LAYOUT_CONFLICT,
 				   "VM '%s': devicetree.reserve 0x%" PRIx64 " is too large",
 				   def->name, def->devicetree.reserve);
+	}
 
 	if (def->devicetree.has_offset) {
 		slot = (struct guest_extent) { .offset = def->devicetree.offset, .size = dt_size };
 		r = placer_add(&p, "devicetree", slot.offset, slot.size,
-			       "devicetree.offset: ", error);
+			       "devicetree.offset: ", &at_dt_offset, error);
 		if (r < 0)
 			return r;
 	}
 	if (ramdisk_size > 0 && def->has_ramdisk_offset) {
 		ramdisk = (struct guest_extent) { .offset = def->ramdisk_offset,
 						  .size = ramdisk_size };
-		r = placer_add(&p, "ramdisk", ramdisk.offset, ramdisk.size, "ramdisk-offset: ",
-			       error);
+		r = placer_add(&p, "ramdisk", ramdisk.offset, ramdisk.size,
+			       "ramdisk-offset: ", &at_rd_offset, error);
 		if (r < 0)
 			return r;
 	}
 	if (!def->devicetree.has_offset) {
-		if (!align_up(dt_size, LOADER_DTB_SLOT_ALIGN, &slot_size))
+		if (!align_up(dt_size, LOADER_DTB_SLOT_ALIGN, &slot_size)) {
+			if (diags)
+				return placer_fail(&p, -ERANGE, &at_dt,
+						   "the devicetree slot is too large");
 			return bus_error_setf(error, -ERANGE, GH_ERROR_LAYOUT_CONFLICT,
 					   "VM '%s': the devicetree slot is too large", def->name);
-		r = place_auto(&p, "devicetree", slot_size, LOADER_DTB_SLOT_ALIGN, &slot, error);
+		}
+		/* No room is a matter of main memory's size: the problem is there. */
+		r = place_auto(&p, "devicetree", slot_size, LOADER_DTB_SLOT_ALIGN, &at_memory,
+			       &slot, error);
 		if (r < 0)
 			return r;
 	}
 	if (ramdisk_size > 0 && !def->has_ramdisk_offset) {
-		r = place_auto(&p, "ramdisk", ramdisk_size, LOADER_PAGE_SIZE, &ramdisk, error);
+		r = place_auto(&p, "ramdisk", ramdisk_size, LOADER_PAGE_SIZE, &at_memory, &ramdisk,
+			       error);
 		if (r < 0)
 			return r;
 	}
@@ -510,7 +594,7 @@ static int plan_inputs(const struct vmdef *def, const struct loader_inputs *in,
 	r = build_dtb(def, in, NULL, &blob, &size, error);
 	if (r < 0)
 		return r;
-	r = place(def, in, size, &plan, error);
+	r = place(def, in, size, NULL, &plan, error);
 	if (r < 0)
 		return r;
 	if (in->ramdisk.size > 0) {
@@ -564,6 +648,38 @@ int loader_plan(const struct vmdef *def, const struct loader_files *files,
 	if (ret_dtb_size)
 		*ret_dtb_size = size;
 	return 0;
+}
+
+int loader_check(const struct vmdef *def, struct vmdef_diags *ret)
+{
+	/* The smallest images there can be (a file is never empty), and no overlay. */
+	const struct loader_inputs in = {
+		.kernel = { .what = "kernel", .name = def->kernel, .fd = -1, .size = 1 },
+		.ramdisk = { .what = "ramdisk", .name = def->ramdisk, .fd = -1,
+			     .size = def->ramdisk ? 1 : 0 },
+		.overlay = { .fd = -1 },
+		.kernel_footprint = 1,
+	};
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ void *blob = NULL;
+	struct loader_plan plan;
+	size_t size = 0, n = ret->n;
+	int r;
+
+	r = build_dtb(def, &in, NULL, &blob, &size, &error);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		r = vmdef_diags_add(ret, def->devicetree.mark.line, def->devicetree.mark.column,
+				    "devicetree", "%s", error.message);
+		if (r < 0)
+			return r;
+		size = 0;	/* placement can still be checked: the blob is at least that */
+	}
+	r = place(def, &in, size, ret, &plan, NULL);
+	if (r < 0)
+		return r;
+	return ret->n > n ? -EINVAL : 0;
 }
 
 int loader_load(const struct vmdef *def, const struct loader_files *files, struct guest *g,

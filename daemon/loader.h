@@ -53,6 +53,7 @@
 #include "guest.h"
 
 struct vmdef;
+struct vmdef_diags;
 
 #define LOADER_DTB_SLOT_ALIGN	(2ull << 20)	/* arm64: the DTB's 2 MiB block */
 #define LOADER_PAGE_SIZE	4096ull
@@ -107,6 +108,19 @@ const char *loader_fd_key(const char *value);
 int loader_plan(const struct vmdef *def, const struct loader_files *files,
 		struct loader_plan *ret_plan, void **ret_dtb, size_t *ret_dtb_size,
 		sd_bus_error *error);
+
+/*
+ * What loader_plan() would refuse whatever the files hold, without opening
+ * them: the devicetree (dtb_build() without the overlay) and the placement
+ * with the smallest images there can be (kernel and ramdisk of 1 byte).
+ * Sizes only grow from there, so every problem found is one that Create
+ * meets too; what depends on the files (their size, an Image header, the
+ * overlay) is not checked. Appends a diagnostic for each problem (at the
+ * key it concerns: devicetree, devicetree.offset, ramdisk-offset, or
+ * memory when there is no room) to *ret and returns -EINVAL, or 0, or
+ * -ENOMEM.
+ */
+int loader_check(const struct vmdef *def, struct vmdef_diags *ret);
 
 /*
  * Lays the guest of def into g (from guest_new(def), untouched since): the

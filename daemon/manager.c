@@ -3,13 +3,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <search.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bus-errors.h"
 #include "bus-manager.h"
-#include "dtb.h"
 #include "bus-vm.h"
 #include "hyp.h"
 #include "layout.h"
@@ -277,23 +278,114 @@ static void manager_log_diags(const char *origin, const struct vmdef_diags *diag
 	}
 }
 
-/* Parses and checks one definition file; logs every problem. */
-static int manager_read_definition(struct manager *m, const char *path, struct vmdef **ret)
+void manager_problems_clear(struct manager_problems *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->items[i].file);
+		free(p->items[i].message);
+	}
+	free(p->items);
+	*p = (struct manager_problems) {};
+}
+
+/* Appends a problem of file; NULL problems: nothing to do. */
+static __attribute__((format(printf, 5, 6)))
+int manager_problems_add(struct manager_problems *p, const char *file, unsigned line,
+			 unsigned column, const char *fmt, ...)
+{
+	struct manager_problem *items, *item;
+	va_list ap;
+	int k;
+
+	if (!p)
+		return 0;
+	items = reallocarray(p->items, p->n + 1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	p->items = items;
+	item = &items[p->n];
+	*item = (struct manager_problem) { .line = line, .column = column };
+	va_start(ap, fmt);
+	k = vasprintf(&item->message, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	item->file = strdup(file);
+	if (!item->file) {
+		free(item->message);
+		return -ENOMEM;
+	}
+	p->n++;
+	return 0;
+}
+
+/*
+ * What Create checks before it reads any image (docs/api.md,
+ * ValidateDefinitionFor): every parcel conflict, the devicetree and the
+ * placement in main memory (loader_check()), and the VM's own memory
+ * against limits.max-guest-memory, which other VMs only make tighter.
+ * Appends a diagnostic for each problem; returns -EINVAL when there was
+ * any, 0, or -ENOMEM.
+ */
+static int manager_check_definition(struct manager *m, const struct vmdef *def,
+				    struct vmdef_diags *ret)
+{
+	_cleanup_(layout_freep) struct layout *layout = NULL;
+	uint64_t memory = vmdef_memory(def), max = m->config.limits.max_guest_memory;
+	size_t n = ret->n;
+	int r;
+
+	r = layout_from_vmdef(def, m->config.ipa_bits, &layout, ret);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 && ret->n == n) {
+		r = vmdef_diags_add(ret, def->memory.mark.line, def->memory.mark.column, "memory",
+				    "no layout: %s", strerror(-r));
+		if (r < 0)
+			return r;
+	}
+	r = loader_check(def, ret);
+	if (r == -ENOMEM)
+		return r;
+	if (max && memory > max) {
+		r = vmdef_diags_add(ret, def->memory.mark.line, def->memory.mark.column, "memory",
+				    "%" PRIu64 " bytes of guest memory (regions included), over limits.max-guest-memory (%" PRIu64 " bytes)",
+				    memory, max);
+		if (r < 0)
+			return r;
+	}
+	return ret->n > n ? -EINVAL : 0;
+}
+
+/*
+ * Parses and checks one definition file; logs every problem and appends
+ * it to problems (may be NULL).
+ */
+static int manager_read_definition(struct manager *m, const char *path,
+				   struct manager_problems *problems, struct vmdef **ret)
 {
 	_cleanup_(vmdef_freep) struct vmdef *def = NULL;
-	_cleanup_(layout_freep) struct layout *layout = NULL;
 	struct vmdef_diags diags = {};
-	int r;
+	int r, k = 0;
 
 	const struct vmdef_parse_opts opts = manager_parse_opts(m);
 
 	r = vmdef_parse_file(path, &opts, &def, &diags);
 	if (r >= 0)
-		r = layout_from_vmdef(def, m->config.ipa_bits, &layout, &diags);
+		r = manager_check_definition(m, def, &diags);
 	if (r < 0) {
 		manager_log_diags(path, &diags);
+		for (size_t i = 0; k >= 0 && i < diags.n; i++) {
+			const struct vmdef_diag *d = &diags.items[i];
+
+			k = manager_problems_add(problems, path, d->line, d->column, "%s%s%s",
+						 d->key, *d->key ? ": " : "", d->message);
+		}
+		if (k >= 0 && diags.n == 0)
+			k = manager_problems_add(problems, path, 1, 1, "cannot be read: %s",
+						 strerror(-r));
 		vmdef_diags_clear(&diags);
-		return r;
+		return k < 0 ? k : r;
 	}
 	*ret = steal_ptr(def);
 	return 0;
@@ -327,17 +419,24 @@ static bool manager_claimed_elsewhere(const struct vm *vm, const struct vmdef *d
 }
 
 /* Takes def: a new VM, or the new definition of a known one. */
-static int manager_sync_one(struct manager *m, struct vmdef *def, char **seen, size_t n_seen)
+static int manager_sync_one(struct manager *m, struct vmdef *def, char **seen, size_t n_seen,
+			    struct manager_problems *problems)
 {
 	struct vm *vm = manager_find_vm(m, def->name);
 	int r;
 
 	if (listed(seen, n_seen, def->name) || (vm && vm->transient) ||
 	    (vm && manager_claimed_elsewhere(vm, def))) {
+		const char *owner = vm && vm->transient ? "a transient VM" :
+				    vm ? vm->def->origin : "?";
+
 		log_error("%s: VM '%s' is already defined by %s, skipping", def->origin, def->name,
-			  vm && vm->transient ? "a transient VM" : vm ? vm->def->origin : "?");
+			  owner);
+		/* The whole file is refused: its first position stands for it. */
+		r = manager_problems_add(problems, def->origin, 1, 1,
+					 "VM '%s' is already defined by %s", def->name, owner);
 		vmdef_free(def);
-		return -EEXIST;
+		return r < 0 ? r : -EEXIST;
 	}
 	if (vm) {
 		if (vm->removed)
@@ -348,9 +447,20 @@ static int manager_sync_one(struct manager *m, struct vmdef *def, char **seen, s
 		manager_vm_definition_changed(m, vm);
 		return 0;
 	}
-	r = manager_add_vm(m, def, false, NULL);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "VM '%s': cannot add it: %m", def->name);
+	{
+		_cleanup_free_ char *origin = strdup(def->origin);
+		_cleanup_free_ char *name = strdup(def->name);
+
+		r = manager_add_vm(m, def, false, NULL);
+		if (r < 0) {
+			log_errno(LOG_ERR, r, "VM '%s': cannot add it: %m", name ?: "?");
+			if (origin && name)
+				(void) manager_problems_add(problems, origin, 1, 1,
+							    "VM '%s' cannot be added: %s", name,
+							    strerror(-r));
+			return r;
+		}
+	}
 	return 1;
 }
 
@@ -391,7 +501,7 @@ static void manager_sync_removed(struct manager *m, char **seen, size_t n_seen, 
  * ones remove VMs that are not live. A file that does not parse never
  * disturbs the VM it defined before.
  */
-static int manager_sync(struct manager *m, const char *dir)
+static int manager_sync(struct manager *m, const char *dir, struct manager_problems *problems)
 {
 	struct dirent **entries = NULL;
 	char **seen = NULL, **broken = NULL;
@@ -417,14 +527,14 @@ static int manager_sync(struct manager *m, const char *dir)
 			log_error("Out of memory reading '%s'", dir);
 			continue;
 		}
-		r = manager_read_definition(m, path, &def);
+		r = manager_read_definition(m, path, problems, &def);
 		if (r < 0) {
 			log_error("%s: invalid definition, skipping", path);
 			broken[n_broken++] = path;
 			continue;
 		}
 		free(path);
-		r = manager_sync_one(m, def, seen, n_seen);
+		r = manager_sync_one(m, def, seen, n_seen, problems);
 		if (r >= 0) {
 			struct vm *vm = manager_find_vm(m, def->name);
 
@@ -459,7 +569,7 @@ int manager_load_definitions(struct manager *m, const char *dir)
 {
 	int r = manager_set_definitions_dir(m, dir);
 
-	return r < 0 ? r : manager_sync(m, dir);
+	return r < 0 ? r : manager_sync(m, dir, NULL);
 }
 
 void manager_autostart(struct manager *m)
@@ -543,7 +653,7 @@ static int manager_reload_config(struct manager *m, sd_bus_error *error)
 	return 0;
 }
 
-int manager_reload(struct manager *m, sd_bus_error *error)
+int manager_reload_report(struct manager *m, struct manager_problems *ret, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error config_error = SD_BUS_ERROR_NULL;
 	int r_config, r = 0;
@@ -552,7 +662,7 @@ int manager_reload(struct manager *m, sd_bus_error *error)
 	r_config = manager_reload_config(m, &config_error);
 	if (m->definitions_dir) {
 		log_info("Reloading definitions from '%s'", m->definitions_dir);
-		r = manager_sync(m, m->definitions_dir);
+		r = manager_sync(m, m->definitions_dir, ret);
 		if (r >= 0)
 			log_info("Reloaded: %zu VM(s) defined", m->n_vms);
 	}
@@ -677,35 +787,35 @@ int manager_create_transient(struct manager *m, const char *yaml,
 	return 0;
 }
 
-int manager_validate(struct manager *m, const char *yaml, struct vmdef_diags *ret)
+static const char *const manager_use_table[_MANAGER_USE_MAX] = {
+	[MANAGER_USE_DIRECTORY] = "directory",
+	[MANAGER_USE_TRANSIENT] = "transient",
+};
+
+enum manager_use manager_use_from_string(const char *s)
+{
+	for (size_t i = 0; s && i < ELEMENTSOF(manager_use_table); i++)
+		if (manager_use_table[i] && strcmp(manager_use_table[i], s) == 0)
+			return (enum manager_use) i;
+	return _MANAGER_USE_INVALID;
+}
+
+int manager_validate(struct manager *m, const char *yaml, enum manager_use use,
+		     struct vmdef_diags *ret)
 {
 	struct vmdef_parse_opts opts = manager_parse_opts(m);
 	_cleanup_(vmdef_freep) struct vmdef *def = NULL;
-	_cleanup_(layout_freep) struct layout *layout = NULL;
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_free_ void *blob = NULL;
-	size_t size;
 	int r;
 
-	opts.any_files = true;
+	opts.any_files = use == MANAGER_USE_ANY;
+	opts.transient = use == MANAGER_USE_TRANSIENT;
 	r = vmdef_parse_string("<definition>", yaml, strlen(yaml), &opts, &def, ret);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
 		return 0;
-	r = layout_from_vmdef(def, m->config.ipa_bits, &layout, ret);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		return 0;
-	/* What the devicetree generator would refuse (GIC placement, names...). */
-	r = dtb_build(def, NULL, &blob, &size, &error);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		return vmdef_diags_add(ret, def->devicetree.mark.line, def->devicetree.mark.column,
-				       "devicetree", "%s", error.message);
-	return 0;
+	r = manager_check_definition(m, def, ret);
+	return r == -ENOMEM ? r : 0;
 }
 
 void manager_shutdown(struct manager *m)

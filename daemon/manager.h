@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -70,8 +71,10 @@ GH_DEFINE_FREEP(struct manager, manager_free)
 int manager_set_definitions_dir(struct manager *m, const char *dir);
 /*
  * Loads every *.yaml file in dir, in name order, and remembers dir for
- * manager_reload(). A bad file is logged (file:line:column: key: message
- * for each problem) and skipped; the others load. Returns the number of
+ * manager_reload(). A file is checked as manager_validate() checks a
+ * definition for the directory; a bad file is logged (file:line:column:
+ * key: message for each problem) and skipped, and so is a file naming a
+ * VM that another file defines; the others load. Returns the number of
  * VMs added or a negative errno when the directory cannot be read.
  */
 int manager_load_definitions(struct manager *m, const char *dir);
@@ -96,14 +99,35 @@ void manager_vm_definition_changed(struct manager *m, struct vm *vm);
 /* A request on a VM failed: PropertiesChanged for LastError. */
 void manager_vm_error_changed(struct manager *m, struct vm *vm);
 
+/* A definition file that was not applied, and why (Manager1.Reload's reply). */
+struct manager_problem {
+	char *file;
+	unsigned line;			/* 1-based */
+	unsigned column;		/* 1-based */
+	char *message;			/* "key: message", or the message */
+};
+
+struct manager_problems {
+	struct manager_problem *items;	/* by file name, then as found */
+	size_t n;
+};
+
+void manager_problems_clear(struct manager_problems *p);
+
 /*
  * SIGHUP, Manager1.Reload: rereads the configuration, then the definitions
  * directory (with the new limits). A configuration with problems is logged
  * and not applied (org.gunyah.Error.InvalidDefinition, each problem as
  * file:line:column), and the definitions are reread all the same; a
  * directory that cannot be read is an errno-based error. error may be NULL.
+ * Every problem of a definition file that was not applied is logged and,
+ * when ret is non-NULL, appended to *ret (also when the call fails).
  */
-int manager_reload(struct manager *m, sd_bus_error *error);
+int manager_reload_report(struct manager *m, struct manager_problems *ret, sd_bus_error *error);
+static inline int manager_reload(struct manager *m, sd_bus_error *error)
+{
+	return manager_reload_report(m, NULL, error);
+}
 /* Starts every defined VM marked autostart; failures are logged, one by one. */
 void manager_autostart(struct manager *m);
 
@@ -129,12 +153,29 @@ int manager_create_transient(struct manager *m, const char *yaml,
 			     struct transient_file *files, size_t n_files, vm_done_fn done,
 			     void *userdata, sd_bus_error *error);
 
+/* What a definition is validated for: how its files are named. */
+enum manager_use {
+	MANAGER_USE_ANY,		/* paths and fd:KEY both accepted (ValidateDefinition) */
+	MANAGER_USE_DIRECTORY,		/* absolute paths only, as in the definitions directory */
+	MANAGER_USE_TRANSIENT,		/* fd:KEY only, as CreateTransientVM wants */
+	_MANAGER_USE_MAX,
+	_MANAGER_USE_INVALID = -EINVAL,
+};
+
+/* "directory", "transient" (and "any") <-> enum manager_use. */
+enum manager_use manager_use_from_string(const char *s);
+
 /*
- * Checks definition text without side effects: the schema (paths and
- * fd:KEY both accepted), the parcel layout and the devicetree. Appends
- * every problem to *ret; returns 0, or -ENOMEM.
+ * Checks definition text without side effects and without opening any
+ * file, with what Create checks before it reads the images: the schema,
+ * the parcel layout (every conflict), the devicetree, the placement of
+ * kernel, ramdisk and devicetree in main memory as far as it does not
+ * depend on the images' sizes (loader_check()), and the VM's own memory
+ * against limits.max-guest-memory. Appends every problem to *ret; returns
+ * 0, or -ENOMEM.
  */
-int manager_validate(struct manager *m, const char *yaml, struct vmdef_diags *ret);
+int manager_validate(struct manager *m, const char *yaml, enum manager_use use,
+		     struct vmdef_diags *ret);
 
 /* Destroys every live VM (daemon shutdown); waits for starts in flight. */
 void manager_shutdown(struct manager *m);

@@ -249,6 +249,14 @@ static void test_usage(void)
 		(const char *const[]) { "--bogus", "list", NULL },
 		(const char *const[]) { "stop", "nav", "--timeout", NULL },
 		(const char *const[]) { "--user", "--address", "unix:path=/x", "list", NULL },
+		(const char *const[]) { "wait", "nav", NULL },
+		(const char *const[]) { "wait", "nav", "running", "now", NULL },
+		(const char *const[]) { "reboot", NULL },
+		(const char *const[]) { "reboot", "--no-wait", "nav", NULL },
+		(const char *const[]) { "wait", "--force", "nav", "running", NULL },
+		(const char *const[]) { "status", "--no-legend", "nav", NULL },
+		(const char *const[]) { "start", "--json", "nav", NULL },
+		(const char *const[]) { "dtb", "--json", "nav", NULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -317,12 +325,19 @@ static void test_unreachable_name(struct fixture *f, gconstpointer data)
 	test_daemon_start(&f->d, NULL);
 	g_assert_cmpint(test_daemon_stop(&f->d), ==, 0);
 
+	/* In plain words, not org.freedesktop.DBus.Error.ServiceUnknown. */
 	run_ctl(f, &res, "list");
-	assert_failure(&res, EXIT_UNREACHABLE, "org.freedesktop.DBus.Error.ServiceUnknown: ");
+	g_assert_cmpstr(res.err, ==, "gunyahctl: gunyahd is not running "
+				     "(nobody owns org.gunyah.Manager1 on the bus)\n");
+	g_assert_cmpint(res.status, ==, EXIT_UNREACHABLE);
 	g_assert_cmpstr(res.out, ==, "");
 	ctl_result_clear(&res);
 	run_ctl(f, &res, "stop", "nav");
-	assert_failure(&res, EXIT_UNREACHABLE, "org.freedesktop.DBus.Error.ServiceUnknown: ");
+	assert_failure(&res, EXIT_UNREACHABLE, "gunyahd is not running");
+	g_assert_null(strstr(res.err, "ServiceUnknown"));
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "wait", "nav", "running");
+	assert_failure(&res, EXIT_UNREACHABLE, "gunyahd is not running");
 	ctl_result_clear(&res);
 }
 
@@ -413,12 +428,13 @@ static void test_list_one(struct fixture *f, gconstpointer data)
 	struct ctl_result res = {};
 
 	(void) data;
-	define_vm(f, "solo", 1, "0x200000", NULL);
+	/* 4 MiB: the least that leaves the devicetree its 2 MiB slot beside the kernel. */
+	define_vm(f, "solo", 1, "0x400000", NULL);
 	test_daemon_start(&f->d, NULL);
 	run_ctl(f, &res, "list");
 	g_assert_cmpint(res.status, ==, EXIT_OK);
 	g_assert_nonnull(strstr(res.out, "\nsolo  "));
-	g_assert_nonnull(strstr(res.out, " 2M  no\n"));
+	g_assert_nonnull(strstr(res.out, " 4M  no\n"));
 	g_assert_true(g_str_has_suffix(res.out, "\n1 VM listed.\n"));
 	ctl_result_clear(&res);
 }
@@ -778,7 +794,7 @@ static void test_validate(struct fixture *f, gconstpointer data)
 	(void) data;
 	test_daemon_start(&f->d, NULL);
 	good = write_file(f, "good.yaml", "version: 1\nname: good\nmemory:\n  size: 16M\n"
-			  "kernel: fd:kernel\n", -1);
+			  "kernel: /boot/Image\n", -1);
 	run_ctl_quiet(f, "validate", good);
 
 	bad = write_file(f, "bad.yaml", bad_yaml, -1);
@@ -1047,10 +1063,9 @@ static bool read_more(int fd, GString *s)
 	return n > 0;
 }
 
-static void monitor_start(struct fixture *f, struct monitor *m)
+static void monitor_start_args(struct fixture *f, struct monitor *m, const char *const *args)
 {
-	g_autoptr(GPtrArray) argv = ctl_argv(f->d.bus_address,
-					     (const char *const[]) { "monitor", NULL });
+	g_autoptr(GPtrArray) argv = ctl_argv(f->d.bus_address, args);
 	g_auto(GStrv) env = ctl_envp();
 	g_autoptr(GError) error = NULL;
 
@@ -1064,6 +1079,11 @@ static void monitor_start(struct fixture *f, struct monitor *m)
 	while (!strchr(m->err->str, '\n'))
 		g_assert_true(read_more(m->err_fd, m->err));
 	g_assert_true(g_str_has_prefix(m->err->str, MONITOR_READY));
+}
+
+static void monitor_start(struct fixture *f, struct monitor *m)
+{
+	monitor_start_args(f, m, (const char *const[]) { "monitor", NULL });
 }
 
 static guint count_lines(const char *s)
@@ -1187,6 +1207,823 @@ static void test_monitor_bus_gone(struct fixture *f, gconstpointer data)
 	f->d.pid = 0;
 }
 
+/* ---- for scripts ---- */
+
+/* Removes vms.d/<name>.yaml. */
+static void undefine_vm(struct fixture *f, const char *name)
+{
+	g_autofree char *file = g_strdup_printf("%s/%s.yaml", f->d.defs, name);
+
+	g_assert_cmpint(g_unlink(file), ==, 0);
+}
+
+/* A mistyped command gets the closest one; a word far from all gets none. */
+static void test_did_you_mean(void)
+{
+	static const struct {
+		const char *typed, *meant;
+	} cases[] = {
+		{ "strat", "start" }, { "stpo", "stop" }, { "lsit", "list" },
+		{ "stauts", "status" }, { "monitr", "monitor" }, { "waitt", "wait" },
+		{ "reboto", "reboot" }, { "valdiate", "validate" },
+	};
+	struct ctl_result res = {};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *expect = g_strdup_printf("gunyahctl: unknown command '%s'; "
+							  "did you mean '%s'?\n",
+							  cases[i].typed, cases[i].meant);
+
+		run_ctl_at(NULL, (const char *const[]) { cases[i].typed, "nav", NULL }, &res);
+		g_assert_cmpint(res.status, ==, EXIT_USAGE);
+		g_assert_cmpstr(res.err, ==, expect);
+		g_assert_cmpstr(res.out, ==, "");
+		ctl_result_clear(&res);
+	}
+	run_ctl_at(NULL, (const char *const[]) { "xyzzy", NULL }, &res);
+	g_assert_cmpint(res.status, ==, EXIT_USAGE);
+	g_assert_null(strstr(res.err, "did you mean"));
+	ctl_result_clear(&res);
+	/* Not a usage error that the daemon would have to answer: no bus needed. */
+	run_ctl_at(NULL, (const char *const[]) { "wait", "nav", "up", NULL }, &res);
+	assert_failure(&res, EXIT_USAGE, "unknown state 'up'; a VM is one of: defined, created");
+	ctl_result_clear(&res);
+}
+
+static void test_list_no_legend(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+	g_auto(GStrv) lines = NULL;
+
+	(void) data;
+	define_vm(f, "alpha", 2, "32M", NULL);
+	define_vm(f, "beta", 1, "16M", "autostart: yes\n");
+	test_daemon_start(&f->d, NULL);
+	test_poll_state(&f->d, "beta", "running");
+
+	run_ctl(f, &res, "list", "--no-legend");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.err, ==, "");
+	lines = g_strsplit(res.out, "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), ==, 3);
+	g_assert_true(g_regex_match_simple("^alpha +defined +- +2 +32M +no$", lines[0], 0, 0));
+	g_assert_true(g_regex_match_simple("^beta +running +0x[0-9a-f]+ +1 +16M +yes$",
+					   lines[1], 0, 0));
+	g_assert_cmpstr(lines[2], ==, "");
+	ctl_result_clear(&res);
+
+	/* With no VMs, nothing at all. */
+	undefine_vm(f, "alpha");
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "beta"));
+	undefine_vm(f, "beta");
+	test_manager_call_ok(&f->d, "Reload", NULL);
+	run_ctl(f, &res, "list", "--no-legend");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.out, ==, "");
+	ctl_result_clear(&res);
+}
+
+/* Runs gunyahctl on a terminal of this width, with $COLUMNS unset or set. */
+static char *run_ctl_on_tty_cols(struct fixture *f, const char *const *args,
+				 unsigned short cols, const char *columns_env, int *ret_status)
+{
+	g_autoptr(GPtrArray) argv = ctl_argv(f->d.bus_address, args);
+	g_auto(GStrv) env = ctl_envp();
+	g_autoptr(GError) error = NULL;
+	struct winsize ws = { .ws_row = 24, .ws_col = cols };
+	GString *seen = g_string_new(NULL);
+	int master, slave, wait_status;
+	char buf[512];
+	ssize_t n;
+	GPid pid;
+
+	env = columns_env ? g_environ_setenv(env, "COLUMNS", columns_env, TRUE)
+			  : g_environ_unsetenv(env, "COLUMNS");
+	g_assert_cmpint(openpty(&master, &slave, NULL, NULL, &ws), ==, 0);
+	g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, (const char *const *) argv->pdata,
+			(const char *const *) env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+			-1, slave, slave, NULL, NULL, 0, &pid, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	close(slave);
+	while ((n = read(master, buf, sizeof(buf))) > 0)
+		g_string_append_len(seen, buf, n);
+	close(master);
+	g_assert_cmpint(waitpid(pid, &wait_status, 0), ==, pid);
+	*ret_status = exit_status(wait_status);
+	/* The terminal turned each \n into \r\n. */
+	g_string_replace(seen, "\r", "", 0);
+	return g_string_free(seen, FALSE);
+}
+
+static void assert_max_line(const char *out, size_t width)
+{
+	g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+
+	for (char **l = lines; *l; l++)
+		if (strlen(*l) > width)
+			g_error("line wider than %zu columns: '%s'", width, *l);
+}
+
+/* On a terminal, NAME shrinks to fit the width; a pipe gets whole names. */
+static void test_list_width(struct fixture *f, gconstpointer data)
+{
+	static const char long_name[] = "a-rather-long-vm-name-for-a-narrow-terminal";
+	const char *const args[] = { "list", NULL };
+	g_autofree char *cut = g_strdup_printf("\n%.16s...  defined ", long_name);
+	g_autofree char *whole = g_strdup_printf("\n%s  defined ", long_name);
+	struct ctl_result res = {};
+	char *out;
+	int status;
+
+	(void) data;
+	define_vm(f, long_name, 1, "16M", NULL);
+	define_vm(f, "nav", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+
+	/* After NAME, "  defined  VMID  VCPUS  MEMORY  AUTOSTART" takes 41 columns. */
+	out = run_ctl_on_tty_cols(f, args, 60, NULL, &status);
+	g_assert_cmpint(status, ==, EXIT_OK);
+	assert_max_line(out, 60);
+	g_assert_nonnull(strstr(out, cut));
+	g_assert_true(g_regex_match_simple("^NAME {15} +STATE ", out, 0, 0));
+	g_assert_nonnull(strstr(out, "\nnav                  defined "));
+	g_free(out);
+
+	/* $COLUMNS wins over the terminal's size. */
+	out = run_ctl_on_tty_cols(f, args, 200, "60", &status);
+	g_assert_cmpint(status, ==, EXIT_OK);
+	assert_max_line(out, 60);
+	g_assert_nonnull(strstr(out, cut));
+	g_free(out);
+
+	/* Wide enough: nothing cut. */
+	out = run_ctl_on_tty_cols(f, args, 200, NULL, &status);
+	g_assert_cmpint(status, ==, EXIT_OK);
+	g_assert_nonnull(strstr(out, whole));
+	g_free(out);
+
+	/* So narrow that NAME keeps its minimum of 8 columns. */
+	out = run_ctl_on_tty_cols(f, args, 20, NULL, &status);
+	g_assert_cmpint(status, ==, EXIT_OK);
+	g_assert_nonnull(strstr(out, "\na-rat...  defined "));
+	g_free(out);
+
+	/* A pipe is never cut, whatever $COLUMNS says (ctl_envp keeps the caller's). */
+	g_setenv("COLUMNS", "40", TRUE);
+	run_ctl(f, &res, "list");
+	g_unsetenv("COLUMNS");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_nonnull(strstr(res.out, whole));
+	ctl_result_clear(&res);
+}
+
+/*
+ * Runs python3 with json on stdin and the script; returns what it printed.
+ * json.loads() is strict: no trailing commas, no control characters raw.
+ */
+static char *python_json(const char *json, const char *script)
+{
+	g_autofree char *in_file = NULL, *out = NULL, *err = NULL;
+	g_autofree char *program = g_strdup_printf(
+		"import json, sys\n"
+		"text = open(sys.argv[1], 'rb').read().decode('utf-8')\n"
+		"%s\n", script);
+	g_autoptr(GError) error = NULL;
+	int fd, wait_status;
+
+	fd = g_file_open_tmp("gunyahctl-json-XXXXXX", &in_file, &error);
+	g_assert_no_error(error);
+	close(fd);
+	g_assert_true(g_file_set_contents(in_file, json, -1, NULL));
+	g_assert_true(g_spawn_sync(NULL, (char *[]) { "python3", "-c", program, in_file, NULL },
+				   NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+				   &wait_status, &error));
+	g_assert_no_error(error);
+	g_unlink(in_file);
+	if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0)
+		g_error("python3 rejected the JSON:\n%s\n%s", json, err);
+	return g_steal_pointer(&out);
+}
+
+/* The documented fields of a VM object and their types, checked by python. */
+#define PY_VM_SCHEMA								\
+	"S = {'name': str, 'state': str, 'state_reason': str, 'exit_type': str,\n" \
+	"     'exit_code': int, 'vmid': int, 'transient': bool, 'autostart': bool,\n" \
+	"     'definition_file': str, 'definition_pending': bool, 'kernel': str,\n" \
+	"     'ramdisk': str, 'cmdline': str, 'vcpus': int, 'memory_base': int,\n" \
+	"     'memory_size': int, 'devicetree': dict, 'regions': list,\n"	\
+	"     'extents': list, 'created_usec': int, 'started_usec': int,\n"	\
+	"     'restart_count': int, 'last_error': str, 'last_error_usec': int}\n" \
+	"def check(vm):\n"							\
+	"    assert set(vm) == set(S), set(vm) ^ set(S)\n"			\
+	"    for k, t in S.items():\n"						\
+	"        assert type(vm[k]) is t, (k, vm[k])\n"				\
+	"    assert set(vm['devicetree']) == {'base', 'size'}\n"		\
+	"    for r in vm['regions']:\n"						\
+	"        assert set(r) == {'label', 'base', 'size', 'access', 'sharing'}, r\n" \
+	"    for e in vm['extents']:\n"						\
+	"        assert set(e) == {'kind', 'base', 'size'}, e\n"
+
+static void test_list_json(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+	g_autofree char *got = NULL, *expect = NULL, *path = test_vm_path("beta");
+	g_autoptr(GVariant) vmid = NULL;
+
+	(void) data;
+	define_vm(f, "alpha", 2, "32M", NULL);
+	define_vm(f, "beta", 1, "16M", "autostart: yes\ncmdline: \"console=hvc0 quiet\"\n");
+	test_daemon_start(&f->d, NULL);
+	test_poll_state(&f->d, "beta", "running");
+	vmid = test_get_property(&f->d, path, VM1, "VMID");
+
+	run_ctl(f, &res, "list", "--json");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.err, ==, "");
+	/* An array, one object per line. */
+	g_assert_true(g_str_has_prefix(res.out, "[\n{\"name\":\"alpha\","));
+	g_assert_true(g_str_has_suffix(res.out, "}\n]\n"));
+	g_assert_cmpuint(count_lines(res.out), ==, 4);
+	got = python_json(res.out, PY_VM_SCHEMA
+		"vms = json.loads(text)\n"
+		"for vm in vms:\n"
+		"    check(vm)\n"
+		"    print(vm['name'], vm['state'], vm['vmid'], vm['vcpus'], vm['memory_size'],\n"
+		"          vm['autostart'], vm['cmdline'], vm['memory_base'],\n"
+		"          vm['definition_file'].endswith('/' + vm['name'] + '.yaml'),\n"
+		"          len(vm['extents']) > 0, vm['started_usec'] > 0)");
+	expect = g_strdup_printf("alpha defined 0 2 33554432 False  2147483648 True False False\n"
+				 "beta running %u 1 16777216 True console=hvc0 quiet 2147483648 "
+				 "True True True\n", g_variant_get_uint32(vmid));
+	g_assert_cmpstr(got, ==, expect);
+	ctl_result_clear(&res);
+}
+
+static void test_list_json_empty(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	run_ctl(f, &res, "list", "--json");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.out, ==, "[]\n");
+	ctl_result_clear(&res);
+}
+
+static void test_status_json(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+	g_autofree char *got = NULL, *expect = NULL, *path = test_vm_path("nav");
+	g_autoptr(GVariant) vmid = NULL, started = NULL;
+
+	(void) data;
+	define_vm(f, "nav", 2, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "nav"));
+	vmid = test_get_property(&f->d, path, VM1, "VMID");
+	started = test_get_property(&f->d, path, VM1, "StartedTimestamp");
+
+	run_ctl(f, &res, "status", "--json", "nav");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.err, ==, "");
+	g_assert_cmpuint(count_lines(res.out), ==, 1);
+	got = python_json(res.out, PY_VM_SCHEMA
+		"vm = json.loads(text)\n"
+		"check(vm)\n"
+		"print(vm['name'], vm['state'], vm['vmid'], vm['started_usec'], vm['kernel'])\n"
+		"print(sorted(e['kind'] for e in vm['extents']))\n"
+		"print([(r['label'], r['base'], r['size']) for r in vm['regions']][0])\n"
+		"print(vm['devicetree']['size'] > 0, vm['last_error'], vm['transient'])");
+	expect = g_strdup_printf("nav running %u %" G_GUINT64_FORMAT " %s\n"
+				 "['devicetree', 'kernel']\n"
+				 "(0, 2147483648, 16777216)\n"
+				 "True  False\n", g_variant_get_uint32(vmid),
+				 g_variant_get_uint64(started), f->d.kernel);
+	g_assert_cmpstr(got, ==, expect);
+	ctl_result_clear(&res);
+
+	/* Failures stay text on stderr, with nothing on stdout. */
+	run_ctl(f, &res, "status", "--json", "ghost");
+	assert_failure(&res, EXIT_NO_VM, "org.gunyah.Error.NoSuchVM: ");
+	g_assert_cmpstr(res.out, ==, "");
+	ctl_result_clear(&res);
+}
+
+/* A name that needs escaping reaches the JSON escaped, and python reads it back. */
+static void test_json_escaping(struct fixture *f, gconstpointer data)
+{
+	static const char weird[] = "\"quoted\\path\"";
+	g_autofree char *yaml = NULL, *got = NULL;
+	g_autofree char *file = g_strdup_printf("%s/nav.yaml", f->d.defs);
+	struct ctl_result res = {};
+
+	(void) data;
+	yaml = g_strdup_printf("version: 1\nname: nav\nvcpus: 1\n"
+			       "memory:\n  base: 0x80000000\n  size: 16M\n"
+			       "kernel: %s\ncmdline: '%s tab\\there é'\n", f->d.kernel, weird);
+	g_assert_true(g_file_set_contents(file, yaml, -1, NULL));
+	test_daemon_start(&f->d, NULL);
+	run_ctl(f, &res, "status", "--json", "nav");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_nonnull(strstr(res.out, "\"cmdline\":\"\\\"quoted\\\\path\\\" tab\\\\there \303\251\""));
+	got = python_json(res.out, "print(json.loads(text)['cmdline'])");
+	g_assert_cmpstr(got, ==, "\"quoted\\path\" tab\\there \303\251\n");
+	ctl_result_clear(&res);
+}
+
+/* monitor NAME... filters; --json gives one object per event and line. */
+static void test_monitor_json_filter(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *got = NULL, *gamma_path = test_vm_path("gamma");
+	g_autofree char *expect = NULL;
+	struct monitor mj = {}, mt = {};
+	g_auto(GStrv) lines = NULL;
+
+	(void) data;
+	define_vm(f, "nav", 1, "16M", NULL);
+	define_vm(f, "beta", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+	monitor_start_args(f, &mj, (const char *const[]) { "monitor", "--json", "nav", "gamma",
+							   NULL });
+	monitor_start_args(f, &mt, (const char *const[]) { "monitor", "beta", NULL });
+
+	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "beta"));
+	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "nav"));
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "beta"));
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "nav"));
+	define_vm(f, "gamma", 1, "16M", NULL);
+	test_manager_call_ok(&f->d, "Reload", NULL);
+
+	monitor_read_lines(&mj, 3);
+	monitor_read_lines(&mt, 2);
+	g_assert_cmpint(monitor_stop(&mj, SIGTERM), ==, EXIT_OK);
+	g_assert_cmpint(monitor_stop(&mt, SIGINT), ==, EXIT_OK);
+
+	/* Nothing of beta in the first, nothing of nav or gamma in the second. */
+	got = python_json(mj.out->str,
+		"for line in text.splitlines():\n"
+		"    e = json.loads(line)\n"
+		"    assert type(e['time_usec']) is int and e['time_usec'] > 1600000000000000\n"
+		"    del e['time_usec']\n"
+		"    print(sorted(e.items()))");
+	expect = g_strdup_printf(
+		"[('event', 'state'), ('name', 'nav'), ('reason', ''), ('state', 'created')]\n"
+		"[('event', 'state'), ('name', 'nav'), ('reason', 'destroyed'), ('state', 'defined')]\n"
+		"[('event', 'new'), ('name', 'gamma'), ('path', '%s')]\n", gamma_path);
+	g_assert_cmpstr(got, ==, expect);
+	lines = output_lines(mt.out->str);
+	g_assert_cmpuint(g_strv_length(lines), ==, 2);
+	assert_monitor_line(lines[0], "beta", "created", NULL);
+	assert_monitor_line(lines[1], "beta", "defined", "destroyed");
+	monitor_free(&mj);
+	monitor_free(&mt);
+}
+
+struct ctl_async {
+	GPid pid;
+	int out_fd;
+	int err_fd;
+};
+
+static void ctl_async_start(struct fixture *f, const char *const *args, struct ctl_async *a)
+{
+	g_autoptr(GPtrArray) argv = ctl_argv(f->d.bus_address, args);
+	g_auto(GStrv) env = ctl_envp();
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv->pdata, env,
+					       G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &a->pid,
+					       NULL, &a->out_fd, &a->err_fd, &error));
+	g_assert_no_error(error);
+}
+
+static void ctl_async_finish(struct ctl_async *a, struct ctl_result *res)
+{
+	GString *out = g_string_new(NULL), *err = g_string_new(NULL);
+	int wait_status;
+
+	while (read_more(a->out_fd, out))
+		;
+	while (read_more(a->err_fd, err))
+		;
+	close(a->out_fd);
+	close(a->err_fd);
+	g_assert_cmpint(waitpid(a->pid, &wait_status, 0), ==, a->pid);
+	res->status = exit_status(wait_status);
+	res->out = g_string_free(out, FALSE);
+	res->err = g_string_free(err, FALSE);
+	g_test_message("async gunyahctl -> %d\n%s%s", res->status, res->out, res->err);
+}
+
+static void test_wait(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+	struct ctl_async a = {};
+	gint64 t0;
+
+	(void) data;
+	define_vm(f, "nav", 1, "16M", NULL);
+	define_vm(f, "slow", 1, "16M", "simulate:\n  start-delay: 3s\n");
+	test_daemon_start(&f->d, NULL);
+
+	/* Already there: at once. */
+	run_ctl_quiet(f, "wait", "nav", "defined");
+
+	/* Never there: --timeout gives up with 6, naming the state it is in. */
+	t0 = g_get_monotonic_time();
+	run_ctl(f, &res, "wait", "--timeout", "0.3", "nav", "running");
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 300000);
+	g_assert_cmpstr(res.err, ==, "gunyahctl: timed out waiting for VM 'nav' to be running; "
+				     "it is defined\n");
+	g_assert_cmpint(res.status, ==, EXIT_TIMEOUT);
+	ctl_result_clear(&res);
+
+	run_ctl(f, &res, "wait", "ghost", "running");
+	assert_failure(&res, EXIT_NO_VM, "org.gunyah.Error.NoSuchVM: ");
+	ctl_result_clear(&res);
+
+	/* Gets there while waiting: a start takes 3 s, the wait begins during it. */
+	ctl_async_start(f, (const char *const[]) { "start", "slow", NULL }, &a);
+	test_poll_state(&f->d, "slow", "starting");
+	run_ctl_quiet(f, "wait", "slow", "running");
+	assert_state(f, "slow", "running");
+	ctl_async_finish(&a, &res);
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	ctl_result_clear(&res);
+
+	/* Stopped by someone else while waiting: exited, with --timeout 0 (no limit). */
+	ctl_async_start(f, (const char *const[]) { "wait", "--timeout", "0", "slow", "exited",
+						   NULL }, &a);
+	g_usleep(G_USEC_PER_SEC / 2);
+	test_manager_call_ok(&f->d, "StopVM", g_variant_new("(sb)", "slow", TRUE));
+	ctl_async_finish(&a, &res);
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.err, ==, "");
+	ctl_result_clear(&res);
+}
+
+/* The VM goes away while waited for: 4. */
+static void test_wait_removed(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+	struct ctl_async a = {};
+
+	(void) data;
+	define_vm(f, "gamma", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+	ctl_async_start(f, (const char *const[]) { "wait", "--timeout", "30", "gamma", "running",
+						   NULL }, &a);
+	g_usleep(G_USEC_PER_SEC / 2);
+	undefine_vm(f, "gamma");
+	test_manager_call_ok(&f->d, "Reload", NULL);
+	ctl_async_finish(&a, &res);
+	/* Removed while waiting, or (on a slow machine) gone before it looked. */
+	g_assert_cmpint(res.status, ==, EXIT_NO_VM);
+	g_assert_true(strstr(res.err, "gunyahctl: VM 'gamma' was removed while waiting") ||
+		      strstr(res.err, "NoSuchVM"));
+	ctl_result_clear(&res);
+}
+
+static guint signal_count(struct fixture *f, const char *prefix)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < f->d.state_signals->len; i++)
+		n += g_str_has_prefix(f->d.state_signals->pdata[i], prefix);
+	return n;
+}
+
+/* Iterates until n VMStateChanged starting with prefix have arrived (10 s max). */
+static void wait_signal_count(struct fixture *f, const char *prefix, guint n)
+{
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+	while (signal_count(f, prefix) < n) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(1000);
+	}
+}
+
+/* The signals after the first "name running", joined by ", ". */
+static char *signals_after_run(struct fixture *f, const char *name)
+{
+	g_autofree char *running = g_strdup_printf("%s running ", name);
+	g_autoptr(GString) s = g_string_new(NULL);
+	bool seen = false;
+
+	for (guint i = 0; i < f->d.state_signals->len; i++) {
+		const char *sig = f->d.state_signals->pdata[i];
+
+		if (seen && g_str_has_prefix(sig, name))
+			g_string_append_printf(s, "%s%s", s->len ? ", " : "", sig);
+		seen = seen || g_str_has_prefix(sig, running);
+	}
+	return g_strdup(s->str);
+}
+
+static void test_reboot(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *seen = NULL;
+	struct ctl_result res = {};
+
+	(void) data;
+	define_vm(f, "nav", 1, "16M", NULL);
+	define_vm(f, "stubborn", 1, "16M", "stop-timeout: 30s\nsimulate:\n  on-stop: ignore\n");
+	test_daemon_start(&f->d, NULL);
+
+	/* Not running: just started. */
+	run_ctl_quiet(f, "reboot", "nav");
+	assert_state(f, "nav", "running");
+
+	/* Running: the guest powers off, then the VM runs again. */
+	run_ctl_quiet(f, "reboot", "nav");
+	assert_state(f, "nav", "running");
+	wait_signal_count(f, "nav running ", 2);
+	seen = signals_after_run(f, "nav");
+	g_assert_true(g_str_has_prefix(seen, "nav stopping requested, nav exited poweroff, "));
+	g_assert_true(g_str_has_suffix(seen, ", nav running "));
+	g_clear_pointer(&seen, g_free);
+
+	/* --force: stopped at once. */
+	run_ctl_quiet(f, "reboot", "--force", "nav");
+	wait_signal_count(f, "nav running ", 3);
+	seen = signals_after_run(f, "nav");
+	g_assert_nonnull(strstr(seen, "nav exited stopped, "));
+	assert_state(f, "nav", "running");
+
+	/* A guest that ignores the request: --timeout gives up (6), still stopping. */
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "stubborn"));
+	run_ctl(f, &res, "reboot", "--timeout", "0.3", "stubborn");
+	assert_failure(&res, EXIT_TIMEOUT, "timed out waiting for VM 'stubborn' to stop");
+	assert_state(f, "stubborn", "stopping");
+	ctl_result_clear(&res);
+	run_ctl_quiet(f, "reboot", "--force", "stubborn");
+	assert_state(f, "stubborn", "running");
+
+	run_ctl(f, &res, "reboot", "ghost");
+	assert_failure(&res, EXIT_NO_VM, "org.gunyah.Error.NoSuchVM: ");
+	ctl_result_clear(&res);
+}
+
+/* Candidates from bash with the completion sourced, sorted, one per line. */
+static char *bash_complete(const char *const *words)
+{
+	const char *file = g_getenv("GUNYAHCTL_BASH_COMPLETION");
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autofree char *out = NULL, *err = NULL, *cword = NULL;
+	g_autoptr(GError) error = NULL;
+	int wait_status;
+	guint n = 0;
+
+	g_assert_nonnull(file);
+	while (words[n])
+		n++;
+	cword = g_strdup_printf("%u", n - 1);
+	g_ptr_array_add(argv, "bash");
+	g_ptr_array_add(argv, "--norc");
+	g_ptr_array_add(argv, "-c");
+	g_ptr_array_add(argv, "source \"$1\" && COMP_CWORD=$2 && shift 2 && COMP_WORDS=(\"$@\") "
+			      "&& _gunyahctl && printf '%s\\n' \"${COMPREPLY[@]}\" | LC_ALL=C sort");
+	g_ptr_array_add(argv, "bash");
+	g_ptr_array_add(argv, (char *) file);
+	g_ptr_array_add(argv, cword);
+	for (guint i = 0; i < n; i++)
+		g_ptr_array_add(argv, (char *) words[i]);
+	g_ptr_array_add(argv, NULL);
+	g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH,
+				   NULL, NULL, &out, &err, &wait_status, &error));
+	g_assert_no_error(error);
+	if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0 || *err)
+		g_error("bash completion failed (0x%x): %s", wait_status, err);
+	/* An empty COMPREPLY prints one empty line. */
+	return g_strcmp0(out, "\n") == 0 ? g_strdup("") : g_steal_pointer(&out);
+}
+
+#define assert_completion(expect, ...)						\
+	do {									\
+		g_autofree char *_got = bash_complete(				\
+			(const char *const[]) { __VA_ARGS__, NULL });		\
+										\
+		g_assert_cmpstr(_got, ==, expect);				\
+	} while (0)
+
+static void test_bash_completion(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *bash = g_find_program_in_path("bash");
+	g_autofree char *dead = NULL;
+	const char *bin = g_getenv("GUNYAHCTL_BINARY"), *addr;
+
+	(void) data;
+	if (!bash) {
+		g_test_skip("no bash");
+		return;
+	}
+	define_vm(f, "alpha", 1, "16M", NULL);
+	define_vm(f, "nav-1", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+	addr = f->d.bus_address;
+
+	assert_completion("start\nstatus\nstop\n", bin, "st");
+	assert_completion("create\ndestroy\ndtb\nlist\nmonitor\nreboot\nreload\nstart\nstatus\n"
+			  "stop\nvalidate\nwait\n", bin, "");
+	assert_completion("reboot\nreload\n", bin, "--user", "re");
+	/* Options: the global ones and the command's. */
+	assert_completion("--address\n--force\n--help\n--no-wait\n--timeout\n--user\n"
+			  "--version\n", bin, "stop", "--");
+	assert_completion("--json\n", bin, "list", "--j");
+	assert_completion("--no-legend\n", bin, "list", "--no");
+	assert_completion("", bin, "dtb", "--j");
+	/* VM names from the daemon on the bus named on the command line. */
+	assert_completion("alpha\nnav-1\n", bin, "--address", addr, "status", "");
+	assert_completion("nav-1\n", bin, "--address", "=", addr, "start", "n");
+	assert_completion("alpha\n", bin, "stop", "--force", "--address", addr, "a");
+	assert_completion("", bin, "--address", addr, "status", "alpha", "");
+	/* wait: a name, then a state. */
+	assert_completion("alpha\nnav-1\n", bin, "--address", addr, "wait", "");
+	assert_completion("running\n", bin, "--address", addr, "wait", "nav-1", "ru");
+	assert_completion("crashed\ncreated\n", bin, "--address", addr, "wait",
+			  "--timeout", "5", "nav-1", "cr");
+	assert_completion("", bin, "--address", addr, "wait", "nav-1", "running", "");
+	/* monitor: any number of names. */
+	assert_completion("alpha\nnav-1\n", bin, "--address", addr, "monitor", "alpha", "");
+	/* No value to offer after an option that takes one. */
+	assert_completion("", bin, "--timeout", "");
+	/* No daemon there: no names, and no error on the terminal. */
+	dead = g_strdup_printf("unix:path=%s/nobody-here", f->d.tmpdir);
+	assert_completion("", bin, "--address", dead, "status", "");
+}
+
+/*
+ * reload prints the problems of every definition file gunyahd did not
+ * apply, as FILE:LINE:COLUMN: message (or JSON), and exits 5 when there is any.
+ */
+static void test_reload_problems(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *syntax = g_build_filename(f->d.defs, "a-syntax.yaml", NULL);
+	g_autofree char *unknown = g_build_filename(f->d.defs, "b-unknown.yaml", NULL);
+	g_autofree char *small = g_build_filename(f->d.defs, "c-small.yaml", NULL);
+	g_autofree char *fd = g_build_filename(f->d.defs, "d-fd.yaml", NULL);
+	g_autofree char *dup = g_build_filename(f->d.defs, "e-dup.yaml", NULL);
+	g_autofree char *nav = g_build_filename(f->d.defs, "nav.yaml", NULL);
+	g_autofree char *yaml = NULL, *want = NULL, *got = NULL;
+	g_auto(GStrv) lines = NULL;
+	struct ctl_result res = {};
+
+	(void) data;
+	define_vm(f, "nav", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+
+	g_assert_true(g_file_set_contents(syntax, "version: 1\nname: syntax\nmemory: [\n", -1, NULL));
+	yaml = g_strdup_printf("version: 1\nname: unknown\nmemory: { size: 16M }\nkernel: %s\n"
+			       "colour: blue\n", f->d.kernel);
+	g_assert_true(g_file_set_contents(unknown, yaml, -1, NULL));
+	g_free(yaml);
+	yaml = g_strdup_printf("version: 1\nname: small\nmemory: { size: 1M }\nkernel: %s\n",
+			       f->d.kernel);
+	g_assert_true(g_file_set_contents(small, yaml, -1, NULL));
+	g_assert_true(g_file_set_contents(fd, "version: 1\nname: fd\nmemory: { size: 16M }\n"
+					  "kernel: fd:kernel\n", -1, NULL));
+	g_free(yaml);
+	yaml = g_strdup_printf("version: 1\nname: nav\nmemory: { size: 16M }\nkernel: %s\n",
+			       f->d.kernel);
+	g_assert_true(g_file_set_contents(dup, yaml, -1, NULL));
+
+	run_ctl(f, &res, "reload");
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	g_assert_cmpstr(res.err, ==, "");
+	lines = output_lines(res.out);
+	g_assert_cmpuint(g_strv_length(lines), ==, 5);
+	g_assert_true(g_str_has_prefix(lines[0], syntax));
+	want = g_strdup_printf("%s:5:1: colour: unknown key", unknown);
+	g_assert_true(g_str_has_prefix(lines[1], want));
+	g_free(want);
+	want = g_strdup_printf("%s:3:9: memory: no room for the devicetree", small);
+	g_assert_true(g_str_has_prefix(lines[2], want));
+	g_free(want);
+	want = g_strdup_printf("%s:4:9: kernel: ", fd);
+	g_assert_true(g_str_has_prefix(lines[3], want));
+	g_free(want);
+	want = g_strdup_printf("%s:1:1: VM 'nav' is already defined by %s", dup, nav);
+	g_assert_cmpstr(lines[4], ==, want);
+	ctl_result_clear(&res);
+
+	/* The same problems as JSON, one object. */
+	run_ctl(f, &res, "reload", "--json");
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	g_assert_cmpstr(res.err, ==, "");
+	g_assert_cmpuint(strlen(res.out), >, 0);
+	g_assert_cmpint(strchr(res.out, '\n') - res.out, ==, (long) strlen(res.out) - 1);
+	got = python_json(res.out,
+		"p = json.loads(text)\n"
+		"assert set(p) == {'problems'}, p\n"
+		"for x in p['problems']:\n"
+		"    assert set(x) == {'file', 'line', 'column', 'message'}, x\n"
+		"    assert type(x['line']) is int and type(x['column']) is int, x\n"
+		"    print('%s:%d:%d: %s' % (x['file'], x['line'], x['column'], x['message']))\n");
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "reload");
+	g_assert_cmpstr(got, ==, res.out);
+	ctl_result_clear(&res);
+
+	/* Fixed: nothing to say, exit 0; JSON says so with an empty list. */
+	for (const char *const *p = (const char *const[]) { syntax, unknown, small, fd, dup, NULL };
+	     *p; p++)
+		g_assert_cmpint(g_unlink(*p), ==, 0);
+	run_ctl_quiet(f, "reload");
+	run_ctl(f, &res, "reload", "--json");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.out, ==, "{\"problems\":[]}\n");
+	ctl_result_clear(&res);
+}
+
+/* validate checks what create checks without the images, for the definitions directory. */
+static void test_validate_placement(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *small = NULL, *offset = NULL, *fd = NULL, *two = NULL, *got = NULL;
+	g_autofree char *want = NULL;
+	g_auto(GStrv) lines = NULL;
+	struct ctl_result res = {};
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	small = write_file(f, "small.yaml", "version: 1\nname: s\nmemory: { size: 1M }\n"
+			   "kernel: /boot/Image\n", -1);
+	run_ctl(f, &res, "validate", small);
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	want = g_strdup_printf("%s:3:9: memory: no room for the devicetree", small);
+	g_assert_true(g_str_has_prefix(res.out, want));
+	ctl_result_clear(&res);
+
+	offset = write_file(f, "offset.yaml", "version: 1\nname: o\nmemory: { size: 16M }\n"
+			    "kernel: /boot/Image\ndevicetree: { offset: 0x4000000 }\n", -1);
+	run_ctl(f, &res, "validate", offset);
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	g_clear_pointer(&want, g_free);
+	want = g_strdup_printf("%s:5:23: devicetree.offset: ", offset);
+	g_assert_true(g_str_has_prefix(res.out, want));
+	ctl_result_clear(&res);
+
+	/* fd:KEY is for transient VMs, not for a file of the directory. */
+	fd = write_file(f, "fd.yaml", "version: 1\nname: fd\nmemory: { size: 16M }\n"
+			"kernel: fd:kernel\n", -1);
+	run_ctl(f, &res, "validate", fd);
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	g_clear_pointer(&want, g_free);
+	want = g_strdup_printf("%s:4:9: kernel: ", fd);
+	g_assert_true(g_str_has_prefix(res.out, want));
+	ctl_result_clear(&res);
+
+	/* Every layout conflict at once. */
+	two = write_file(f, "two.yaml", "version: 1\nname: t\nmemory: { size: 16M }\n"
+			 "kernel: /boot/Image\nregions:\n"
+			 "  - { label: 1, base: 0x80000000, size: 4K }\n"
+			 "  - { label: 2, base: 0xc0000000, size: 8K }\n"
+			 "  - { label: 3, base: 0xc0001000, size: 4K }\n", -1);
+	run_ctl(f, &res, "validate", two);
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	lines = output_lines(res.out);
+	g_assert_cmpuint(g_strv_length(lines), ==, 2);
+	g_assert_nonnull(strstr(lines[0], "two.yaml:6:5: regions[0]: "));
+	g_assert_nonnull(strstr(lines[1], "two.yaml:8:5: regions[2]: "));
+	ctl_result_clear(&res);
+
+	/* --json: the same problems; an empty list for a valid file. */
+	run_ctl(f, &res, "validate", "--json", two);
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	got = python_json(res.out,
+		"p = json.loads(text)\n"
+		"assert set(p) == {'problems'}, p\n"
+		"for x in p['problems']:\n"
+		"    assert set(x) == {'file', 'line', 'column', 'message'}, x\n"
+		"    print('%s:%d:%d: %s' % (x['file'], x['line'], x['column'], x['message']))\n");
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "validate", two);
+	g_assert_cmpstr(got, ==, res.out);
+	ctl_result_clear(&res);
+	g_clear_pointer(&got, g_free);
+	{
+		g_autofree char *latin1 = write_file(f, "latin1.yaml", "name: caf\xe9\n", -1);
+
+		run_ctl(f, &res, "validate", "--json", latin1);
+		g_assert_cmpint(res.status, ==, EXIT_INVALID);
+		got = python_json(res.out, "p = json.loads(text)['problems']\n"
+				  "print(len(p), p[0]['line'], p[0]['column'], p[0]['message'])\n");
+		g_assert_cmpstr(got, ==, "1 1 10 not valid UTF-8\n");
+		ctl_result_clear(&res);
+	}
+	{
+		g_autofree char *ok = write_file(f, "ok.yaml", "version: 1\nname: ok\n"
+						 "memory: { size: 16M }\nkernel: /boot/Image\n", -1);
+
+		run_ctl(f, &res, "validate", "--json", ok);
+		g_assert_cmpint(res.status, ==, EXIT_OK);
+		g_assert_cmpstr(res.out, ==, "{\"problems\":[]}\n");
+		ctl_result_clear(&res);
+	}
+}
+
 #define add(path, fn) \
 	g_test_add(path, struct fixture, NULL, setup, fn, teardown)
 
@@ -1214,10 +2051,24 @@ int main(int argc, char **argv)
 	add("/cli/validate/daemon", test_validate);
 	add("/cli/validate/local", test_validate_local_problems);
 	add("/cli/validate/stdin", test_validate_stdin);
+	add("/cli/validate/placement", test_validate_placement);
+	add("/cli/reload/problems", test_reload_problems);
 	add("/cli/dtb/blob", test_dtb);
 	add("/cli/dtb/tty", test_dtb_refuses_tty);
 	add("/cli/dtb/no-vm", test_dtb_no_vm);
 	add("/cli/monitor/events", test_monitor);
 	add("/cli/monitor/bus-gone", test_monitor_bus_gone);
+	g_test_add_func("/cli/did-you-mean", test_did_you_mean);
+	add("/cli/list/no-legend", test_list_no_legend);
+	add("/cli/list/width", test_list_width);
+	add("/cli/json/list", test_list_json);
+	add("/cli/json/list-empty", test_list_json_empty);
+	add("/cli/json/status", test_status_json);
+	add("/cli/json/escaping", test_json_escaping);
+	add("/cli/monitor/json-filter", test_monitor_json_filter);
+	add("/cli/wait/states", test_wait);
+	add("/cli/wait/removed", test_wait_removed);
+	add("/cli/reboot", test_reboot);
+	add("/cli/completion/bash", test_bash_completion);
 	return g_test_run();
 }

@@ -27,8 +27,9 @@ static int prop_u64(void *fdt, const char *name, uint64_t a, uint64_t b, int n)
  * One cpu node per vCPU; secondaries start through PSCI, and with PSCI on
  * a non-proxy VM the RM wants cpu-idle-states on every cpu.
  */
-static int write_cpus(void *fdt, unsigned vcpus)
+static int write_cpus(void *fdt, unsigned vcpus, bool psci)
 {
+	bool idle = psci || vcpus > 1;
 	char name[16];
 	int r;
 
@@ -41,14 +42,13 @@ static int write_cpus(void *fdt, unsigned vcpus)
 		CHECK(fdt_property_string(fdt, "device_type", "cpu"));
 		CHECK(fdt_property_string(fdt, "compatible", "arm,armv8"));
 		CHECK(fdt_property_u32(fdt, "reg", i));
-		if (vcpus > 1) {
-			if (i)
-				CHECK(fdt_property_string(fdt, "enable-method", "psci"));
+		if (i)
+			CHECK(fdt_property_string(fdt, "enable-method", "psci"));
+		if (idle)
 			CHECK(fdt_property_u32(fdt, "cpu-idle-states", PHANDLE_IDLE));
-		}
 		CHECK(fdt_end_node(fdt));
 	}
-	if (vcpus > 1) {
+	if (idle) {
 		CHECK(fdt_begin_node(fdt, "idle-states"));
 		CHECK(fdt_property_string(fdt, "entry-method", "psci"));
 		CHECK(fdt_begin_node(fdt, "cpu-idle"));
@@ -80,11 +80,32 @@ static int write_gic(void *fdt, unsigned vcpus)
 	return fdt_end_node(fdt);
 }
 
+static int write_psci(void *fdt)
+{
+	static const char compat[] = "arm,psci-1.0\0arm,psci-0.2";
+	int r;
+
+	CHECK(fdt_begin_node(fdt, "psci"));
+	CHECK(fdt_property(fdt, "compatible", compat, sizeof(compat)));
+	CHECK(fdt_property_string(fdt, "method", "hvc"));
+	return fdt_end_node(fdt);
+}
+
+/* The RM generates the guest's node of it; message size and depth default */
+static int write_rm_rpc(void *fdt)
+{
+	int r;
+
+	CHECK(fdt_begin_node(fdt, "rm-rpc"));
+	CHECK(fdt_property_string(fdt, "vdevice-type", "rm-rpc"));
+	CHECK(fdt_property_string(fdt, "generate", "/hypervisor/qcom,resource-manager-rpc"));
+	return fdt_end_node(fdt);
+}
+
 static int write_shm(void *fdt, uint32_t label, uint64_t base)
 {
 	int r;
 
-	CHECK(fdt_begin_node(fdt, "vdevices"));
 	CHECK(fdt_begin_node(fdt, "shm-1"));
 	CHECK(fdt_property_string(fdt, "vdevice-type", "shm"));
 	CHECK(fdt_property(fdt, "peer-default", NULL, 0));
@@ -93,7 +114,6 @@ static int write_shm(void *fdt, uint32_t label, uint64_t base)
 	CHECK(fdt_begin_node(fdt, "memory"));
 	CHECK(fdt_property_u32(fdt, "label", label));
 	CHECK(prop_u64(fdt, "base", base, 0, 1));
-	CHECK(fdt_end_node(fdt));
 	CHECK(fdt_end_node(fdt));
 	return fdt_end_node(fdt);
 }
@@ -123,8 +143,14 @@ static int write_vm_config(void *fdt, const struct guest_dtb *d)
 	CHECK(fdt_property_u32(fdt, "sched-priority", (uint32_t) -1));
 	CHECK(fdt_property_u32(fdt, "sched-timeslice", 2000));
 	CHECK(fdt_end_node(fdt));
-	if (d->shm_label)
-		CHECK(write_shm(fdt, d->shm_label, d->shm_base));
+	if (d->shm_label || d->rm_rpc) {
+		CHECK(fdt_begin_node(fdt, "vdevices"));
+		if (d->rm_rpc)
+			CHECK(write_rm_rpc(fdt));
+		if (d->shm_label)
+			CHECK(write_shm(fdt, d->shm_label, d->shm_base));
+		CHECK(fdt_end_node(fdt));
+	}
 	return fdt_end_node(fdt);
 }
 
@@ -142,12 +168,14 @@ int guest_dtb_write(void *fdt, size_t slot, const struct guest_dtb *d)
 	CHECK(fdt_property_u32(fdt, "interrupt-parent", PHANDLE_GIC));
 	CHECK(fdt_begin_node(fdt, "chosen"));
 	CHECK(fdt_end_node(fdt));
-	CHECK(write_cpus(fdt, d->vcpus));
+	CHECK(write_cpus(fdt, d->vcpus, d->psci));
 	CHECK(fdt_begin_node(fdt, "memory"));
 	CHECK(fdt_property_string(fdt, "device_type", "memory"));
 	CHECK(prop_u64(fdt, "reg", d->base, d->size, 2));
 	CHECK(fdt_end_node(fdt));
 	CHECK(write_gic(fdt, d->vcpus));
+	if (d->psci)
+		CHECK(write_psci(fdt));
 	CHECK(write_vm_config(fdt, d));
 	CHECK(fdt_end_node(fdt));
 	CHECK(fdt_finish(fdt));

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,17 @@ struct guest_dtb {
 	unsigned vcpus;			/* 1..64; secondaries use PSCI */
 	uint32_t shm_label;		/* 0: no shm vdevice */
 	uint64_t shm_base;
+	/*
+	 * A /psci node (method hvc) and idle states on every cpu, as the
+	 * real RM wants for PSCI on a non-proxy VM: the guest can power off.
+	 */
+	bool psci;
+	/*
+	 * An rm-rpc vdevice: the real RM can deliver NOTIFY_VM_SHUTDOWN for a
+	 * graceful VM_STOP (without one gunyah.ko refuses a graceful stop,
+	 * -ENOLINK: the real RM would exit).
+	 */
+	bool rm_rpc;
 };
 
 #define GUEST_DTB_GICD 0x3fff0000ull	/* GICR: 128 KiB per vCPU just below */

@@ -25,6 +25,7 @@ uint64_t test_guest_write_dtb(void *mem, size_t size, uint64_t base, uint32_t sh
 	const struct guest_dtb d = {
 		.base = base, .size = size, .image_name = "conformance", .vcpus = 1,
 		.shm_label = shm_label, .shm_base = 0xc0000000,
+		.rm_rpc = true,		/* as gunyahd's: a graceful stop can reach the guest */
 	};
 	uint64_t offset = size - TEST_GUEST_DTB_SLOT;
 

@@ -109,6 +109,105 @@ static void test_validate(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->d.state_signals->len, ==, 0);
 }
 
+/* ValidateDefinitionFor(yaml, use): its problems as "line:column message", one per line. */
+static char *validate_for(struct fixture *f, const char *yaml, const char *use)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = test_manager_call(&f->d, "ValidateDefinitionFor",
+						      g_variant_new("(ss)", yaml, use), &error);
+	g_autoptr(GVariantIter) iter = NULL;
+	GString *out = g_string_new(NULL);
+	uint32_t line, column;
+	const char *msg;
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(g_variant_get_type_string(reply), ==, "(a(uus))");
+	g_variant_get(reply, "(a(uus))", &iter);
+	while (g_variant_iter_loop(iter, "(uu&s)", &line, &column, &msg))
+		g_string_append_printf(out, "%u:%u %s\n", line, column, msg);
+	return g_string_free(out, FALSE);
+}
+
+/* A line of text that starts with prefix and contains needle. */
+static void assert_line(const char *text, const char *prefix, const char *needle)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+	for (size_t i = 0; lines[i]; i++)
+		if (g_str_has_prefix(lines[i], prefix) && strstr(lines[i], needle))
+			return;
+	g_error("no line '%s...%s' in:\n%s", prefix, needle, text);
+}
+
+/*
+ * What Create refuses whatever the images hold is refused by validation,
+ * every problem in one call, for the use the definition is meant for.
+ */
+static void test_validate_for(struct fixture *f, gconstpointer data)
+{
+	static const char two[] = "version: 1\nname: v\nmemory: { size: 16M }\nkernel: /vm/Image\n"
+				  "regions:\n  - { label: 1, base: 0x80000000, size: 4K }\n"
+				  "  - { label: 2, base: 0xc0000000, size: 8K }\n"
+				  "  - { label: 3, base: 0xc0001000, size: 4K }\n";
+	g_autofree char *dir_ok = NULL, *fd_dir = NULL, *fd_transient = NULL, *path_transient = NULL;
+	g_autofree char *small = NULL, *offset = NULL, *every = NULL;
+	g_autoptr(GVariant) every_old = NULL, fd_any = NULL, small_any = NULL;
+	g_autoptr(GError) error = NULL;
+	GVariant *reply;
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	dir_ok = validate_for(f, "version: 1\nname: v\nmemory: { size: 16M }\nkernel: /vm/Image\n"
+			      "ramdisk: /vm/initrd\n", "directory");
+	g_assert_cmpstr(dir_ok, ==, "");
+
+	/* Files named the wrong way for where the definition goes. */
+	fd_dir = validate_for(f, "version: 1\nname: v\nmemory: { size: 16M }\nkernel: fd:kernel\n",
+			      "directory");
+	assert_line(fd_dir, "4:9 kernel: ", "passed file descriptor");
+	fd_transient = validate_for(f, "version: 1\nname: v\nmemory: { size: 16M }\n"
+				    "kernel: fd:kernel\n", "transient");
+	g_assert_cmpstr(fd_transient, ==, "");
+	path_transient = validate_for(f, "version: 1\nname: v\nmemory: { size: 16M }\n"
+				      "kernel: /vm/Image\n", "transient");
+	assert_line(path_transient, "4:9 kernel: ", "fd:KEY");
+
+	/* 1 MiB leaves no room for the devicetree. */
+	small = validate_for(f, "version: 1\nname: v\nmemory: { size: 1M }\nkernel: /vm/Image\n",
+			     "directory");
+	assert_line(small, "3:9 memory: ", "no room for the devicetree");
+
+	/* devicetree.offset past memory, and a region on memory: both at once. */
+	offset = validate_for(f, "version: 1\nname: v\nmemory: { size: 16M }\nkernel: /vm/Image\n"
+			      "devicetree:\n  offset: 0x2000000\n"
+			      "regions:\n  - { label: 1, base: 0x80000000, size: 4K }\n", "directory");
+	assert_line(offset, "6:11 devicetree.offset: ", "past the end of main memory");
+	assert_line(offset, "8:5 regions[0]: ", "overlaps 'memory'");
+
+	/* Every layout conflict, not the first one only; through the old method too. */
+	every = validate_for(f, two, "directory");
+	assert_line(every, "6:5 regions[0]: ", "overlaps 'memory'");
+	assert_line(every, "8:5 regions[2]: ", "overlaps 'regions[1]'");
+	every_old = validate(f, two);
+	g_assert_cmpuint(g_variant_n_children(g_variant_get_child_value(every_old, 0)), ==, 2);
+
+	/* ValidateDefinition knows no use: both ways of naming files pass, the rest is checked. */
+	fd_any = validate(f, "version: 1\nname: v\nmemory: { size: 16M }\nkernel: fd:kernel\n");
+	g_assert_cmpuint(g_variant_n_children(g_variant_get_child_value(fd_any, 0)), ==, 0);
+	small_any = validate(f, "version: 1\nname: v\nmemory: { size: 1M }\nkernel: /k\n");
+	g_assert_cmpuint(g_variant_n_children(g_variant_get_child_value(small_any, 0)), ==, 1);
+
+	/* An unknown use is the caller's mistake. */
+	reply = test_manager_call(&f->d, "ValidateDefinitionFor",
+				  g_variant_new("(ss)", "version: 1\n", "elsewhere"), &error);
+	g_assert_null(reply);
+	test_assert_dbus_error(error, "org.freedesktop.DBus.Error.InvalidArgs", "'elsewhere'");
+
+	/* No side effects. */
+	g_assert_cmpuint(vm_count(f), ==, 0);
+	g_assert_cmpuint(f->d.state_signals->len, ==, 0);
+}
+
 /* ---- CreateTransientVM ---- */
 
 static GVariant *create_transient(struct fixture *f, const char *yaml, const char *const *keys,
@@ -132,6 +231,31 @@ static GVariant *create_transient(struct fixture *f, const char *yaml, const cha
 
 static const char transient_yaml[] = "version: 1\nname: temp\nmemory: { size: 16M }\n"
 				     "kernel: fd:kernel\n";
+
+/* What validation finds without the images, Create with them finds too. */
+static void test_validate_agrees_with_create(struct fixture *f, gconstpointer data)
+{
+	static const char yaml[] = "version: 1\nname: small\nmemory: { size: 1M }\n"
+				   "kernel: fd:kernel\n";
+	const char *const keys[] = { "kernel", NULL };
+	g_autofree char *problems = NULL;
+	g_autoptr(GError) error = NULL;
+	int fd;
+	GVariant *reply;
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	problems = validate_for(f, yaml, "transient");
+	assert_line(problems, "3:9 memory: ", "no room for the devicetree");
+	fd = open(f->d.kernel, O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	reply = create_transient(f, yaml, keys, &fd, &error);
+	close(fd);
+	g_assert_null(reply);
+	test_assert_dbus_error(error, "org.gunyah.Error.LayoutConflict",
+			       "no room for the devicetree");
+	g_assert_cmpuint(vm_count(f), ==, 0);
+}
 
 static void test_transient_lifecycle(struct fixture *f, gconstpointer data)
 {
@@ -246,6 +370,106 @@ static void remove_definition(struct fixture *f, const char *name)
 	g_autofree char *file = g_strdup_printf("%s/%s.yaml", f->d.defs, name);
 
 	g_assert_cmpint(g_unlink(file), ==, 0);
+}
+
+/* Reload's reply as "FILE:LINE:COLUMN: message" lines. */
+static char *reload(struct fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = test_manager_call(&f->d, "Reload", NULL, &error);
+	g_autoptr(GVariantIter) iter = NULL;
+	GString *out = g_string_new(NULL);
+	uint32_t line, column;
+	const char *file, *msg;
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(g_variant_get_type_string(reply), ==, "(a(suus))");
+	g_variant_get(reply, "(a(suus))", &iter);
+	while (g_variant_iter_loop(iter, "(&suu&s)", &file, &line, &column, &msg))
+		g_string_append_printf(out, "%s:%u:%u: %s\n", file, line, column, msg);
+	return g_string_free(out, FALSE);
+}
+
+static char *write_definition(struct fixture *f, const char *file, const char *yaml)
+{
+	char *path = g_strdup_printf("%s/%s", f->d.defs, file);
+
+	g_assert_true(g_file_set_contents(path, yaml, -1, NULL));
+	return path;
+}
+
+/* Reload names every file it did not apply, with every problem and where it is. */
+static void test_reload_problems(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *good = g_strdup_printf("%s/good.yaml", f->d.defs);
+	g_autofree char *unknown = NULL, *small = NULL, *fd = NULL, *dup = NULL, *offset = NULL;
+	g_autofree char *syntax = NULL, *out = NULL, *again = NULL, *fixed = NULL, *want = NULL;
+	g_autofree char *small_yaml = NULL, *unknown_yaml = NULL, *dup_yaml = NULL;
+	g_autofree char *offset_yaml = NULL, *fixed_yaml = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	(void) data;
+	test_daemon_define(&f->d, "good", NULL);
+	test_daemon_start(&f->d, NULL);
+	out = reload(f);
+	g_assert_cmpstr(out, ==, "");
+	g_clear_pointer(&out, g_free);
+
+	syntax = write_definition(f, "a-syntax.yaml", "version: 1\nname: syntax\nmemory: [\n");
+	unknown_yaml = g_strdup_printf("version: 1\nname: unknown\nmemory: { size: 16M }\n"
+				       "kernel: %s\ncolour: blue\n", f->d.kernel);
+	unknown = write_definition(f, "b-unknown.yaml", unknown_yaml);
+	small_yaml = g_strdup_printf("version: 1\nname: small\nmemory: { size: 1M }\nkernel: %s\n",
+				     f->d.kernel);
+	small = write_definition(f, "c-small.yaml", small_yaml);
+	fd = write_definition(f, "d-fd.yaml",
+			      "version: 1\nname: fd\nmemory: { size: 16M }\nkernel: fd:kernel\n");
+	dup_yaml = g_strdup_printf("version: 1\nname: good\nmemory: { size: 16M }\nkernel: %s\n",
+				   f->d.kernel);
+	dup = write_definition(f, "e-dup.yaml", dup_yaml);
+	offset_yaml = g_strdup_printf("version: 1\nname: offset\nmemory: { size: 16M }\n"
+				      "kernel: %s\ndevicetree:\n  offset: 0x1000000\n", f->d.kernel);
+	offset = write_definition(f, "f-offset.yaml", offset_yaml);
+
+	out = reload(f);
+	g_test_message("Reload: %s", out);
+	lines = g_strsplit(out, "\n", -1);
+	/* By file name; each problem of a file, at its place. */
+	g_assert_cmpuint(g_strv_length(lines), ==, 7);		/* 6 and the empty tail */
+	g_assert_true(g_str_has_prefix(lines[0], syntax));
+	want = g_strdup_printf("%s:5:1: colour: unknown key", unknown);
+	g_assert_true(g_str_has_prefix(lines[1], want));
+	g_clear_pointer(&want, g_free);
+	want = g_strdup_printf("%s:3:9: memory: no room for the devicetree", small);
+	g_assert_true(g_str_has_prefix(lines[2], want));
+	g_clear_pointer(&want, g_free);
+	want = g_strdup_printf("%s:4:9: kernel: ", fd);
+	g_assert_true(g_str_has_prefix(lines[3], want));
+	g_assert_nonnull(strstr(lines[3], "passed file descriptor"));
+	g_clear_pointer(&want, g_free);
+	want = g_strdup_printf("%s:1:1: VM 'good' is already defined by %s", dup, good);
+	g_assert_cmpstr(lines[4], ==, want);
+	g_clear_pointer(&want, g_free);
+	want = g_strdup_printf("%s:6:11: devicetree.offset: 'devicetree' at offset 0x1000000",
+			       offset);
+	g_assert_true(g_str_has_prefix(lines[5], want));
+	/* None of them applied; the good one untouched. */
+	g_assert_cmpuint(vm_count(f), ==, 1);
+	g_assert_true(vm_exists(f, "good"));
+	g_assert_false(vm_exists(f, "small"));
+
+	/* The same answer every time, until the files are fixed. */
+	again = reload(f);
+	g_assert_cmpstr(again, ==, out);
+	fixed_yaml = g_strdup_printf("version: 1\nname: small\nmemory: { size: 16M }\nkernel: %s\n",
+				     f->d.kernel);
+	g_assert_true(g_file_set_contents(small, fixed_yaml, -1, NULL));
+	for (const char *const *p = (const char *const[]) { syntax, unknown, fd, dup, offset, NULL };
+	     *p; p++)
+		g_assert_cmpint(g_unlink(*p), ==, 0);
+	fixed = reload(f);
+	g_assert_cmpstr(fixed, ==, "");
+	g_assert_true(vm_exists(f, "small"));
 }
 
 static void test_reload(struct fixture *f, gconstpointer data)
@@ -364,8 +588,15 @@ static void test_reload_duplicate_name(struct fixture *f, gconstpointer data)
 	test_daemon_start(&f->d, NULL);
 	g_assert_true(g_file_set_contents(dup, yaml, -1, NULL));
 	g_assert_cmpint(symlink(own, link), ==, 0);
-	for (int i = 0; i < 2; i++)
-		test_manager_call_ok(&f->d, "Reload", NULL);
+	for (int i = 0; i < 2; i++) {
+		/* Refused files are problems of the reply, at the start of the file. */
+		g_autofree char *problems = reload(f);
+		g_autofree char *want = g_strdup_printf("%s:1:1: VM 'telematics' is already defined by %s\n"
+							"%s:1:1: VM 'telematics' is already defined by %s\n",
+							dup, own, link, own);
+
+		g_assert_cmpstr(problems, ==, want);
+	}
 	g_assert_cmpuint(vm_vcpus(f, "telematics"), ==, 1);
 	log = test_daemon_log(&f->d);
 	g_assert_nonnull(strstr(log, want_dup));
@@ -872,11 +1103,14 @@ int main(int argc, char **argv)
 		void (*fn)(struct fixture *, gconstpointer);
 	} tests[] = {
 		{ "/dbus/validate", test_validate },
+		{ "/dbus/validate/for-use", test_validate_for },
+		{ "/dbus/validate/agrees-with-create", test_validate_agrees_with_create },
 		{ "/dbus/transient/lifecycle", test_transient_lifecycle },
 		{ "/dbus/transient/refusals", test_transient_refusals },
 		{ "/dbus/reload/method", test_reload },
 		{ "/dbus/reload/sighup", test_sighup },
 		{ "/dbus/reload/duplicate-name", test_reload_duplicate_name },
+		{ "/dbus/reload/problems", test_reload_problems },
 		{ "/dbus/audit/log", test_audit_log },
 		{ "/dbus/autostart", test_autostart },
 		{ "/dbus/autostart/failure-visible", test_autostart_failure_visible },

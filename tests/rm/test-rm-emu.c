@@ -1723,7 +1723,7 @@ static void test_dt_parse_direct(void)
 	struct emu_dt_config *cfg = g_new0(struct emu_dt_config, 1);
 	struct emu_dt_error err;
 	u8 *mem = test_guest_map(GUEST_SIZE);
-	u64 off = test_guest_write_dtb(mem, GUEST_SIZE, GUEST_BASE, 1);
+	u64 off = guest_write_dtb_rpc(mem, 1, false);
 
 	g_assert_cmpint(emu_dt_parse(mem + off, TEST_GUEST_DTB_SLOT, &plat, cfg, &err), ==, 0);
 	g_assert_cmpstr(cfg->image_name, ==, "conformance");

@@ -485,6 +485,8 @@ static void test_read_open_to_everyone(void)
 			{ vm, DBUS_PROPS, "GetAll", "s", VM1 },
 			{ MANAGER_PATH, MANAGER, "ListVMs", "" },
 			{ MANAGER_PATH, MANAGER, "GetVM", "s", "nav" },
+			{ MANAGER_PATH, MANAGER, "ValidateDefinitionFor", "ss", "version: 1\n",
+			  "directory" },
 			{ vm, VM1, "GetDeviceTree", "" },
 		};
 

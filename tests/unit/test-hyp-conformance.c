@@ -7,14 +7,21 @@
  * guest, so the two cannot drift apart:
  *   GUNYAHD_TEST_BACKEND=sim|kernel   (default sim)
  *   GUNYAHD_TEST_DEVICE=/dev/gunyah   (kernel backend)
+ *   GUNYAHD_TEST_PAYLOAD=FILE         (guest image at the base of the
+ *                                      main region; default none)
+ * On the real hypervisor and RM (tests/qemu/gunyah-suite.sh) the guest
+ * executes: FILE is then tests/qemu/payload's payload-rpc.bin, which runs
+ * until stopped and powers off on a graceful stop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guest-dtb.h"
 #include "hyp.h"
 #include "test-guest.h"
 
@@ -73,17 +80,57 @@ static struct gh_userspace_memory_region main_region(const struct fixture *f)
 	};
 }
 
+/*
+ * The guest's devicetree, in the last TEST_GUEST_DTB_SLOT bytes of mem
+ * (returns its offset). PSCI, so that the guest can power off, and an
+ * rm-rpc vdevice, so that the real RM can deliver a graceful stop.
+ */
+static uint64_t write_dtb_link(void *mem, bool rm_rpc)
+{
+	const struct guest_dtb d = {
+		.base = MEM_BASE, .size = MEM_SIZE, .image_name = "conformance", .vcpus = 1,
+		.psci = true, .rm_rpc = rm_rpc,
+	};
+	uint64_t offset = MEM_SIZE - TEST_GUEST_DTB_SLOT;
+
+	g_assert_cmpint(guest_dtb_write((char *) mem + offset, TEST_GUEST_DTB_SLOT, &d), ==, 0);
+	return offset;
+}
+
+
+/* $GUNYAHD_TEST_PAYLOAD, if set, at the base of guest memory */
+static void load_payload(void *mem)
+{
+	const char *path = g_getenv("GUNYAHD_TEST_PAYLOAD");
+	ssize_t n;
+	int fd;
+
+	if (!path)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	n = read(fd, mem, MEM_SIZE - TEST_GUEST_DTB_SLOT);
+	g_assert_cmpint(n, >, 0);
+	close(fd);
+}
+
 /* Regions + a devicetree the RM accepts: ready to START. */
-static void prepare_bootable(struct fixture *f)
+static void prepare_bootable_link(struct fixture *f, bool rm_rpc)
 {
 	struct gh_userspace_memory_region main_mem = main_region(f);
 	struct gh_vm_dtb_config dtb;
 	uint64_t offset;
 
-	offset = test_guest_write_dtb(f->mem, MEM_SIZE, MEM_BASE, 0);
+	load_payload(f->mem);
+	offset = write_dtb_link(f->mem, rm_rpc);
 	g_assert_cmpint(hyp_vm_set_user_mem_region(f->vm, &main_mem), ==, 0);
 	dtb = (struct gh_vm_dtb_config) { .gpa = MEM_BASE + offset, .size = TEST_GUEST_DTB_SLOT };
 	g_assert_cmpint(hyp_vm_set_dtb_config(f->vm, &dtb), ==, 0);
+}
+
+static void prepare_bootable(struct fixture *f)
+{
+	prepare_bootable_link(f, true);
 }
 
 static bool fd_readable(int fd, int timeout_ms)
@@ -358,6 +405,27 @@ static void test_graceful_stop(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(st.exit_type, ==, GH_RM_VM_EXIT_TYPE_PLATFORM_OFF);
 }
 
+/*
+ * Without an RM-RPC link the RM cannot ask the guest (the real RM exits):
+ * a graceful stop is refused with ENOLINK and changes nothing; a forced
+ * stop still works.
+ */
+static void test_graceful_stop_needs_link(struct fixture *f, gconstpointer data)
+{
+	struct gh_vm_stop graceful = { .flags = 0 }, force = { .flags = GH_VM_STOP_FORCE };
+	struct gh_vm_status st;
+
+	(void) data;
+	prepare_bootable_link(f, false);
+	g_assert_cmpint(hyp_vm_start(f->vm), ==, 0);
+	g_assert_cmpint(hyp_vm_stop(f->vm, &graceful), ==, -ENOLINK);
+	g_assert_cmpint(hyp_vm_get_status(f->vm, &st), ==, 0);
+	g_assert_cmpuint(st.rm_status, ==, GH_RM_VM_STATUS_RUNNING);
+	g_assert_cmpint(hyp_vm_stop(f->vm, &force), ==, 0);
+	wait_exit(f, &st);
+	g_assert_cmpuint(st.exit_type, ==, GH_RM_VM_EXIT_TYPE_VM_STOP_FORCED);
+}
+
 static void test_destroy_running(struct fixture *f, gconstpointer data)
 {
 	struct hyp_vm *vm2 = NULL;
@@ -377,28 +445,28 @@ static void test_destroy_running(struct fixture *f, gconstpointer data)
 
 static void test_vm_limit(struct fixture *f, gconstpointer data)
 {
-	struct hyp_vm *vms[64] = {};
+	struct hyp_vm *vms[62] = {};
 	struct hyp_vm *extra = NULL;
 	uint64_t seen = 0;
 
 	(void) data;
-	/* The fixture holds one VM already. */
-	for (int i = 0; i < 63; i++)
+	/* The fixture holds one VM already: 63 in all, the RM's 0x80..0xBE. */
+	for (int i = 0; i < 62; i++)
 		g_assert_cmpint(hyp_create_vm(f->hyp, 0, &vms[i]), ==, 0);
 	g_assert_cmpint(hyp_create_vm(f->hyp, 0, &extra), ==, -ENODEV);
-	for (int i = 0; i < 63; i++) {
+	for (int i = 0; i < 62; i++) {
 		struct gh_vm_status st;
 
 		g_assert_cmpint(hyp_vm_get_status(vms[i], &st), ==, 0);
 		g_assert_cmpuint(st.vmid, >=, 0x80);
-		g_assert_cmpuint(st.vmid, <=, 0xbf);
+		g_assert_cmpuint(st.vmid, <=, 0xbe);
 		g_assert_false(seen & (1ull << (st.vmid - 0x80)));
 		seen |= 1ull << (st.vmid - 0x80);
 	}
 	vms[10] = hyp_vm_destroy(vms[10]);
 	g_assert_cmpint(hyp_create_vm(f->hyp, 0, &extra), ==, 0);
 	hyp_vm_destroy(extra);
-	for (int i = 0; i < 63; i++)
+	for (int i = 0; i < 62; i++)
 		hyp_vm_destroy(vms[i]);
 }
 
@@ -426,6 +494,7 @@ int main(int argc, char **argv)
 		{ "/hyp/stop/rules", test_stop_rules },
 		{ "/hyp/stop/forced", test_forced_stop },
 		{ "/hyp/stop/graceful", test_graceful_stop },
+		{ "/hyp/stop/graceful-needs-rm-rpc", test_graceful_stop_needs_link },
 		{ "/hyp/destroy/running", test_destroy_running },
 		{ "/hyp/create/vm-limit", test_vm_limit },
 	};

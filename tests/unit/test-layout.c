@@ -524,6 +524,31 @@ static void test_vmdef_duplicate_label(void)
 	vmdef_diags_clear(&f.diags);
 }
 
+/* Every conflict in one call: the parcels after a bad one are still tried. */
+static void test_vmdef_every_conflict(void)
+{
+	struct vmdef_fixture f;
+	_cleanup_(layout_freep) struct layout *l = NULL;
+
+	vmdef_fixture_init(&f);
+	f.def.memory.base = 0xff8000000;		/* beyond 36 bits */
+	f.regions[1].base = 0x100100000;		/* on regions[0] */
+	f.regions[2].label = 1;				/* regions[0]'s label */
+	g_assert_cmpint(layout_from_vmdef(&f.def, 36, &l, &f.diags), ==, -ERANGE);
+	g_assert_null(l);
+	g_assert_cmpuint(f.diags.n, ==, 3);
+	g_assert_cmpstr(f.diags.items[0].key, ==, "memory");
+	g_assert_cmpstr(f.diags.items[1].key, ==, "regions[1]");
+	g_assert_cmpuint(f.diags.items[1].line, ==, 12);
+	g_assert_cmpstr(f.diags.items[1].message, ==,
+			"'regions[1]' [0x100100000, 0x100101000) overlaps "
+			"'regions[0]' [0x100000000, 0x100200000)");
+	g_assert_cmpstr(f.diags.items[2].key, ==, "regions[2]");
+	g_assert_cmpstr(f.diags.items[2].message, ==,
+			"label 1 of 'regions[2]' is already used by 'regions[0]'");
+	vmdef_diags_clear(&f.diags);
+}
+
 static void test_vmdef_memory_beyond_ipa(void)
 {
 	struct vmdef_fixture f;
@@ -681,6 +706,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/layout/vmdef/region-overlaps-memory", test_vmdef_region_overlaps_memory);
 	g_test_add_func("/layout/vmdef/duplicate-label", test_vmdef_duplicate_label);
 	g_test_add_func("/layout/vmdef/memory-beyond-ipa", test_vmdef_memory_beyond_ipa);
+	g_test_add_func("/layout/vmdef/every-conflict", test_vmdef_every_conflict);
 	g_test_add_func("/layout/random/vs-brute-force", test_random_vs_brute_force);
 
 	return g_test_run();

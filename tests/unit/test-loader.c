@@ -130,6 +130,103 @@ static void assert_plan_sane(const struct loader_plan *p, const void *blob, size
 }
 
 /* ------------------------------------------------------------------ */
+/* loader_check(): the placement without the files */
+
+/* loader_check() on def: its return and each diagnostic as "line:column key: message". */
+static int check_def(const struct vmdef *def, GPtrArray **ret)
+{
+	struct vmdef_diags diags = {};
+	int r;
+
+	r = loader_check(def, &diags);
+	*ret = g_ptr_array_new_with_free_func(g_free);
+	for (size_t i = 0; i < diags.n; i++)
+		g_ptr_array_add(*ret, g_strdup_printf("%u:%u %s: %s", diags.items[i].line,
+						      diags.items[i].column, diags.items[i].key,
+						      diags.items[i].message));
+	vmdef_diags_clear(&diags);
+	return r;
+}
+
+static void assert_diag(GPtrArray *diags, guint i, const char *prefix, const char *needle)
+{
+	const char *d;
+
+	g_assert_cmpuint(i, <, diags->len);
+	d = diags->pdata[i];
+	g_test_message("diagnostic: %s", d);
+	if (!g_str_has_prefix(d, prefix) || !strstr(d, needle))
+		g_error("diagnostic '%s' lacks '%s' or '%s'", d, prefix, needle);
+}
+
+static void test_check(void)
+{
+	_cleanup_(tmp_dir_freep) struct tmp_dir *d = tmp_dir_new();
+	g_autofree char *k = make_blob(d, "k", 4096, 12);
+	g_autofree char *rd = make_blob(d, "rd", 4096, 13);
+
+	{
+		/* Fine, and what the real images give agrees. */
+		_cleanup_(vmdef_freep) struct vmdef *def = def_for(16 * MiB, k, rd, NULL);
+		g_autoptr(GPtrArray) diags = NULL;
+		g_autofree void *blob = NULL;
+		struct loader_plan plan;
+		size_t size;
+
+		g_assert_cmpint(check_def(def, &diags), ==, 0);
+		g_assert_cmpuint(diags->len, ==, 0);
+		plan_ok(def, NULL, &plan, &blob, &size);
+	}
+	{
+		/* 1 MiB: no 2 MiB devicetree slot, whatever the kernel (Create agrees). */
+		_cleanup_(vmdef_freep) struct vmdef *def = def_for(1 * MiB, k, NULL, NULL);
+		g_autoptr(GPtrArray) diags = NULL;
+		const char *const needles[] = { "no room for the devicetree", NULL };
+
+		g_assert_cmpint(check_def(def, &diags), ==, -EINVAL);
+		g_assert_cmpuint(diags->len, ==, 1);
+		assert_diag(diags, 0, "5:3 memory: ",
+			    "no room for the devicetree: 0x200000 bytes, 2 MiB aligned, clear of the kernel at offset 0, do not fit in main memory (0x100000 bytes)");
+		plan_fails(def, NULL, -ERANGE, GH_ERROR_LAYOUT_CONFLICT, needles);
+	}
+	{
+		/* Two explicit offsets beyond memory: both found in one call. */
+		_cleanup_(vmdef_freep) struct vmdef *def = def_for(16 * MiB, k, rd,
+					       "ramdisk-offset: 0x2000000\n"
+					       "devicetree:\n  offset: 0x1800000\n");
+		g_autoptr(GPtrArray) diags = NULL;
+
+		g_assert_cmpint(check_def(def, &diags), ==, -EINVAL);
+		g_assert_cmpuint(diags->len, ==, 2);
+		assert_diag(diags, 0, "11:11 devicetree.offset: ",
+			    "'devicetree' at offset 0x1800000 needs at least 0x");
+		assert_diag(diags, 1, "9:17 ramdisk-offset: ",
+			    "'ramdisk' at offset 0x2000000 is past the end of main memory (0x1000000 bytes)");
+	}
+	{
+		/* The devicetree on the kernel at offset 0. */
+		_cleanup_(vmdef_freep) struct vmdef *def = def_for(16 * MiB, k, NULL,
+					       "devicetree:\n  offset: 0\n");
+		g_autoptr(GPtrArray) diags = NULL;
+
+		g_assert_cmpint(check_def(def, &diags), ==, -EINVAL);
+		g_assert_cmpuint(diags->len, ==, 1);
+		assert_diag(diags, 0, "9:11 devicetree.offset: ",
+			    "'devicetree' at offset 0x0 collides with the kernel at offset 0x0");
+	}
+	{
+		/* What depends on the images' sizes is left to Create: no false alarm. */
+		g_autofree char *kf = make_blob(d, "full", 8 * MiB, 7);
+		_cleanup_(vmdef_freep) struct vmdef *def = def_for(8 * MiB, kf, NULL, NULL);
+		g_autoptr(GPtrArray) diags = NULL;
+		const char *const needles[] = { "no room for the devicetree", NULL };
+
+		g_assert_cmpint(check_def(def, &diags), ==, 0);
+		plan_fails(def, NULL, -EEXIST, GH_ERROR_LAYOUT_CONFLICT, needles);
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* The arm64 Image header */
 
 static void test_header_raw(void)
@@ -733,6 +830,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/loader/place/auto", test_place_auto);
 	g_test_add_func("/loader/place/explicit", test_place_explicit);
 	g_test_add_func("/loader/place/conflicts", test_place_conflicts);
+	g_test_add_func("/loader/check", test_check);
 	g_test_add_func("/loader/load/bytes", test_load_bytes);
 	g_test_add_func("/loader/load/failure-untouched", test_load_failure_untouched);
 	g_test_add_func("/loader/load/sim-start", test_load_sim_start);

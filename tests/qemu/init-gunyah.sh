@@ -1,0 +1,90 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=dash
+#
+# /init of the real-hypervisor suite's initramfs (tests/qemu/gunyah-suite.sh):
+# the HLOS under the real Gunyah hypervisor and Resource Manager. Loads
+# gunyah.ko on the hvc transport, runs the bare-metal payload lifecycles
+# (test-real-payload), the backend conformance suite, and the daemon
+# scenario when the initramfs has one (/bin/gunyah-e2e.sh), checks that the
+# RM still answers and that nothing is pinned or a zombie, unloads the
+# module, prints the kernel log between markers and a result marker, and
+# powers off. The host side judges the serial log.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+# written by gunyah-suite.sh
+# shellcheck source=/dev/null
+. /etc/gh-suite.conf
+
+failed=""
+payloads=/srv/payload
+
+say() { echo "GH-QEMU: $*"; }
+
+# run NAME TIMEOUT CMD...: one test program; a failure or a timeout is noted
+run() {
+	name=$1 limit=$2
+	shift 2
+	say "BEGIN $name"
+	t0=$(date +%s)
+	timeout "$limit" "$@"
+	rc=$?
+	say "END $name rc=$rc $(($(date +%s) - t0))s"
+	[ "$rc" -eq 0 ] || failed="$failed $name"
+}
+
+check() {	# check NAME CONDITION-CMD...
+	name=$1
+	shift
+	if "$@"; then
+		say "CHECK $name ok"
+	else
+		say "CHECK $name FAILED"
+		failed="$failed $name"
+	fi
+}
+
+param_is() { [ "$(cat "/sys/module/gunyah/parameters/$1")" = "$2" ]; }
+probed() { dmesg | grep -q 'Gunyah API v1; RM queues: '; }
+no_module() { [ ! -e /sys/module/gunyah ]; }
+
+say "booted $(uname -r) under $(tr '\0' ' ' </sys/firmware/devicetree/base/hypervisor/compatible 2>/dev/null)"
+say "PSCI method: $(tr -d '\0' </sys/firmware/devicetree/base/psci/method 2>/dev/null)"
+say "memory: $(grep -E 'MemTotal|MemFree' /proc/meminfo | tr -s ' \n' ' ')"
+say "reserved-memory: $(cd /sys/firmware/devicetree/base/reserved-memory 2>/dev/null && echo *)"
+check insmod insmod /lib/gunyah.ko transport=hvc "rm_timeout_ms=$GH_RM_TIMEOUT_MS"
+check dev-gunyah test -c /dev/gunyah
+check hvc-probed probed
+dmesg | grep -E 'gunyah|Gunyah' | sed 's/^/GH-QEMU: dmesg: /'
+
+if [ -c /dev/gunyah ]; then
+	run payload 300 test-real-payload "$payloads"
+	if [ "$GH_CONFORMANCE" = yes ]; then
+		run hyp-conformance 420 env GUNYAHD_TEST_BACKEND=kernel GUNYAHD_TEST_DEVICE=/dev/gunyah \
+			GUNYAHD_TEST_PAYLOAD="$payloads/payload-rpc.bin" test-hyp-conformance --tap
+	fi
+	if [ -x /bin/gunyah-e2e.sh ]; then
+		run daemon 600 /bin/gunyah-e2e.sh
+	fi
+	# every RM call still answers, and nothing leaked
+	run rm-alive 120 test-real-payload --alive
+	check no-zombies param_is zombies 0
+	check nothing-pinned param_is pinned_pages 0
+	check rmmod rmmod gunyah
+	check module-gone no_module
+fi
+
+echo "GH-QEMU-DMESG-BEGIN"
+dmesg
+echo "GH-QEMU-DMESG-END"
+if [ -z "$failed" ]; then
+	echo "GH-QEMU-RESULT: PASS"
+else
+	echo "GH-QEMU-RESULT: FAIL:$failed"
+fi
+poweroff -f
