@@ -467,7 +467,11 @@ static void test_destroy_while_starting(struct fixture *f, gconstpointer data)
 
 	(void) data;
 	test_daemon_define(&f->d, "slow", "simulate:\n  start-delay: 2s\n");
+	test_daemon_define(&f->d, "warm", NULL);
 	test_daemon_start(&f->d, NULL);
+	/* One round first, so that anything opened once (NSS, threads) is open. */
+	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "warm"));
+	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "warm"));
 	fds = test_daemon_count_fds(&f->d);
 	g_dbus_connection_call(f->d.conn, MANAGER, "/org/gunyah/Manager1", MANAGER, "StartVM",
 			       g_variant_new("(s)", "slow"), NULL, G_DBUS_CALL_FLAGS_NONE, 60000,
