@@ -125,8 +125,12 @@ int ctl_bus_fail(struct ctl *ctl, const sd_bus_error *error, int r)
 		return ctl_fail(ctl, status, r,
 				"gunyahd is not running (nobody owns %s on the bus)", CTL_SERVICE);
 	/* Names sd-bus makes up from an errno say nothing the text does not. */
-	if (name && !ctl_bus_error_is_local(name))
+	if (name && !ctl_bus_error_is_local(name)) {
+		/* Several problems come one per line: one error line each. */
+		for (const char *nl; (nl = strchr(text, '\n')); text = nl + 1)
+			(void) ctl_fail(ctl, status, r, "%s: %.*s", name, (int) (nl - text), text);
 		return ctl_fail(ctl, status, r, "%s: %s", name, text);
+	}
 	if (status == CTL_EXIT_UNREACHABLE)
 		return ctl_fail(ctl, status, r, "lost the connection to the bus: %s", text);
 	if (name)

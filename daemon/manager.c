@@ -606,7 +606,8 @@ static int manager_diags_error(const char *origin, const struct vmdef_diags *dia
 	for (size_t i = 0; i < diags->n; i++) {
 		_cleanup_free_ char *line = vmdef_diag_format(origin, &diags->items[i]);
 
-		fprintf(f, "%s%s", i ? "; " : "", line ? line : "?");
+		/* One problem per line, as gunyahctl prints them. */
+		fprintf(f, "%s%s", i ? "\n" : "", line ? line : "?");
 	}
 	fclose(f);
 	return sd_bus_error_setf(error, name, "%s", diags->n ? text : strerror(-r));

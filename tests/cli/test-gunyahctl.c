@@ -725,10 +725,23 @@ static void test_reload(struct fixture *f, gconstpointer data)
 	ctl_result_clear(&res);
 	assert_state(f, "later", "defined");
 
-	g_assert_true(g_file_set_contents(config, "version: 1\ncolour: blue\n", -1, NULL));
+	g_assert_true(g_file_set_contents(config, "version: 1\ncolour: blue\nsize: 3\n", -1,
+					  NULL));
 	run_ctl(f, &res, "reload");
 	assert_failure(&res, EXIT_INVALID, "gunyahctl: org.gunyah.Error.InvalidDefinition: ");
-	g_assert_nonnull(strstr(res.err, "gunyahd.yaml:2:1: colour: unknown key"));
+	/* Every problem on a line of its own, as gunyahctl(1) says. */
+	{
+		g_autofree char *one = g_strdup_printf("gunyahctl: org.gunyah.Error.InvalidDefinition: "
+						       "%s:2:1: colour: unknown key", config);
+		g_autofree char *two = g_strdup_printf("gunyahctl: org.gunyah.Error.InvalidDefinition: "
+						       "%s:3:1: size: unknown key", config);
+		g_auto(GStrv) lines = g_strsplit(res.err, "\n", -1);
+
+		g_assert_cmpuint(g_strv_length(lines), ==, 3);
+		g_assert_true(g_str_has_prefix(lines[0], one));
+		g_assert_true(g_str_has_prefix(lines[1], two));
+		g_assert_cmpstr(lines[2], ==, "");
+	}
 	ctl_result_clear(&res);
 
 	run_ctl(f, &res, "reload", "nav");
