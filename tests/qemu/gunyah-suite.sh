@@ -74,31 +74,12 @@ rm_timeout_ms=${GH_RM_TIMEOUT_MS:-30000}
 for t in make cpio gzip timeout dtc fdtoverlay; do
 	gh_have "$t" || gh_skip "$t is not installed"
 done
-gh_have qemu-system-aarch64 || gh_skip "qemu-system-arm is not installed"
-gh_have aarch64-linux-gnu-gcc || gh_skip "gcc-aarch64-linux-gnu is not installed"
-[ -f /usr/aarch64-linux-gnu/lib/libc.a ] || gh_skip "libc6-dev-arm64-cross is not installed"
-if ! gh_have dpkg-deb || ! gh_have apt-get; then
-	gh_skip "dpkg-deb/apt-get missing"
-fi
 host_rel=$(gh_amd64_release) ||
 	gh_skip "no linux-headers-*-amd64 with a matching /boot/vmlinuz (install linux-headers-amd64 linux-image-amd64)"
 cache=$out/arm64-debs
-if [ ! -f "$cache/root/.complete-${host_rel%-amd64}-arm64-$(gh_pkg_version "$host_rel")" ] &&
-   [ "$(id -u)" -ne 0 ]; then
-	gh_skip "fetching the arm64 kernel packages needs root (dpkg --add-architecture)"
-fi
-rel=$(gh_arm64_fetch "$host_rel" "$cache") ||
-	gh_skip "cannot fetch the arm64 kernel, headers, libfdt-dev and busybox-static packages"
+gh_arm64_prepare "$host_rel" "$cache"
 gh_arm64_fetch_glib "$cache" ||
 	gh_skip "cannot fetch libglib2.0-dev:arm64 and libpcre2-dev:arm64 (static GLib for test-hyp-conformance)"
-arm=$cache/root
-kdir=$arm/usr/src/linux-headers-$rel
-vmlinuz=$arm/boot/vmlinuz-$rel
-busybox=$arm/bin/busybox
-if [ ! -f "$vmlinuz" ] || [ ! -x "$busybox" ] ||
-   [ ! -f "$arm/usr/lib/aarch64-linux-gnu/libfdt.a" ]; then
-	gh_fail "unpacked arm64 packages are incomplete in $cache"
-fi
 gh_log "arm64 kernel $rel on $(basename "$real")/hypvm.elf"
 
 # ---------------------------------------------------------------------------
@@ -166,6 +147,7 @@ cp "$work/src/kmod/gunyah.ko" "$root/lib/gunyah.ko"
 cp "$work/bin/test-real-payload" "$work/bin/test-hyp-conformance" "$root/bin/"
 cp "$payloads"/payload-*.bin "$payloads"/vm*.dtb "$root/srv/payload/"
 install -m 0755 "$src/tests/qemu/init-gunyah.sh" "$root/init"
+install -m 0644 "$src/tests/qemu/guest-lib.sh" "$root/lib/gh-guest-lib.sh"
 # the daemon scenario (tests/qemu/gunyah-daemon-bundle.sh adds gunyahd and
 # its world to the root, and /bin/gunyah-e2e.sh that init runs)
 daemon=absent

@@ -24,30 +24,9 @@ mount -t tmpfs tmpfs /run
 failed=""
 payloads=/srv/payload
 
-say() { echo "GH-QEMU: $*"; }
-
-# run NAME TIMEOUT CMD...: one test program; a failure or a timeout is noted
-run() {
-	name=$1 limit=$2
-	shift 2
-	say "BEGIN $name"
-	t0=$(date +%s)
-	timeout "$limit" "$@"
-	rc=$?
-	say "END $name rc=$rc $(($(date +%s) - t0))s"
-	[ "$rc" -eq 0 ] || failed="$failed $name"
-}
-
-check() {	# check NAME CONDITION-CMD...
-	name=$1
-	shift
-	if "$@"; then
-		say "CHECK $name ok"
-	else
-		say "CHECK $name FAILED"
-		failed="$failed $name"
-	fi
-}
+# say, run, check (tests/qemu/guest-lib.sh)
+# shellcheck source=tests/qemu/guest-lib.sh
+. /lib/gh-guest-lib.sh
 
 param_is() { [ "$(cat "/sys/module/gunyah/parameters/$1")" = "$2" ]; }
 probed() { dmesg | grep -q 'Gunyah API v1; RM queues: '; }

@@ -27,30 +27,9 @@ export GH_EMU_CONTROL=/run/gh-rm-emu.sock GH_STRESS_THREADS GH_STRESS_ITERATIONS
 failed=""
 emu_pid=""
 
-say() { echo "GH-QEMU: $*"; }
-
-# run NAME TIMEOUT CMD...: one test program; a failure or a timeout is noted
-run() {
-	name=$1 limit=$2
-	shift 2
-	say "BEGIN $name"
-	t0=$(date +%s)
-	timeout "$limit" "$@"
-	rc=$?
-	say "END $name rc=$rc $(($(date +%s) - t0))s"
-	[ "$rc" -eq 0 ] || failed="$failed $name"
-}
-
-check() {	# check NAME CONDITION-CMD...
-	name=$1
-	shift
-	if "$@"; then
-		say "CHECK $name ok"
-	else
-		say "CHECK $name FAILED"
-		failed="$failed $name"
-	fi
-}
+# say, run, check (tests/qemu/guest-lib.sh)
+# shellcheck source=tests/qemu/guest-lib.sh
+. /lib/gh-guest-lib.sh
 
 load() {
 	insmod /lib/gunyah.ko transport=loopback parcel_read=1 rm_timeout_ms=2000

@@ -212,3 +212,32 @@ gh_fake_kernel() {
 	} >"$file" || true
 	[ "$(stat -c %s "$file")" -eq "$size" ]
 }
+
+# gh_arm64_prepare HOST_REL CACHE: the arm64 cross tools and Debian's arm64
+# kernel, headers, libfdt and busybox of HOST_REL's ABI, unpacked under
+# CACHE/root; skips (gh_skip) with the reason when something is missing.
+# Sets rel, arm, kdir, vmlinuz and busybox. Call it directly, not in $(...):
+# a skip must end the suite.
+gh_arm64_prepare() {
+	local host_rel=$1 cache=$2
+	gh_have qemu-system-aarch64 || gh_skip "qemu-system-arm is not installed"
+	gh_have aarch64-linux-gnu-gcc || gh_skip "gcc-aarch64-linux-gnu is not installed"
+	[ -f /usr/aarch64-linux-gnu/lib/libc.a ] || gh_skip "libc6-dev-arm64-cross is not installed"
+	if ! gh_have dpkg-deb || ! gh_have apt-get; then
+		gh_skip "dpkg-deb/apt-get missing"
+	fi
+	if [ ! -f "$cache/root/.complete-${host_rel%-amd64}-arm64-$(gh_pkg_version "$host_rel")" ] &&
+	   [ "$(id -u)" -ne 0 ]; then
+		gh_skip "fetching the arm64 kernel packages needs root (dpkg --add-architecture)"
+	fi
+	rel=$(gh_arm64_fetch "$host_rel" "$cache") ||
+		gh_skip "cannot fetch the arm64 kernel, headers, libfdt-dev and busybox-static packages"
+	arm=$cache/root
+	kdir=$arm/usr/src/linux-headers-$rel
+	vmlinuz=$arm/boot/vmlinuz-$rel
+	busybox=$arm/bin/busybox
+	if [ ! -f "$vmlinuz" ] || [ ! -x "$busybox" ] ||
+	   [ ! -f "$arm/usr/lib/aarch64-linux-gnu/libfdt.a" ]; then
+		gh_fail "unpacked arm64 packages are incomplete in $cache"
+	fi
+}

@@ -83,27 +83,8 @@ x86_64)
 	console=ttyS0
 	;;
 arm64)
-	gh_have qemu-system-aarch64 || gh_skip "qemu-system-arm is not installed"
-	gh_have aarch64-linux-gnu-gcc || gh_skip "gcc-aarch64-linux-gnu is not installed"
-	[ -f /usr/aarch64-linux-gnu/lib/libc.a ] || gh_skip "libc6-dev-arm64-cross is not installed"
-	if ! gh_have dpkg-deb || ! gh_have apt-get; then
-		gh_skip "dpkg-deb/apt-get missing"
-	fi
 	cache=$out/arm64-debs
-	if [ ! -f "$cache/root/.complete-${host_rel%-amd64}-arm64-$(gh_pkg_version "$host_rel")" ] &&
-	   [ "$(id -u)" -ne 0 ]; then
-		gh_skip "fetching the arm64 kernel packages needs root (dpkg --add-architecture)"
-	fi
-	rel=$(gh_arm64_fetch "$host_rel" "$cache") ||
-		gh_skip "cannot fetch the arm64 kernel, headers, libfdt-dev and busybox-static packages"
-	arm=$cache/root
-	kdir=$arm/usr/src/linux-headers-$rel
-	vmlinuz=$arm/boot/vmlinuz-$rel
-	busybox=$arm/bin/busybox
-	if [ ! -f "$vmlinuz" ] || [ ! -x "$busybox" ] ||
-	   [ ! -f "$arm/usr/lib/aarch64-linux-gnu/libfdt.a" ]; then
-		gh_fail "unpacked arm64 packages are incomplete in $cache"
-	fi
+	gh_arm64_prepare "$host_rel" "$cache"
 	if want kmod; then
 		gh_arm64_fetch_glib "$cache" ||
 			gh_skip "cannot fetch libglib2.0-dev:arm64 and libpcre2-dev:arm64 (static GLib for test-hyp-conformance)"
@@ -227,6 +208,7 @@ for t in "${tests[@]}"; do
 	cp "$work/bin/$t" "$root/bin/"
 done
 install -m 0755 "$src/tests/qemu/init.sh" "$root/init"
+install -m 0644 "$src/tests/qemu/guest-lib.sh" "$root/lib/gh-guest-lib.sh"
 conformance=no
 conf_bin=${buildroot:+$buildroot/tests/unit/test-hyp-conformance}
 if ! want kmod; then
