@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@ const char *const ctl_vm_states[] = {
 	"defined", "created", "starting", "running", "stopping", "exited", "crashed", "failed",
 	NULL,
 };
+
+const char *const ctl_stopped_states[] = { "exited", "crashed", "defined", "failed", NULL };
 
 static bool state_in(const char *state, const char *const *states)
 {
@@ -120,4 +123,27 @@ void ctl_wait_done(struct ctl_wait *w)
 {
 	for (size_t i = 0; i < ELEMENTSOF(w->slots); i++)
 		w->slots[i] = sd_bus_slot_unref(w->slots[i]);
+}
+
+int ctl_stop_vm(struct ctl *ctl, struct ctl_wait *w, bool wait, uint64_t deadline)
+{
+	int r;
+
+	r = ctl_bus_call_manager(ctl, "StopVM", 0, NULL, "sb", w->name, (int) ctl->force);
+	if (r < 0 || !wait)
+		return r;
+	r = ctl_wait_run(ctl, w, deadline);
+	if (r == -ETIMEDOUT)
+		return ctl_fail(ctl, CTL_EXIT_TIMEOUT, r,
+				"timed out waiting for VM '%s' to stop; it is still stopping",
+				w->name);
+	if (r == -EINTR)
+		return ctl_fail(ctl, CTL_EXIT_FAILED, r,
+				"interrupted while waiting for VM '%s' to stop", w->name);
+	if (r < 0)
+		return ctl_bus_fail(ctl, NULL, r);
+	if (w->daemon_gone)
+		return ctl_fail(ctl, CTL_EXIT_UNREACHABLE, -ECONNRESET,
+				"gunyahd went away while VM '%s' was stopping", w->name);
+	return 0;
 }

@@ -26,6 +26,8 @@ struct ctl_wait {
 
 /* The states of docs/api.md, NULL-terminated. */
 extern const char *const ctl_vm_states[];
+/* Where a stop ends: defined where a stop destroys (no GH_VM_STOP). */
+extern const char *const ctl_stopped_states[];
 bool ctl_vm_state_is_known(const char *state);
 
 /* GetVM, then the VM's State property, freed by the caller; reports failure. */
@@ -41,3 +43,10 @@ void ctl_wait_saw(struct ctl_wait *w, const char *state);
  */
 int ctl_wait_run(struct ctl *ctl, struct ctl_wait *w, uint64_t deadline);
 void ctl_wait_done(struct ctl_wait *w);
+
+/*
+ * StopVM for w->name (forced with --force), then, when w is subscribed
+ * (its states ctl_stopped_states), waits until the VM has stopped.
+ * Reports failure; 0 also when the VM was removed meanwhile (w->removed).
+ */
+int ctl_stop_vm(struct ctl *ctl, struct ctl_wait *w, bool wait, uint64_t deadline);

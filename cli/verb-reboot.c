@@ -15,35 +15,6 @@
 #include "ctl-wait.h"
 #include "verbs.h"
 
-/* Where a stop ends, as for stop: defined on a kernel without GH_VM_STOP. */
-static const char *const reboot_stopped[] = { "exited", "crashed", "defined", "failed", NULL };
-
-static int reboot_stop(struct ctl *ctl, struct ctl_wait *w, uint64_t deadline)
-{
-	int r;
-
-	r = ctl_bus_call_manager(ctl, "StopVM", 0, NULL, "sb", w->name, (int) ctl->force);
-	if (r < 0)
-		return r;
-	r = ctl_wait_run(ctl, w, deadline);
-	if (r == -ETIMEDOUT)
-		return ctl_fail(ctl, CTL_EXIT_TIMEOUT, r,
-				"timed out waiting for VM '%s' to stop; it is still stopping",
-				w->name);
-	if (r == -EINTR)
-		return ctl_fail(ctl, CTL_EXIT_FAILED, r,
-				"interrupted while waiting for VM '%s' to stop", w->name);
-	if (r < 0)
-		return ctl_bus_fail(ctl, NULL, r);
-	if (w->removed)
-		return ctl_fail(ctl, CTL_EXIT_NO_VM, -ENOENT,
-				"VM '%s' was removed while stopping", w->name);
-	if (w->daemon_gone)
-		return ctl_fail(ctl, CTL_EXIT_UNREACHABLE, -ECONNRESET,
-				"gunyahd went away while VM '%s' was stopping", w->name);
-	return 0;
-}
-
 static int reboot_start(struct ctl *ctl, const char *name, uint64_t deadline)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -64,7 +35,7 @@ static int reboot_start(struct ctl *ctl, const char *name, uint64_t deadline)
 
 int verb_reboot(struct ctl *ctl, char **args)
 {
-	struct ctl_wait w = { .name = args[0], .states = reboot_stopped };
+	struct ctl_wait w = { .name = args[0], .states = ctl_stopped_states };
 	uint64_t deadline = ctl_bus_deadline(ctl);
 	_cleanup_free_ char *state = NULL;
 	int r;
@@ -76,7 +47,10 @@ int verb_reboot(struct ctl *ctl, char **args)
 	if (r >= 0)
 		r = ctl_vm_state(ctl, w.name, &state);
 	if (r >= 0 && (strcmp(state, "running") == 0 || strcmp(state, "stopping") == 0))
-		r = reboot_stop(ctl, &w, deadline);
+		r = ctl_stop_vm(ctl, &w, true, deadline);
+	if (r >= 0 && w.removed)
+		r = ctl_fail(ctl, CTL_EXIT_NO_VM, -ENOENT, "VM '%s' was removed while stopping",
+			     w.name);
 	ctl_wait_done(&w);
 	if (r >= 0)
 		r = reboot_start(ctl, w.name, deadline);

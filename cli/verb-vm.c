@@ -13,13 +13,8 @@
 
 #include "ctl-bus.h"
 #include "ctl-problems.h"
+#include "ctl-wait.h"
 #include "verbs.h"
-
-struct stop_wait {
-	const char *name;
-	bool done;
-	bool daemon_gone;
-};
 
 int verb_create(struct ctl *ctl, char **args)
 {
@@ -92,119 +87,20 @@ int verb_reload(struct ctl *ctl, char **args)
 	return 0;
 }
 
-/* Where a stop ends: a stop that destroys (no GH_VM_STOP) ends defined. */
-static bool stop_state_is_final(const char *state)
-{
-	static const char *const final[] = { "exited", "crashed", "defined", "failed" };
-
-	for (size_t i = 0; i < ELEMENTSOF(final); i++)
-		if (strcmp(state, final[i]) == 0)
-			return true;
-	return false;
-}
-
-static int on_state_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-	struct stop_wait *w = userdata;
-	const char *name, *state, *reason;
-
-	(void) ret_error;
-	if (sd_bus_message_read(m, "sss", &name, &state, &reason) < 0)
-		return 0;
-	if (strcmp(name, w->name) == 0 && stop_state_is_final(state))
-		w->done = true;
-	return 0;
-}
-
-static int on_vm_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-	struct stop_wait *w = userdata;
-	const char *name, *path;
-
-	(void) ret_error;
-	if (sd_bus_message_read(m, "so", &name, &path) < 0)
-		return 0;
-	if (strcmp(name, w->name) == 0)
-		w->done = true;
-	return 0;
-}
-
-static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-	struct stop_wait *w = userdata;
-	const char *name, *old_owner, *new_owner;
-
-	(void) ret_error;
-	if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
-		return 0;
-	if (strcmp(name, CTL_SERVICE) == 0 && !*new_owner) {
-		w->daemon_gone = true;
-		w->done = true;
-	}
-	return 0;
-}
-
-/* Subscribed before StopVM, so that no transition can slip between the reply and the wait. */
-static int stop_subscribe(struct ctl *ctl, struct stop_wait *w, sd_bus_slot **slots)
-{
-	int r;
-
-	r = sd_bus_match_signal(ctl->bus, &slots[0], CTL_SERVICE, CTL_MANAGER_PATH,
-				CTL_MANAGER_IFACE, "VMStateChanged", on_state_changed, w);
-	if (r >= 0)
-		r = sd_bus_match_signal(ctl->bus, &slots[1], CTL_SERVICE, CTL_MANAGER_PATH,
-					CTL_MANAGER_IFACE, "VMRemoved", on_vm_removed, w);
-	if (r >= 0)
-		r = sd_bus_match_signal(ctl->bus, &slots[2], "org.freedesktop.DBus",
-					"/org/freedesktop/DBus", "org.freedesktop.DBus",
-					"NameOwnerChanged", on_name_owner_changed, w);
-	if (r < 0)
-		return ctl_bus_fail(ctl, NULL, r);
-	return 0;
-}
-
-static void stop_unsubscribe(sd_bus_slot **slots)
-{
-	for (size_t i = 0; i < 3; i++)
-		slots[i] = sd_bus_slot_unref(slots[i]);
-}
-
-static int stop_wait(struct ctl *ctl, struct stop_wait *w, uint64_t deadline)
-{
-	int r;
-
-	r = ctl_bus_run_until(ctl, &w->done, deadline);
-	if (r == -ETIMEDOUT)
-		return ctl_fail(ctl, CTL_EXIT_TIMEOUT, r,
-				"timed out waiting for VM '%s' to stop; it is still stopping",
-				w->name);
-	if (r == -EINTR)
-		return ctl_fail(ctl, CTL_EXIT_FAILED, r,
-				"interrupted while waiting for VM '%s' to stop", w->name);
-	if (r < 0)
-		return ctl_bus_fail(ctl, NULL, r);
-	if (w->daemon_gone)
-		return ctl_fail(ctl, CTL_EXIT_UNREACHABLE, -ECONNRESET,
-				"gunyahd went away while VM '%s' was stopping", w->name);
-	return 0;
-}
-
 int verb_stop(struct ctl *ctl, char **args)
 {
-	struct stop_wait w = { .name = args[0] };
-	sd_bus_slot *slots[3] = {};
+	struct ctl_wait w = { .name = args[0], .states = ctl_stopped_states };
 	uint64_t deadline = ctl_bus_deadline(ctl);
 	int r;
 
 	r = ctl_bus_connect(ctl);
 	if (r < 0)
 		return r;
+	/* Subscribed first, so that no transition slips between the reply and the wait. */
 	if (!ctl->no_wait)
-		r = stop_subscribe(ctl, &w, slots);
+		r = ctl_wait_subscribe(ctl, &w);
 	if (r >= 0)
-		r = ctl_bus_call_manager(ctl, "StopVM", 0, NULL, "sb", w.name, (int) ctl->force);
-	if (r >= 0 && !ctl->no_wait)
-		r = stop_wait(ctl, &w, deadline);
-	stop_unsubscribe(slots);
+		r = ctl_stop_vm(ctl, &w, !ctl->no_wait, deadline);
+	ctl_wait_done(&w);
 	return r;
 }
