@@ -32,15 +32,12 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include "gunyah/dbus-names.h"
 #include "shared/cleanup.h"
 
 #include "bench-daemon.h"
 
 #define PROG		"bench-dbus"
-#define DEST		"org.gunyah.Manager1"
-#define MANAGER_PATH	"/org/gunyah/Manager1"
-#define MANAGER_IFACE	"org.gunyah.Manager1"
-#define VM_IFACE	"org.gunyah.VM1"
 #define PROPS_IFACE	"org.freedesktop.DBus.Properties"
 #define N_VMS		4
 #define VM_NAME		"bench2"
@@ -76,23 +73,25 @@ static int call(struct bench *b, enum op op, sd_bus_message **ret, sd_bus_error 
 {
 	switch (op) {
 	case OP_PING:
-		return sd_bus_call_method(b->bus, DEST, MANAGER_PATH, "org.freedesktop.DBus.Peer",
-					  "Ping", error, ret, NULL);
+		return sd_bus_call_method(b->bus, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
+					  "org.freedesktop.DBus.Peer", "Ping", error, ret, NULL);
 	case OP_GET_STATE:
-		return sd_bus_call_method(b->bus, DEST, b->vm_path, PROPS_IFACE, "Get", error, ret,
-					  "ss", VM_IFACE, "State");
+		return sd_bus_call_method(b->bus, GH_DBUS_SERVICE, b->vm_path, PROPS_IFACE, "Get",
+					  error, ret, "ss", GH_DBUS_VM_INTERFACE, "State");
 	case OP_GET_ALL:
-		return sd_bus_call_method(b->bus, DEST, b->vm_path, PROPS_IFACE, "GetAll", error,
-					  ret, "s", VM_IFACE);
+		return sd_bus_call_method(b->bus, GH_DBUS_SERVICE, b->vm_path, PROPS_IFACE,
+					  "GetAll", error, ret, "s", GH_DBUS_VM_INTERFACE);
 	case OP_LIST_VMS:
-		return sd_bus_call_method(b->bus, DEST, MANAGER_PATH, MANAGER_IFACE, "ListVMs",
-					  error, ret, NULL);
+		return sd_bus_call_method(b->bus, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
+					  GH_DBUS_MANAGER_INTERFACE, "ListVMs", error, ret, NULL);
 	case OP_GET_VM:
-		return sd_bus_call_method(b->bus, DEST, MANAGER_PATH, MANAGER_IFACE, "GetVM", error,
-					  ret, "s", VM_NAME);
+		return sd_bus_call_method(b->bus, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
+					  GH_DBUS_MANAGER_INTERFACE, "GetVM", error, ret, "s",
+					  VM_NAME);
 	case OP_VALIDATE:
-		return sd_bus_call_method(b->bus, DEST, MANAGER_PATH, MANAGER_IFACE,
-					  "ValidateDefinition", error, ret, "s", b->yaml);
+		return sd_bus_call_method(b->bus, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
+					  GH_DBUS_MANAGER_INTERFACE, "ValidateDefinition", error,
+					  ret, "s", b->yaml);
 	default:
 		return -EINVAL;
 	}

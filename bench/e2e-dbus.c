@@ -22,9 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEST	"org.gunyah.Manager1"
-#define PATH	"/org/gunyah/Manager1"
-#define IFACE	"org.gunyah.Manager1"
+#include "gunyah/dbus-names.h"
 #define PINGS	50
 
 static double now_ms(void)
@@ -56,7 +54,8 @@ static double call(sd_bus *bus, const char *method, const char *name)
 	double t0 = now_ms(), t;
 	int r;
 
-	r = sd_bus_call_method(bus, DEST, PATH, IFACE, method, &error, &reply, "s", name);
+	r = sd_bus_call_method(bus, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
+			       GH_DBUS_MANAGER_INTERFACE, method, &error, &reply, "s", name);
 	t = now_ms() - t0;
 	if (r < 0) {
 		fprintf(stderr, "bench-e2e-dbus: %s('%s'): %s: %s\n", method, name,
@@ -98,7 +97,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < PINGS; i++) {
 		double t0 = now_ms();
 
-		r = sd_bus_call_method(bus, DEST, PATH, "org.freedesktop.DBus.Peer", "Ping", NULL,
+		r = sd_bus_call_method(bus, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
+				       "org.freedesktop.DBus.Peer", "Ping", NULL,
 				       NULL, "");
 		if (r < 0) {
 			fprintf(stderr, "bench-e2e-dbus: Ping: %s\n", strerror(-r));

@@ -24,6 +24,7 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include "gunyah/dbus-names.h"
 #include "shared/cleanup.h"
 
 #include "bench-daemon.h"
@@ -50,8 +51,8 @@ static int check_vm_count(struct bench_daemon *d, unsigned expected)
 	r = bench_bus_connect(d, &bus);
 	if (r < 0)
 		return r;
-	r = sd_bus_get_property_trivial(bus, "org.gunyah.Manager1", "/org/gunyah/Manager1",
-					"org.gunyah.Manager1", "VMCount", &error, 'u', &n);
+	r = sd_bus_get_property_trivial(bus, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
+					GH_DBUS_MANAGER_INTERFACE, "VMCount", &error, 'u', &n);
 	if (r < 0)
 		fprintf(stderr, PROG ": VMCount: %s\n", error.message ?: strerror(-r));
 	else if (n != expected) {

@@ -8,10 +8,12 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
-#define CTL_SERVICE	"org.gunyah.Manager1"
-#define CTL_MANAGER_PATH "/org/gunyah/Manager1"
-#define CTL_MANAGER_IFACE "org.gunyah.Manager1"
-#define CTL_VM_IFACE	"org.gunyah.VM1"
+#include "gunyah/dbus-names.h"
+
+#define CTL_SERVICE		GH_DBUS_SERVICE
+#define CTL_MANAGER_PATH	GH_DBUS_MANAGER_PATH
+#define CTL_MANAGER_IFACE	GH_DBUS_MANAGER_INTERFACE
+#define CTL_VM_IFACE		GH_DBUS_VM_INTERFACE
 
 /* Exit statuses; gunyahctl(1) and --help document them. */
 enum ctl_exit {

@@ -79,11 +79,17 @@ static int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *er
 	if (r < 0)
 		return r;
 	r = sd_bus_message_open_container(reply, 'a', "(ssuo)");
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		if (vms[i]->registered)
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		_cleanup_free_ char *path = NULL;
+
+		if (!vms[i]->registered)
+			continue;
+		r = bus_vm_path(vms[i], &path);
+		if (r >= 0)
 			r = sd_bus_message_append(reply, "(ssuo)", vms[i]->name,
 						  vm_state_to_string(vms[i]->state),
-						  (uint32_t) vms[i]->vmid, vms[i]->path);
+						  (uint32_t) vms[i]->vmid, path);
+	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	if (r < 0)
@@ -93,13 +99,17 @@ static int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
 static int method_get_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
+	_cleanup_free_ char *path = NULL;
 	struct vm *vm = NULL;
 	int r;
 
 	r = bus_manager_lookup(userdata, msg, &vm, error);
 	if (r < 0)
 		return r;
-	return sd_bus_reply_method_return(msg, "o", vm->path);
+	r = bus_vm_path(vm, &path);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, "o", path);
 }
 
 static int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -355,67 +365,14 @@ static const sd_bus_vtable bus_manager_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
-int bus_manager_register(struct manager *m)
+int bus_manager_register(struct manager *m, sd_bus *bus)
 {
 	int r;
 
-	r = sd_bus_add_object_vtable(m->bus, NULL, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE,
+	r = sd_bus_add_object_vtable(bus, NULL, GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE,
 				     bus_manager_vtable, m);
 	if (r < 0)
 		return r;
 	/* GetManagedObjects: every VM and its properties in one call. */
-	return sd_bus_add_object_manager(m->bus, NULL, BUS_MANAGER_PATH);
-}
-
-static void bus_manager_emit_vm(struct manager *m, struct vm *vm, const char *member)
-{
-	int r;
-
-	if (!m->bus)
-		return;
-	r = sd_bus_emit_signal(m->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, member, "so",
-			       vm->name, vm->path);
-	if (r >= 0)
-		r = sd_bus_emit_properties_changed(m->bus, BUS_MANAGER_PATH,
-						   BUS_MANAGER_INTERFACE, "VMCount", NULL);
-	if (r < 0)
-		log_errno(LOG_WARNING, r, "Cannot emit %s for '%s', ignoring: %m", member, vm->name);
-}
-
-void bus_manager_emit_features(struct manager *m)
-{
-	int r;
-
-	if (!m->bus)
-		return;
-	r = sd_bus_emit_properties_changed(m->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE,
-					   "Features", NULL);
-	if (r < 0)
-		log_errno(LOG_WARNING, r, "Cannot emit PropertiesChanged(Features), ignoring: %m");
-}
-
-void bus_manager_emit_vm_new(struct manager *m, struct vm *vm)
-{
-	int r;
-
-	bus_manager_emit_vm(m, vm, "VMNew");
-	if (!m->bus)
-		return;
-	r = sd_bus_emit_object_added(m->bus, vm->path);
-	if (r < 0)
-		log_errno(LOG_WARNING, r, "Cannot emit InterfacesAdded for '%s', ignoring: %m",
-			  vm->name);
-}
-
-void bus_manager_emit_vm_removed(struct manager *m, struct vm *vm)
-{
-	int r;
-
-	bus_manager_emit_vm(m, vm, "VMRemoved");
-	if (!m->bus)
-		return;
-	r = sd_bus_emit_object_removed(m->bus, vm->path);
-	if (r < 0)
-		log_errno(LOG_WARNING, r, "Cannot emit InterfacesRemoved for '%s', ignoring: %m",
-			  vm->name);
+	return sd_bus_add_object_manager(bus, NULL, GH_DBUS_MANAGER_PATH);
 }

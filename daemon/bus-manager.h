@@ -1,16 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* org.gunyah.Manager1 at /org/gunyah/Manager1. */
+/* org.gunyah.Manager1 at /org/gunyah/Manager1 (names: gunyah/dbus-names.h). */
 #pragma once
 
+#include <systemd/sd-bus.h>
+
+#include "gunyah/dbus-names.h"
+
 struct manager;
-struct vm;
 
-#define BUS_MANAGER_NAME "org.gunyah.Manager1"
-#define BUS_MANAGER_PATH "/org/gunyah/Manager1"
-#define BUS_MANAGER_INTERFACE "org.gunyah.Manager1"
-#define BUS_VM_INTERFACE "org.gunyah.VM1"
-
-int bus_manager_register(struct manager *m);
-void bus_manager_emit_vm_new(struct manager *m, struct vm *vm);
-void bus_manager_emit_features(struct manager *m);
-void bus_manager_emit_vm_removed(struct manager *m, struct vm *vm);
+/* The Manager1 vtable and the object manager (GetManagedObjects) on bus. */
+int bus_manager_register(struct manager *m, sd_bus *bus);

@@ -9,7 +9,6 @@
 
 #include "bus-audit.h"
 #include "bus-errors.h"
-#include "bus-manager.h"
 #include "bus-vm.h"
 #include "guest.h"
 #include "loader.h"
@@ -103,7 +102,7 @@ static int bus_vm_find(sd_bus *bus, const char *path, const char *interface, voi
 	(void) bus;
 	(void) interface;
 	(void) error;
-	r = sd_bus_path_decode(path, BUS_VM_PREFIX, &name);
+	r = sd_bus_path_decode(path, GH_DBUS_VM_PATH_PREFIX, &name);
 	if (r <= 0)
 		return 0;
 	vm = manager_find_vm(m, name);
@@ -134,12 +133,12 @@ static int bus_vm_enumerate(sd_bus *bus, const char *path, void *userdata, char 
 	for (size_t i = 0, k = 0; i < n; i++) {
 		if (!vms[i]->registered)
 			continue;
-		l[k] = strdup(vms[i]->path);
-		if (!l[k]) {
+		r = bus_vm_path(vms[i], &l[k]);
+		if (r < 0) {
 			for (size_t j = 0; j < k; j++)
 				free(l[j]);
 			free(l);
-			return -ENOMEM;
+			return r;
 		}
 		k++;
 	}
@@ -166,13 +165,16 @@ int bus_vm_refusal(sd_bus_message *msg, struct vm *vm, int r, const sd_bus_error
 static void bus_vm_reply(struct vm *vm, int r, const sd_bus_error *error,
 			 sd_bus_message *msg, bool with_path)
 {
+	_cleanup_free_ char *path = NULL;
 	int k;
 
 	bus_audit(msg, vm->name, r, error);
 	if (r < 0)
 		k = sd_bus_reply_method_error(msg, error);
+	else if (with_path && (k = bus_vm_path(vm, &path)) < 0)
+		k = sd_bus_reply_method_errno(msg, k, NULL);
 	else if (with_path)
-		k = sd_bus_reply_method_return(msg, "o", vm->path);
+		k = sd_bus_reply_method_return(msg, "o", path);
 	else
 		k = sd_bus_reply_method_return(msg, NULL);
 	if (k < 0)
@@ -319,6 +321,10 @@ BUS_PROPERTY_GETTER(property_get_extents)
 
 BUS_DEFINE_PROPERTY_GET(property_get_state, "s", struct vm, vm_state_to_string(o->state))
 
+/* The page size main memory got (guest.h); "" while the VM is not created */
+BUS_DEFINE_PROPERTY_GET(property_get_memory_pages, "s", struct vm,
+			o->guest ? guest_pages_to_string(guest_main(o->guest)->pages) : "")
+
 BUS_PROPERTY_GETTER(property_get_exit_type)
 {
 	struct vm *vm = userdata;
@@ -410,6 +416,8 @@ static const sd_bus_vtable bus_vm_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Extents", "a(stt)", property_get_extents, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("MemoryPages", "s", property_get_memory_pages, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("CreatedTimestamp", "t", NULL, offsetof(struct vm, created_usec),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("StartedTimestamp", "t", NULL, offsetof(struct vm, started_usec),
@@ -440,62 +448,18 @@ static const sd_bus_vtable bus_vm_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
-int bus_vm_register(struct manager *m)
+int bus_vm_path(const struct vm *vm, char **ret)
+{
+	return sd_bus_path_encode(GH_DBUS_VM_PATH_PREFIX, vm->name, ret);
+}
+
+int bus_vm_register(struct manager *m, sd_bus *bus)
 {
 	int r;
 
-	r = sd_bus_add_fallback_vtable(m->bus, NULL, BUS_VM_PREFIX, BUS_VM_INTERFACE,
+	r = sd_bus_add_fallback_vtable(bus, NULL, GH_DBUS_VM_PATH_PREFIX, GH_DBUS_VM_INTERFACE,
 				       bus_vm_vtable, bus_vm_find, m);
 	if (r < 0)
 		return r;
-	return sd_bus_add_node_enumerator(m->bus, NULL, BUS_VM_PREFIX, bus_vm_enumerate, m);
-}
-
-void bus_vm_emit_state_changed(struct manager *m, struct vm *vm)
-{
-	int r;
-
-	if (!m->bus || !vm->registered)
-		return;
-	r = sd_bus_emit_properties_changed(m->bus, vm->path, BUS_VM_INTERFACE, "State",
-					   "StateReason", "ExitType", "ExitCode", "VMID",
-					   "DeviceTree", "Extents", "CreatedTimestamp",
-					   "StartedTimestamp", "RestartCount", "DefinitionPending",
-					   "Kernel", "Ramdisk", "Cmdline", NULL);
-	if (r < 0)
-		log_errno(LOG_WARNING, r, "VM '%s': cannot emit PropertiesChanged, ignoring: %m",
-			  vm->name);
-	r = sd_bus_emit_signal(m->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, "VMStateChanged",
-			       "sss", vm->name, vm_state_to_string(vm->state), vm->state_reason);
-	if (r < 0)
-		log_errno(LOG_WARNING, r, "VM '%s': cannot emit VMStateChanged, ignoring: %m",
-			  vm->name);
-}
-
-void bus_vm_emit_definition_changed(struct manager *m, struct vm *vm)
-{
-	int r;
-
-	if (!m->bus || !vm->registered)
-		return;
-	r = sd_bus_emit_properties_changed(m->bus, vm->path, BUS_VM_INTERFACE, "Autostart",
-					   "MemoryBase", "MemorySize", "Vcpus", "Regions",
-					   "Kernel", "Ramdisk", "Cmdline", "DefinitionFile",
-					   "DefinitionPending", NULL);
-	if (r < 0)
-		log_errno(LOG_WARNING, r, "VM '%s': cannot emit PropertiesChanged, ignoring: %m",
-			  vm->name);
-}
-
-void bus_vm_emit_error_changed(struct manager *m, struct vm *vm)
-{
-	int r;
-
-	if (!m->bus || !vm->registered)
-		return;
-	r = sd_bus_emit_properties_changed(m->bus, vm->path, BUS_VM_INTERFACE, "LastError",
-					   "LastErrorTime", NULL);
-	if (r < 0)
-		log_errno(LOG_WARNING, r, "VM '%s': cannot emit PropertiesChanged, ignoring: %m",
-			  vm->name);
+	return sd_bus_add_node_enumerator(bus, NULL, GH_DBUS_VM_PATH_PREFIX, bus_vm_enumerate, m);
 }

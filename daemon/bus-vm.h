@@ -4,18 +4,15 @@
 
 #include <systemd/sd-bus.h>
 
+#include "gunyah/dbus-names.h"
+
 struct manager;
 struct vm;
 
-#define BUS_VM_PREFIX "/org/gunyah/Manager1/vm"
-
-int bus_vm_register(struct manager *m);
-/* PropertiesChanged on the VM object + Manager1.VMStateChanged. */
-void bus_vm_emit_state_changed(struct manager *m, struct vm *vm);
-/* PropertiesChanged for the properties a definition gives. */
-void bus_vm_emit_definition_changed(struct manager *m, struct vm *vm);
-/* PropertiesChanged for LastError and LastErrorTime. */
-void bus_vm_emit_error_changed(struct manager *m, struct vm *vm);
+/* The VM1 fallback vtable and the node enumerator under GH_DBUS_VM_PATH_PREFIX on bus. */
+int bus_vm_register(struct manager *m, sd_bus *bus);
+/* vm's object path (malloc'd; the bus layer alone knows it). */
+int bus_vm_path(const struct vm *vm, char **ret);
 /*
  * vm_done_fn completions that reply to a held call (userdata: the message,
  * ref'd): an empty reply, or the VM's object path.

@@ -19,6 +19,7 @@
 
 #include "bus-loop.h"
 #include "bus-manager.h"
+#include "bus-observer.h"
 #include "bus-vm.h"
 #include "config-file.h"
 #include "hyp.h"
@@ -332,10 +333,11 @@ static int run(const struct options *o)
 		log_errno(LOG_ERR, r, "Cannot connect to the D-Bus bus: %m");
 		goto out;
 	}
-	d.manager->bus = d.bus;
-	r = bus_manager_register(d.manager);
+	r = bus_manager_register(d.manager, d.bus);
 	if (r >= 0)
-		r = bus_vm_register(d.manager);
+		r = bus_vm_register(d.manager, d.bus);
+	if (r >= 0)
+		r = bus_observer_register(d.manager, d.bus);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "Cannot register D-Bus objects: %m");
 		goto out;
@@ -353,9 +355,9 @@ static int run(const struct options *o)
 		}
 	}
 
-	r = sd_bus_request_name(d.bus, BUS_MANAGER_NAME, 0);
+	r = sd_bus_request_name(d.bus, GH_DBUS_SERVICE, 0);
 	if (r < 0) {
-		log_errno(LOG_ERR, r, "Cannot own the bus name %s: %m", BUS_MANAGER_NAME);
+		log_errno(LOG_ERR, r, "Cannot own the bus name %s: %m", GH_DBUS_SERVICE);
 		goto out;
 	}
 	r = bus_loop_new(d.bus, d.base, &d.bus_loop);
@@ -378,7 +380,7 @@ static int run(const struct options *o)
 	}
 
 	log_notice("gunyahd %s serving %s on the %s backend, %zu VM(s) defined", GUNYAHD_VERSION,
-		   BUS_MANAGER_NAME, hyp_kind_to_string(hyp_kind(d.manager->hyp)),
+		   GH_DBUS_SERVICE, hyp_kind_to_string(hyp_kind(d.manager->hyp)),
 		   d.manager->n_vms);
 	sd_notifyf(false, "READY=1\nSTATUS=Serving %zu VM definition(s) on the %s backend",
 		   d.manager->n_vms, hyp_kind_to_string(hyp_kind(d.manager->hyp)));

@@ -10,8 +10,6 @@
 #include <unistd.h>
 
 #include "bus-errors.h"
-#include "bus-manager.h"
-#include "bus-vm.h"
 #include "hyp.h"
 #include "layout.h"
 #include "loader.h"
@@ -132,12 +130,75 @@ struct manager *manager_free(struct manager *m)
 	m->worker = worker_free(m->worker);
 	tdestroy(m->vms, vm_free_node);
 	hyp_free(m->hyp);
+	free(m->observers);
 	config_done(&m->config);
 	free(m->config_path);
 	free(m->definitions_dir);
 	free(m);
 	return NULL;
 }
+
+int manager_observer_add(struct manager *m, const struct manager_observer_ops *ops,
+			 void *userdata)
+{
+	struct manager_observer *o;
+
+	o = reallocarray(m->observers, m->n_observers + 1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	m->observers = o;
+	m->observers[m->n_observers++] = (struct manager_observer) {
+		.ops = ops,
+		.userdata = userdata,
+		.id = ++m->last_observer_id,
+	};
+	return m->last_observer_id;
+}
+
+/* Drops the observers removed during a notification, once none is running. */
+static void manager_observers_prune(struct manager *m)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n_observers; i++)
+		if (m->observers[i].ops)
+			m->observers[k++] = m->observers[i];
+	m->n_observers = k;
+}
+
+int manager_observer_remove(struct manager *m, int id)
+{
+	for (size_t i = 0; i < m->n_observers; i++) {
+		if (m->observers[i].id != id || !m->observers[i].ops)
+			continue;
+		/* Mid-notification the array is being walked: only mark it. */
+		m->observers[i].ops = NULL;
+		if (!m->notifying)
+			manager_observers_prune(m);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Calls member(args..., userdata) of every observer there was when the
+ * notification began. The array is indexed afresh each time, since an
+ * observer may add another (realloc) or remove one (marked, pruned after).
+ */
+#define manager_notify(m, member, ...)						\
+	do {									\
+		size_t n_ = (m)->n_observers;					\
+										\
+		(m)->notifying++;						\
+		for (size_t i_ = 0; i_ < n_; i_++) {				\
+			const struct manager_observer *o_ = &(m)->observers[i_]; \
+										\
+			if (o_->ops && o_->ops->member)				\
+				o_->ops->member(__VA_ARGS__, o_->userdata);	\
+		}								\
+		if (--(m)->notifying == 0)					\
+			manager_observers_prune(m);				\
+	} while (0)
 
 struct vm *manager_find_vm(struct manager *m, const char *name)
 {
@@ -162,12 +223,12 @@ static void registry_delete(struct manager *m, struct vm *vm)
 		m->n_entries--;
 }
 
-/* A VM in the registry becomes visible: D-Bus object, VMCount, VMNew. */
+/* A VM in the registry becomes visible: counted, and the observers are told. */
 static void manager_publish_vm(struct manager *m, struct vm *vm)
 {
 	m->n_vms++;
 	vm->registered = true;
-	bus_manager_emit_vm_new(m, vm);
+	manager_notify(m, vm_added, m, vm);
 }
 
 /* Adds a VM to the registry and publishes it (takes it; frees it on failure). */
@@ -202,10 +263,13 @@ int manager_add_vm(struct manager *m, struct vmdef *def, bool transient, struct 
 
 void manager_remove_vm(struct manager *m, struct vm *vm)
 {
-	/* Announced while still found: InterfacesRemoved lists its interfaces. */
+	/*
+	 * Announced while still found: the bus's InterfacesRemoved lists the
+	 * interfaces of the object, which it looks up by name.
+	 */
 	if (vm->registered) {
 		m->n_vms--;
-		bus_manager_emit_vm_removed(m, vm);
+		manager_notify(m, vm_removed, m, vm);
 	}
 	registry_delete(m, vm);
 	vm_free(vm);
@@ -249,24 +313,22 @@ void manager_backend_work_done(struct manager *m)
 	if (features == m->features)
 		return;
 	m->features = features;
-	bus_manager_emit_features(m);
+	manager_notify(m, features_changed, m);
 }
 
 void manager_vm_state_changed(struct manager *m, struct vm *vm)
 {
-	bus_vm_emit_state_changed(m, vm);
-	if (m->state_observer)
-		m->state_observer(vm, m->state_observer_userdata);
+	manager_notify(m, vm_state_changed, m, vm);
 }
 
 void manager_vm_definition_changed(struct manager *m, struct vm *vm)
 {
-	bus_vm_emit_definition_changed(m, vm);
+	manager_notify(m, vm_definition_changed, m, vm);
 }
 
 void manager_vm_error_changed(struct manager *m, struct vm *vm)
 {
-	bus_vm_emit_error_changed(m, vm);
+	manager_notify(m, vm_error_changed, m, vm);
 }
 
 static void manager_log_diags(const char *origin, const struct vmdef_diags *diags)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The VM registry: definitions loaded from a directory, VMs by name, the
- * backend, the worker, and the bus (optional, so unit tests can drive VMs
- * without D-Bus).
+ * backend, the worker. It never calls up into the bus: what happens is
+ * announced to observers (the bus layer registers one, unit tests another).
  */
 #pragma once
 
@@ -23,9 +23,33 @@ struct vmdef;
 struct vmdef_diags;
 struct worker;
 
+/*
+ * What the core announces, after the fact, on the loop thread (iwd's watch
+ * lists, the kernel's notifier chains). Every member may be NULL.
+ */
+struct manager_observer_ops {
+	/* A VM was published: counted in n_vms. */
+	void (*vm_added)(struct manager *m, struct vm *vm, void *userdata);
+	/* A published VM is about to go: still found by name, freed right after. */
+	void (*vm_removed)(struct manager *m, struct vm *vm, void *userdata);
+	/* Every state transition, also of a VM not published yet (a transient VM being built). */
+	void (*vm_state_changed)(struct manager *m, struct vm *vm, void *userdata);
+	/* A VM got a new definition (or its pending one was applied). */
+	void (*vm_definition_changed)(struct manager *m, struct vm *vm, void *userdata);
+	/* A request on a VM failed: its LastError changed. */
+	void (*vm_error_changed)(struct manager *m, struct vm *vm, void *userdata);
+	/* The backend's features changed (learnt with the first VM). */
+	void (*features_changed)(struct manager *m, void *userdata);
+};
+
+struct manager_observer {
+	const struct manager_observer_ops *ops;	/* NULL: removed during a notification */
+	void *userdata;
+	int id;
+};
+
 struct manager {
 	struct event_base *base;
-	sd_bus *bus;			/* NULL without D-Bus */
 	struct hyp *hyp;		/* owned */
 	struct worker *worker;
 	char *definitions_dir;		/* NULL: none */
@@ -34,14 +58,15 @@ struct manager {
 	bool config_required;		/* an explicit --config: it must exist */
 	bool definitions_pinned;	/* --definitions: the configuration's is ignored */
 	unsigned features;		/* the backend's, as last announced */
-	/* Told of every state change after the bus is (unit tests watch with it). */
-	void (*state_observer)(struct vm *vm, void *userdata);
-	void *state_observer_userdata;
+	struct manager_observer *observers;	/* in the order they were added */
+	size_t n_observers;
+	int last_observer_id;
+	unsigned notifying;		/* nesting depth: removed observers are pruned at 0 */
 	bool shutting_down;
 
 	void *vms;			/* tsearch tree of struct vm *, by name */
 	size_t n_entries;		/* in the tree, transient VMs being created included */
-	size_t n_vms;			/* published: on the bus, in VMCount */
+	size_t n_vms;			/* published (observers told: vm_added) */
 };
 
 /* Takes ownership of hyp. Starts with the built-in configuration. */
@@ -67,6 +92,18 @@ int manager_check_limits(struct manager *m, const struct vm *vm, const struct vm
 struct manager *manager_free(struct manager *m);
 GH_DEFINE_FREEP(struct manager, manager_free)
 
+/*
+ * Adds an observer (ops and userdata are not copied: they outlive it or
+ * are removed first). Returns its id (> 0) or -ENOMEM.
+ */
+int manager_observer_add(struct manager *m, const struct manager_observer_ops *ops,
+			 void *userdata);
+/*
+ * Removes the observer id, also from within a notification (it is called
+ * no more). -ENOENT when there is none.
+ */
+int manager_observer_remove(struct manager *m, int id);
+
 /* Remembers dir for manager_reload(), loading nothing (it may not exist yet). */
 int manager_set_definitions_dir(struct manager *m, const char *dir);
 /*
@@ -81,7 +118,7 @@ int manager_load_definitions(struct manager *m, const char *dir);
 
 /* Adds a VM for def (takes ownership). -EEXIST when the name is taken. */
 int manager_add_vm(struct manager *m, struct vmdef *def, bool transient, struct vm **ret);
-/* Unregisters and frees a VM that is not live (emits VMRemoved). */
+/* Unregisters and frees a VM that is not live (observers: vm_removed, while still found). */
 void manager_remove_vm(struct manager *m, struct vm *vm);
 struct vm *manager_find_vm(struct manager *m, const char *name);
 /* The VMs sorted by name, in a malloc'd array of n (caller frees the array only). */
@@ -92,11 +129,11 @@ int manager_list_vms(struct manager *m, struct vm ***ret, size_t *ret_n);
  * extensions with the first VM when it could not probe earlier.
  */
 void manager_backend_work_done(struct manager *m);
-/* Called by vm.c on every state transition: D-Bus signals. */
+/* Called by vm.c on every state transition: tells the observers. */
 void manager_vm_state_changed(struct manager *m, struct vm *vm);
-/* A VM got a new definition: PropertiesChanged for what derives from it. */
+/* A VM got a new definition: tells the observers. */
 void manager_vm_definition_changed(struct manager *m, struct vm *vm);
-/* A request on a VM failed: PropertiesChanged for LastError. */
+/* A request on a VM failed (LastError): tells the observers. */
 void manager_vm_error_changed(struct manager *m, struct vm *vm);
 
 /* A definition file that was not applied, and why (Manager1.Reload's reply). */
@@ -146,7 +183,7 @@ struct transient_file {
  * InvalidDefinition (every YAML problem, or a file reference),
  * LayoutConflict, VMExists, and vm_create()'s. Otherwise the VM is built
  * on a worker and done reports the outcome: on success the VM is published
- * (VMNew) created; on failure it is gone without a trace. Its name is
+ * (vm_added) created; on failure it is gone without a trace. Its name is
  * taken meanwhile.
  */
 int manager_create_transient(struct manager *m, const char *yaml,

@@ -104,6 +104,13 @@ int vm_instance_build(struct hyp *hyp, unsigned ipa_bits, const char *name,
 		return sd_bus_error_set_errno(error, r);
 
 	r = guest_new(def, &inst.guest);
+	if (r == -ENOSPC) {
+		sd_bus_error_setf(error, GH_ERROR_LIMIT_EXCEEDED,
+				  "VM '%s': memory.hugepages is required, but the hugetlbfs pool has "
+				  "fewer than %" PRIu64 " free 2 MiB pages (vm.nr_hugepages)",
+				  name, def->memory.size >> 21);
+		goto fail;
+	}
 	if (r < 0) {
 		sd_bus_error_setf(error, GH_ERROR_HYPERVISOR,
 				  "VM '%s': cannot allocate guest memory: %s", name, strerror(-r));

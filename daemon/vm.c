@@ -183,7 +183,6 @@ const struct vmdef *vm_resource_def(const struct vm *vm)
 int vm_new(struct manager *m, struct vmdef *def, bool transient, struct vm **ret)
 {
 	_cleanup_(vm_freep) struct vm *vm = NULL;
-	int r;
 
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
@@ -196,9 +195,6 @@ int vm_new(struct manager *m, struct vmdef *def, bool transient, struct vm **ret
 	vm->state_reason = strdup("");
 	if (!vm->name || !vm->state_reason)
 		return -ENOMEM;
-	r = sd_bus_path_encode("/org/gunyah/Manager1/vm", def->name, &vm->path);
-	if (r < 0)
-		return r;
 	vm->def = def;
 	*ret = steal_ptr(vm);
 	return 0;
@@ -217,7 +213,6 @@ struct vm *vm_free(struct vm *vm)
 	vmdef_free(vm->def);
 	free(vm->state_reason);
 	free(vm->last_error);
-	free(vm->path);
 	free(vm->name);
 	free(vm);
 	return NULL;

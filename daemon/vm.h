@@ -64,10 +64,9 @@ typedef void (*vm_done_fn)(struct vm *vm, int r, const sd_bus_error *error, void
 struct vm {
 	struct manager *manager;
 	char *name;
-	char *path;			/* D-Bus object path */
 	struct vmdef *def;		/* applies at the next create */
 	bool transient;
-	bool registered;		/* published on the bus by the manager */
+	bool registered;		/* published by the manager (observers: vm_added) */
 	struct loader_files files;	/* owned; a transient VM's images */
 	bool removed;			/* its file is gone: drop it when back to defined */
 

@@ -61,6 +61,14 @@ static const char *const sharing_table[_VMDEF_SHARING_MAX] = {
 };
 DEFINE_STRING_TABLE(vmdef_sharing, enum vmdef_sharing, sharing_table)
 
+static const char *const hugepages_table[_VMDEF_HUGEPAGES_MAX] = {
+	[VMDEF_HUGEPAGES_AUTO] = "auto",
+	[VMDEF_HUGEPAGES_NEVER] = "never",
+	[VMDEF_HUGEPAGES_HUGETLB] = "hugetlb",
+	[VMDEF_HUGEPAGES_REQUIRED] = "required",
+};
+DEFINE_STRING_TABLE(vmdef_hugepages, enum vmdef_hugepages, hugepages_table)
+
 static const char *const affinity_table[_VMDEF_AFFINITY_MAX] = {
 	[VMDEF_AFFINITY_STATIC] = "static",
 	[VMDEF_AFFINITY_STICKY] = "sticky",
@@ -407,6 +415,7 @@ static int vmdef_new(const char *origin, bool transient, struct vmdef **ret)
 	def->memory.base = VMDEF_DEFAULT_MEMORY_BASE;
 	def->memory.sharing = VMDEF_SHARING_LENT;
 	def->memory.access = VMDEF_ACCESS_RWX;
+	def->memory.hugepages = VMDEF_HUGEPAGES_AUTO;
 	def->devicetree.affinity = VMDEF_AFFINITY_STATIC;
 	def->devicetree.sched_priority = VMDEF_DEFAULT_SCHED_PRIORITY;
 	def->devicetree.sched_timeslice = VMDEF_DEFAULT_SCHED_TIMESLICE;
@@ -473,6 +482,7 @@ enum {
 	MEM_SIZE,
 	MEM_SHARING,
 	MEM_ACCESS,
+	MEM_HUGEPAGES,
 	_MEM_MAX,
 };
 
@@ -481,6 +491,7 @@ static const char *const memory_keys[_MEM_MAX] = {
 	[MEM_SIZE] = "size",
 	[MEM_SHARING] = "sharing",
 	[MEM_ACCESS] = "access",
+	[MEM_HUGEPAGES] = "hugepages",
 };
 
 static int parse_memory(struct parser *p, const struct ynode *map, struct vmdef *def)
@@ -540,6 +551,21 @@ static int parse_memory(struct parser *p, const struct ynode *map, struct vmdef 
 		r = ydoc_get_access(p->doc, n, kp, &def->memory.access);
 		if (r < 0)
 			return r;
+	}
+	if (ydoc_field(v, MEM_HUGEPAGES, path, memory_keys, kp, &n)) {
+		r = ydoc_get_enum(p->doc, n, kp, hugepages_table, _VMDEF_HUGEPAGES_MAX, &e);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			def->memory.hugepages = e;
+		/* hugetlbfs has no 4 KiB tail: a demand it can never meet is a definition error */
+		if (r > 0 && e == VMDEF_HUGEPAGES_REQUIRED && size_ok &&
+		    def->memory.size % VMDEF_HUGE_PAGE_SIZE) {
+			r = ydoc_diag(p->doc, n, kp, "required needs memory.size in whole 2 MiB "
+				      "pages (size 0x%" PRIx64 ")", def->memory.size);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }

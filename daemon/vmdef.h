@@ -24,6 +24,7 @@
 #define VMDEF_MAX_VCPUS			64
 #define VMDEF_PAGE_SIZE			4096ull
 #define VMDEF_MEMORY_BASE_ALIGN		(2ull << 20)	/* the RM aligns up silently */
+#define VMDEF_HUGE_PAGE_SIZE		(2ull << 20)	/* memory.hugepages: 2 MiB pages */
 #define VMDEF_DEFAULT_MEMORY_BASE	0x80000000ull
 #define VMDEF_DEFAULT_DTB_RESERVE	(64u * 1024)	/* room for the RM's overlay */
 #define VMDEF_DEFAULT_STOP_TIMEOUT_USEC	(30ull * 1000000)
@@ -47,6 +48,16 @@ enum vmdef_sharing {
 	VMDEF_SHARING_SHARED,
 	_VMDEF_SHARING_MAX,
 	_VMDEF_SHARING_INVALID = -EINVAL,
+};
+
+/* memory.hugepages: the page size of guest memory (docs/yaml.md) */
+enum vmdef_hugepages {
+	VMDEF_HUGEPAGES_AUTO,		/* "auto": shmem THP where enabled, else 4 KiB */
+	VMDEF_HUGEPAGES_NEVER,		/* "never": 4 KiB */
+	VMDEF_HUGEPAGES_HUGETLB,	/* "hugetlb": hugetlbfs 2 MiB when reserved, else as auto */
+	VMDEF_HUGEPAGES_REQUIRED,	/* "required": main memory in hugetlbfs 2 MiB or no VM */
+	_VMDEF_HUGEPAGES_MAX,
+	_VMDEF_HUGEPAGES_INVALID = -EINVAL,
 };
 
 enum vmdef_affinity {
@@ -131,6 +142,7 @@ struct vmdef {
 		uint64_t size;		/* page aligned, required */
 		enum vmdef_sharing sharing;	/* default lent */
 		uint32_t access;	/* default rwx */
+		enum vmdef_hugepages hugepages;	/* default auto; every parcel */
 		struct vmdef_mark mark;
 	} memory;
 
@@ -231,6 +243,8 @@ void vmdef_diags_clear(struct vmdef_diags *d);
 /* "lent"/"shared", "static"/"sticky"/"pinned", "no"/"on-failure"/"always", exit types. */
 const char *vmdef_sharing_to_string(enum vmdef_sharing s);
 enum vmdef_sharing vmdef_sharing_from_string(const char *s);
+const char *vmdef_hugepages_to_string(enum vmdef_hugepages h);
+enum vmdef_hugepages vmdef_hugepages_from_string(const char *s);
 const char *vmdef_affinity_to_string(enum vmdef_affinity a);
 enum vmdef_affinity vmdef_affinity_from_string(const char *s);
 const char *vmdef_restart_to_string(enum vmdef_restart r);

@@ -140,9 +140,11 @@ int gh_rm_get_host_vmid(struct gh_rm *rm, u16 *ret_vmid)
  * @reterr_unknown: set when the RM got the whole MEM_LEND/MEM_SHARE but
  *                  never answered: the parcel may exist, its handle unknown
  *
- * The first 512 entries go in the MEM_LEND/MEM_SHARE message (with the
- * APPEND flag when more follow), the rest in MEM_APPEND chunks of 512, END
- * on the last.
+ * The entries go in the fewest messages the RM's 512-entry lists allow, the
+ * MEM_LEND/MEM_SHARE first (with the APPEND flag when more follow), END on
+ * the last MEM_APPEND; gh_rm_mem_plan() splits them so that the messages
+ * take the fewest packets. Every request is one RM round trip, so the
+ * message count comes first.
  *
  * Context: Process context; sleeps.
  * Return: 0 or a negative errno.
@@ -150,21 +152,31 @@ int gh_rm_get_host_vmid(struct gh_rm *rm, u16 *ret_vmid)
 int gh_rm_mem_share(struct gh_rm *rm, u32 msg_id, const struct gh_rm_mem_share_args *args,
 		    u32 *ret_handle, bool *reterr_unknown)
 {
-	bool delivered = false;
+	struct gh_rm_mem_share_args first = *args;
 	size_t nchunks = gh_rm_mem_nchunks(args->n_mem);
-	size_t n_first, cap, resp_len, chunk;
+	size_t cap, resp_len, chunk, done;
+	bool delivered = false;
 	void *buf, *resp;
+	u16 *counts;
 	u32 handle;
 	int len, ret;
 
-	n_first = min_t(size_t, args->n_mem, GH_RM_MAX_MEM_ENTRIES);
-	cap = max(gh_rm_mem_share_req_len(args->n_acl, n_first),
+	counts = kmalloc_array(nchunks, sizeof(*counts), GFP_KERNEL);
+	if (!counts)
+		return -ENOMEM;
+	gh_rm_mem_plan(args->n_acl, args->n_mem, counts);
+	cap = max(gh_rm_mem_share_req_len(args->n_acl, GH_RM_MAX_MEM_ENTRIES),
 		  gh_rm_mem_append_req_len(GH_RM_MAX_MEM_ENTRIES));
 	buf = kmalloc(cap, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_free_counts;
+	}
 
-	len = gh_rm_enc_mem_share_req(buf, cap, args);
+	first.n_mem = counts[0];
+	if (nchunks > 1)
+		first.flags |= GH_RM_MEM_SHARE_FLAG_APPEND;
+	len = gh_rm_enc_mem_share_req(buf, cap, &first);
 	if (len < 0) {
 		ret = len;
 		goto out_free_buf;
@@ -180,8 +192,10 @@ int gh_rm_mem_share(struct gh_rm *rm, u32 msg_id, const struct gh_rm_mem_share_a
 		goto out_free_buf;
 	*ret_handle = handle;
 
-	for (chunk = 1; chunk < nchunks; chunk++) {
-		len = gh_rm_enc_mem_append_req(buf, cap, handle, args->mem, args->n_mem, chunk);
+	for (chunk = 1, done = counts[0]; chunk < nchunks; done += counts[chunk++]) {
+		len = gh_rm_enc_mem_append_slice(buf, cap, handle,
+						 chunk == nchunks - 1 ? GH_RM_MEM_APPEND_FLAG_END : 0,
+						 args->mem + done, counts[chunk]);
 		if (len < 0) {
 			ret = len;
 			break;
@@ -193,6 +207,8 @@ int gh_rm_mem_share(struct gh_rm *rm, u32 msg_id, const struct gh_rm_mem_share_a
 
 out_free_buf:
 	kfree(buf);
+out_free_counts:
+	kfree(counts);
 	return ret;
 }
 

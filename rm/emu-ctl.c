@@ -229,10 +229,10 @@ static int emu_ctl_parcels(struct emu_ctl_cmd *c)
 		for (i = 0, acc = false; i < p->n_acl; i++)
 			acc = acc || p->acl[i].accepted;
 		emu_str_printf(c->out,
-			       "handle=%u label=%u type=%s mem_type=%u owner=0x%x acl=%s size=%llu entries=%zu state=%s complete=%s\n",
+			       "handle=%u label=%u type=%s mem_type=%u owner=0x%x acl=%s size=%llu entries=%zu state=%s complete=%s messages=%u packets=%u\n",
 			       p->handle, p->label, types[p->trans], p->mem_type, p->owner, acl,
 			       (unsigned long long)p->size, p->n_mem, acc ? "accepted" : "shared",
-			       p->complete ? "yes" : "no");
+			       p->complete ? "yes" : "no", p->messages, p->packets);
 	}
 	return 0;
 }

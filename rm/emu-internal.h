@@ -47,6 +47,8 @@ struct emu_parcel {
 	size_t n_mem, cap_mem;
 	struct gh_rm_mem_entry *mem;
 	u64 size;		/* bytes, sum of the entries */
+	u32 messages;		/* MEM_LEND/SHARE/DONATE + accepted MEM_APPENDs */
+	u32 packets;		/* request packets of those messages */
 };
 
 /* Physical ranges of live parcels, sorted by base: overlap detection in O(log n) */

@@ -564,6 +564,7 @@ void emu_format_acl(const struct emu_parcel *p, char *buf, size_t len)
 struct emu_req {
 	u16 seq;
 	u32 msg_id;
+	u8 fragments;		/* continuation packets of the request */
 	const u8 *p;
 	size_t len;
 	u32 err;
@@ -1354,6 +1355,8 @@ static u32 emu_mem_create(struct emu *emu, struct emu_req *r, const struct gh_rm
 		emu_parcel_free(p);
 		return err;
 	}
+	p->messages = 1;
+	p->packets = r->fragments + 1u;
 	emu->next_handle++;
 	for (pp = &emu->parcels; *pp; pp = &(*pp)->next)
 		;
@@ -1427,6 +1430,8 @@ static void emu_h_mem_append(struct emu *emu, struct emu_req *r)
 	r->err = emu_parcel_add_mem(emu, p, &q.mem);
 	if (r->err)
 		return;
+	p->messages++;
+	p->packets += r->fragments + 1u;
 	if (q.flags & GH_RM_MEM_APPEND_FLAG_END)
 		p->complete = true;
 }
@@ -1624,6 +1629,7 @@ static void emu_handle_request(struct emu *emu, const struct gh_rm_msg *msg)
 	struct emu_req r = {
 		.seq = msg->seq,
 		.msg_id = msg->msg_id,
+		.fragments = msg->fragments,
 		.p = msg->payload,
 		.len = msg->len,
 		.err = GH_RM_ERROR_OK,
@@ -1990,6 +1996,8 @@ int emu_parcel_get(const struct emu *emu, u32 handle, struct emu_parcel_info *re
 	}
 	ret->n_mem = p->n_mem;
 	ret->size = p->size;
+	ret->messages = p->messages;
+	ret->packets = p->packets;
 	return 0;
 }
 

@@ -142,6 +142,8 @@ struct emu_parcel_info {
 	struct gh_rm_acl_entry acl[4];	/* the first min(n_acl, 4) entries */
 	size_t n_mem;		/* scatter-list entries */
 	u64 size;		/* bytes */
+	u32 messages;		/* requests that built it: MEM_LEND/SHARE + MEM_APPENDs */
+	u32 packets;		/* request packets of those messages */
 };
 
 /* 0, or -ENOENT for an unknown handle. */

@@ -870,6 +870,74 @@ int gh_rm_enc_mem_append_req(void *buf, size_t cap, u32 mem_handle,
 					  mem + first, n);
 }
 
+/* Entries a memparcel message with @ovh bytes besides its entries carries in @pkts packets */
+static size_t gh_rm_mem_plan_cap(size_t ovh, size_t pkts)
+{
+	size_t bytes = pkts * GH_RM_PAYLOAD_MAX;
+
+	if (bytes < ovh)
+		return 0;
+	bytes = (bytes - ovh) / GH_RM_MEM_ENTRY_SIZE;
+	return bytes < GH_RM_MAX_MEM_ENTRIES ? bytes : GH_RM_MAX_MEM_ENTRIES;
+}
+
+static size_t gh_rm_mem_plan_ovh(size_t n_acl, size_t msg)
+{
+	return msg ? gh_rm_mem_append_req_len(0) : gh_rm_mem_share_req_len(n_acl, 0);
+}
+
+/*
+ * Every message but the last ends in a partly filled packet when it carries
+ * 512 entries; giving back a few of its entries can save that packet. Start
+ * from the fewest messages, each at its packet count for 512 entries, and
+ * drop the packet that costs the fewest entries while the rest still fits
+ * (a packet holds 14.5 entries; the first one dropped from a message far
+ * fewer). Exhaustively checked against every split in tests/rm/test-rm-wire.c.
+ */
+size_t gh_rm_mem_plan(size_t n_acl, size_t n_mem, u16 *counts)
+{
+	size_t m = gh_rm_mem_nchunks(n_mem), total = 0, room, i, best, loss, best_loss, c, surplus;
+
+	if (!n_mem) {
+		counts[0] = 0;
+		return (size_t)gh_rm_msg_npackets(gh_rm_mem_share_req_len(n_acl, 0));
+	}
+	/* counts[] holds each message's packet budget until the end */
+	for (i = 0; i < m; i++)
+		counts[i] = (u16)gh_rm_msg_npackets(gh_rm_mem_plan_ovh(n_acl, i) +
+						     GH_RM_MAX_MEM_ENTRIES * GH_RM_MEM_ENTRY_SIZE);
+	room = m * GH_RM_MAX_MEM_ENTRIES;
+	for (;;) {
+		best = m;
+		best_loss = 0;
+		for (i = 0; i < m; i++) {
+			c = gh_rm_mem_plan_cap(gh_rm_mem_plan_ovh(n_acl, i), counts[i] - 1u);
+			if (!c)
+				continue;
+			loss = gh_rm_mem_plan_cap(gh_rm_mem_plan_ovh(n_acl, i), counts[i]) - c;
+			/* ties go to the later message: the first stays full */
+			if (best == m || loss <= best_loss) {
+				best = i;
+				best_loss = loss;
+			}
+		}
+		if (best == m || room - best_loss < n_mem)
+			break;
+		counts[best]--;
+		room -= best_loss;
+	}
+	/* entries: each message's capacity, the surplus taken from the last ones */
+	surplus = room - n_mem;
+	for (i = m; i-- > 0;) {
+		total += counts[i];
+		c = gh_rm_mem_plan_cap(gh_rm_mem_plan_ovh(n_acl, i), counts[i]);
+		loss = surplus < c - 1 ? surplus : c - 1;
+		counts[i] = (u16)(c - loss);
+		surplus -= loss;
+	}
+	return total;
+}
+
 /*
  * Read one list at p[0..len) by the RM's rules (rm_rpc_read_list): nothing
  * left means an empty list; otherwise a 4-byte list header, a count of at

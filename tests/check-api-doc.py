@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-# docs/api.md, the XML contract in dbus/, the sd-bus vtables and
-# daemon/bus-errors.h must describe the same API, in both directions.
+# docs/api.md, the XML contract in dbus/, the sd-bus vtables and the
+# error names in include/gunyah/dbus-names.h must describe the same API,
+# in both directions.
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -95,12 +96,13 @@ for key in sorted(xml_members - vt):
 for key in sorted(vt - xml_members):
     problems.append(f"{key[0]} {key[1]} is in a vtable but not in the XML")
 
-code_errors = set(re.findall(r'"(org\.gunyah\.Error\.\w+)"', (top / "daemon/bus-errors.h").read_text()))
+names_h = (top / "include/gunyah/dbus-names.h").read_text()
+code_errors = set(re.findall(r'"(org\.gunyah\.Error\.\w+)"', names_h))
 table = set(re.findall(r"^\| `(org\.[\w.]+)` \|", (top / "docs/api.md").read_text(), re.M))
 for e in sorted(code_errors - table):
-    problems.append(f"{e} is defined in bus-errors.h but not in the docs' error table")
+    problems.append(f"{e} is defined in dbus-names.h but not in the docs' error table")
 for e in sorted(t for t in table - code_errors if t.startswith("org.gunyah.")):
-    problems.append(f"{e} is in the docs' error table but not in bus-errors.h")
+    problems.append(f"{e} is in the docs' error table but not in dbus-names.h")
 for (iface, name), errs in sorted(doc_errors.items()):
     kind = next((k for k, n in docs[iface] if n == name), None)
     if kind == "method" and errs is None:

@@ -601,6 +601,15 @@ int gh_rm_enc_mem_share_req(void *buf, size_t cap, const struct gh_rm_mem_share_
 int gh_rm_enc_mem_append_req(void *buf, size_t cap, u32 mem_handle,
 			     const struct gh_rm_mem_entry *mem, size_t n_mem, size_t chunk);
 
+/*
+ * gh_rm_mem_plan() - how a client sends n_mem entries with n_acl ACL entries:
+ * the fewest messages (1 MEM_LEND/SHARE + gh_rm_mem_nchunks(n_mem) - 1
+ * MEM_APPEND), and among those splits the fewest packets. @counts
+ * (gh_rm_mem_nchunks(n_mem) elements) receives the entries of each message,
+ * each 1..512 (0 for n_mem 0). Return: the total request packets.
+ */
+size_t gh_rm_mem_plan(size_t n_acl, size_t n_mem, u16 *counts);
+
 /* MEM_APPEND with explicit @flags and a slice of at most 512 entries (-E2BIG) */
 int gh_rm_enc_mem_append_slice(void *buf, size_t cap, u32 mem_handle, u8 flags,
 			       const struct gh_rm_mem_entry *mem, size_t n_mem);

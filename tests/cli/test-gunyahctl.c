@@ -21,10 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "gunyah/dbus-names.h"
 #include "test-daemon.h"
-
-#define MANAGER "org.gunyah.Manager1"
-#define VM1 "org.gunyah.VM1"
 
 /* The exit statuses of gunyahctl(1). */
 enum {
@@ -179,7 +177,7 @@ static void assert_state(struct fixture *f, const char *name, const char *state)
 static char *vm_string_property(struct fixture *f, const char *name, const char *prop)
 {
 	g_autofree char *path = test_vm_path(name);
-	g_autoptr(GVariant) v = test_get_property(&f->d, path, VM1, prop);
+	g_autoptr(GVariant) v = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, prop);
 
 	return g_variant_dup_string(v, NULL);
 }
@@ -401,7 +399,8 @@ static void test_list(struct fixture *f, gconstpointer data)
 	/* The VMID column is the VMID property. */
 	{
 		g_autofree char *path = test_vm_path("zeta");
-		g_autoptr(GVariant) vmid = test_get_property(&f->d, path, VM1, "VMID");
+		g_autoptr(GVariant) vmid = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE,
+							     "VMID");
 
 		started = g_strdup_printf(" 0x%x ", g_variant_get_uint32(vmid));
 	}
@@ -536,9 +535,9 @@ static void test_status_running(struct fixture *f, gconstpointer data)
 
 	run_ctl(f, &res, "status", "nav");
 	g_assert_cmpint(res.status, ==, EXIT_OK);
-	vmid = test_get_property(&f->d, path, VM1, "VMID");
-	started = test_get_property(&f->d, path, VM1, "StartedTimestamp");
-	created = test_get_property(&f->d, path, VM1, "CreatedTimestamp");
+	vmid = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "VMID");
+	started = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "StartedTimestamp");
+	created = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "CreatedTimestamp");
 	vmid_text = g_strdup_printf("0x%x", g_variant_get_uint32(vmid));
 	started_text = utc_time(g_variant_get_uint64(started));
 	created_text = utc_time(g_variant_get_uint64(created));
@@ -959,7 +958,7 @@ static void test_dtb(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(len, >, 0);
 	g_assert_cmpint(fdt_check_full(blob, len), ==, 0);
 	/* Byte for byte what GetDeviceTree returns. */
-	reply = test_call(&f->d, path, VM1, "GetDeviceTree", NULL, &error);
+	reply = test_call(&f->d, path, GH_DBUS_VM_INTERFACE, "GetDeviceTree", NULL, &error);
 	g_assert_no_error(error);
 	expect = g_variant_get_child_value(reply, 0);
 	g_assert_cmpmem(blob, len, g_variant_get_data(expect), g_variant_get_size(expect));
@@ -1448,7 +1447,7 @@ static void test_list_json(struct fixture *f, gconstpointer data)
 	define_vm(f, "beta", 1, "16M", "autostart: yes\ncmdline: \"console=hvc0 quiet\"\n");
 	test_daemon_start(&f->d, NULL);
 	test_poll_state(&f->d, "beta", "running");
-	vmid = test_get_property(&f->d, path, VM1, "VMID");
+	vmid = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "VMID");
 
 	run_ctl(f, &res, "list", "--json");
 	g_assert_cmpint(res.status, ==, EXIT_OK);
@@ -1494,8 +1493,8 @@ static void test_status_json(struct fixture *f, gconstpointer data)
 	define_vm(f, "nav", 2, "16M", NULL);
 	test_daemon_start(&f->d, NULL);
 	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "nav"));
-	vmid = test_get_property(&f->d, path, VM1, "VMID");
-	started = test_get_property(&f->d, path, VM1, "StartedTimestamp");
+	vmid = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "VMID");
+	started = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "StartedTimestamp");
 
 	run_ctl(f, &res, "status", "--json", "nav");
 	g_assert_cmpint(res.status, ==, EXIT_OK);

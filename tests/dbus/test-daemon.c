@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "gunyah/dbus-names.h"
 #include "test-daemon.h"
 
 #define READY_TIMEOUT_MS 60000	/* valgrind makes the daemon slow to start */
@@ -204,8 +205,8 @@ void test_daemon_start(struct test_daemon *d, const char *const *args)
 		NULL, NULL, &error);
 	g_assert_no_error(error);
 	d->state_sub = g_dbus_connection_signal_subscribe(
-		d->conn, "org.gunyah.Manager1", "org.gunyah.Manager1", "VMStateChanged",
-		"/org/gunyah/Manager1", NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_state_changed, d, NULL);
+		d->conn, GH_DBUS_SERVICE, GH_DBUS_MANAGER_INTERFACE, "VMStateChanged",
+		GH_DBUS_MANAGER_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_state_changed, d, NULL);
 }
 
 int test_daemon_stop(struct test_daemon *d)
@@ -292,7 +293,7 @@ int test_daemon_count_fds(struct test_daemon *d)
 GVariant *test_call(struct test_daemon *d, const char *path, const char *iface,
 		    const char *method, GVariant *params, GError **error)
 {
-	return g_dbus_connection_call_sync(d->conn, "org.gunyah.Manager1", path, iface, method,
+	return g_dbus_connection_call_sync(d->conn, GH_DBUS_SERVICE, path, iface, method,
 					   params, NULL, G_DBUS_CALL_FLAGS_NONE, 60000, NULL,
 					   error);
 }
@@ -300,7 +301,7 @@ GVariant *test_call(struct test_daemon *d, const char *path, const char *iface,
 GVariant *test_manager_call(struct test_daemon *d, const char *method, GVariant *params,
 			    GError **error)
 {
-	return test_call(d, "/org/gunyah/Manager1", "org.gunyah.Manager1", method, params, error);
+	return test_call(d, GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE, method, params, error);
 }
 
 GVariant *test_get_property(struct test_daemon *d, const char *path, const char *iface,
@@ -319,7 +320,7 @@ GVariant *test_get_property(struct test_daemon *d, const char *path, const char 
 
 char *test_vm_path(const char *name)
 {
-	GString *s = g_string_new("/org/gunyah/Manager1/vm/");
+	GString *s = g_string_new(GH_DBUS_VM_PATH_PREFIX "/");
 
 	/* sd_bus_path_encode: [A-Za-z0-9] as is, everything else _xx. */
 	for (const char *p = name; *p; p++) {
@@ -334,7 +335,7 @@ char *test_vm_path(const char *name)
 char *test_vm_state(struct test_daemon *d, const char *name)
 {
 	g_autofree char *path = test_vm_path(name);
-	g_autoptr(GVariant) v = test_get_property(d, path, "org.gunyah.VM1", "State");
+	g_autoptr(GVariant) v = test_get_property(d, path, GH_DBUS_VM_INTERFACE, "State");
 
 	return g_variant_dup_string(v, NULL);
 }

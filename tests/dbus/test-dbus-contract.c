@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "gunyah/dbus-names.h"
 #include "test-daemon.h"
 
 static GDBusNodeInfo *load_contract(const char *file)
@@ -112,8 +113,8 @@ static void test_contract(void)
 	test_daemon_define(&d, "nav", NULL);
 	test_daemon_start(&d, NULL);
 	vm_path = test_vm_path("nav");
-	compare(&d, "/org/gunyah/Manager1", "org.gunyah.Manager1.xml", "org.gunyah.Manager1");
-	compare(&d, vm_path, "org.gunyah.VM1.xml", "org.gunyah.VM1");
+	compare(&d, GH_DBUS_MANAGER_PATH, "org.gunyah.Manager1.xml", GH_DBUS_MANAGER_INTERFACE);
+	compare(&d, vm_path, "org.gunyah.VM1.xml", GH_DBUS_VM_INTERFACE);
 	test_daemon_stop(&d);
 	test_daemon_fini(&d);
 }

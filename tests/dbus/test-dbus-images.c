@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "gunyah/dbus-names.h"
 #include "test-daemon.h"
 
-#define VM1 "org.gunyah.VM1"
 
 static void write_file(const char *path, size_t size, int seed)
 {
@@ -27,7 +27,7 @@ static GBytes *get_device_tree(struct test_daemon *d, const char *name)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL, blob = NULL;
 
-	reply = test_call(d, path, VM1, "GetDeviceTree", NULL, &error);
+	reply = test_call(d, path, GH_DBUS_VM_INTERFACE, "GetDeviceTree", NULL, &error);
 	g_assert_no_error(error);
 	blob = g_variant_get_child_value(reply, 0);
 	return g_variant_get_data_as_bytes(blob);
@@ -121,16 +121,16 @@ static void test_created_vm(void)
 	initrd_start = node_u64(fdt, "/chosen", "linux,initrd-start");
 	initrd_end = node_u64(fdt, "/chosen", "linux,initrd-end");
 
-	base_v = test_get_property(&d, path, VM1, "MemoryBase");
+	base_v = test_get_property(&d, path, GH_DBUS_VM_INTERFACE, "MemoryBase");
 	base = g_variant_get_uint64(base_v);
-	dt = test_get_property(&d, path, VM1, "DeviceTree");
+	dt = test_get_property(&d, path, GH_DBUS_VM_INTERFACE, "DeviceTree");
 	g_variant_get(dt, "(tt)", &dt_gpa, &dt_size);
 	g_assert_cmpuint(dt_gpa % 8, ==, 0);
 	g_assert_cmpuint(dt_gpa, >, base);
 	g_assert_cmpuint(dt_gpa + dt_size, <=, base + 16 * 1024 * 1024);
 	g_assert_cmpuint(dt_size, >=, g_bytes_get_size(after));
 
-	extents = test_get_property(&d, path, VM1, "Extents");
+	extents = test_get_property(&d, path, GH_DBUS_VM_INTERFACE, "Extents");
 	g_variant_iter_init(&iter, extents);
 	while (g_variant_iter_loop(&iter, "(&stt)", &name, &gpa, &size)) {
 		if (strcmp(name, "kernel") == 0) {
@@ -169,11 +169,11 @@ static void test_invalid_definition(void)
 	g_assert_cmpint(g_unlink(d.kernel), ==, 0);
 	reply = test_manager_call(&d, "CreateVM", g_variant_new("(s)", "nokernel"), &error);
 	g_assert_null(reply);
-	test_assert_dbus_error(error, "org.gunyah.Error.InvalidDefinition", d.kernel);
+	test_assert_dbus_error(error, GH_ERROR_INVALID_DEFINITION, d.kernel);
 	g_clear_error(&error);
 	reply = test_manager_call(&d, "StartVM", g_variant_new("(s)", "nokernel"), &error);
 	g_assert_null(reply);
-	test_assert_dbus_error(error, "org.gunyah.Error.InvalidDefinition", d.kernel);
+	test_assert_dbus_error(error, GH_ERROR_INVALID_DEFINITION, d.kernel);
 	state = test_vm_state(&d, "nokernel");
 	g_assert_cmpstr(state, ==, "defined");
 	stop(&d);
@@ -195,7 +195,7 @@ static void test_layout_conflict(void)
 	test_daemon_start(&d, NULL);
 	reply = test_manager_call(&d, "CreateVM", g_variant_new("(s)", "clash"), &error);
 	g_assert_null(reply);
-	test_assert_dbus_error(error, "org.gunyah.Error.LayoutConflict", "kernel");
+	test_assert_dbus_error(error, GH_ERROR_LAYOUT_CONFLICT, "kernel");
 	g_assert_nonnull(strstr(error->message, "ramdisk"));
 	state = test_vm_state(&d, "clash");
 	g_assert_cmpstr(state, ==, "defined");

@@ -9,14 +9,9 @@
 #include <sys/wait.h>
 #include <glib/gstdio.h>
 
+#include "gunyah/dbus-names.h"
 #include "test-daemon.h"
 
-#define MANAGER "org.gunyah.Manager1"
-#define VM1 "org.gunyah.VM1"
-#define E_NO_SUCH_VM "org.gunyah.Error.NoSuchVM"
-#define E_INVALID_STATE "org.gunyah.Error.InvalidState"
-#define E_HYPERVISOR "org.gunyah.Error.Hypervisor"
-#define E_LIMIT "org.gunyah.Error.LimitExceeded"
 
 struct fixture {
 	struct test_daemon d;
@@ -47,13 +42,17 @@ static void test_ready(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(f->d.notify->str, "READY=1"));
 	g_assert_nonnull(strstr(f->d.notify->str, "STATUS="));
 
-	backend = test_get_property(&f->d, "/org/gunyah/Manager1", MANAGER, "Backend");
+	backend = test_get_property(&f->d, GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE,
+				    "Backend");
 	g_assert_cmpstr(g_variant_get_string(backend, NULL), ==, "sim");
-	count = test_get_property(&f->d, "/org/gunyah/Manager1", MANAGER, "VMCount");
+	count = test_get_property(&f->d, GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE,
+				  "VMCount");
 	g_assert_cmpuint(g_variant_get_uint32(count), ==, 2);
-	version = test_get_property(&f->d, "/org/gunyah/Manager1", MANAGER, "Version");
+	version = test_get_property(&f->d, GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE,
+				    "Version");
 	g_assert_cmpstr(g_variant_get_string(version, NULL), !=, "");
-	features = test_get_property(&f->d, "/org/gunyah/Manager1", MANAGER, "Features");
+	features = test_get_property(&f->d, GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE,
+				     "Features");
 	list = g_variant_get_strv(features, NULL);
 	g_assert_true(g_strv_contains(list, "vm-status"));
 	g_assert_true(g_strv_contains(list, "vm-stop"));
@@ -106,7 +105,7 @@ static void test_lifecycle_manager(struct fixture *f, gconstpointer data)
 	g_variant_get(path, "(&o)", &p);
 	g_assert_cmpstr(p, ==, expect);
 	test_assert_state(&f->d, "nav", "created");
-	vmid = test_get_property(&f->d, expect, VM1, "VMID");
+	vmid = test_get_property(&f->d, expect, GH_DBUS_VM_INTERFACE, "VMID");
 	g_assert_cmpuint(g_variant_get_uint32(vmid), >=, 0x80);
 
 	/* StartVM replies once the VM runs. */
@@ -116,9 +115,9 @@ static void test_lifecycle_manager(struct fixture *f, gconstpointer data)
 	test_manager_call_ok(&f->d, "StopVM", g_variant_new("(sb)", "nav", FALSE));
 	test_wait_state(&f->d, "nav", "exited");
 	test_assert_state(&f->d, "nav", "exited");
-	reason = test_get_property(&f->d, expect, VM1, "StateReason");
+	reason = test_get_property(&f->d, expect, GH_DBUS_VM_INTERFACE, "StateReason");
 	g_assert_cmpstr(g_variant_get_string(reason, NULL), ==, "poweroff");
-	etype = test_get_property(&f->d, expect, VM1, "ExitType");
+	etype = test_get_property(&f->d, expect, GH_DBUS_VM_INTERFACE, "ExitType");
 	g_assert_cmpstr(g_variant_get_string(etype, NULL), ==, "platform-off");
 
 	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "nav"));
@@ -134,18 +133,19 @@ static void test_lifecycle_object(struct fixture *f, gconstpointer data)
 	(void) data;
 	test_daemon_define(&f->d, "cluster", NULL);
 	test_daemon_start(&f->d, NULL);
-	reply = test_call(&f->d, path, VM1, "Create", NULL, &error);
+	reply = test_call(&f->d, path, GH_DBUS_VM_INTERFACE, "Create", NULL, &error);
 	g_assert_no_error(error);
 	g_variant_unref(reply);
-	reply = test_call(&f->d, path, VM1, "Start", NULL, &error);
+	reply = test_call(&f->d, path, GH_DBUS_VM_INTERFACE, "Start", NULL, &error);
 	g_assert_no_error(error);
 	g_variant_unref(reply);
 	test_assert_state(&f->d, "cluster", "running");
-	reply = test_call(&f->d, path, VM1, "Stop", g_variant_new("(b)", TRUE), &error);
+	reply = test_call(&f->d, path, GH_DBUS_VM_INTERFACE, "Stop", g_variant_new("(b)", TRUE),
+			  &error);
 	g_assert_no_error(error);
 	g_variant_unref(reply);
 	test_wait_state(&f->d, "cluster", "exited");
-	reply = test_call(&f->d, path, VM1, "Destroy", NULL, &error);
+	reply = test_call(&f->d, path, GH_DBUS_VM_INTERFACE, "Destroy", NULL, &error);
 	g_assert_no_error(error);
 	g_variant_unref(reply);
 	test_assert_state(&f->d, "cluster", "defined");
@@ -182,9 +182,9 @@ static void test_signals_in_order(struct fixture *f, gconstpointer data)
 	(void) data;
 	test_daemon_define(&f->d, "nav", NULL);
 	test_daemon_start(&f->d, NULL);
-	sub = g_dbus_connection_signal_subscribe(f->d.conn, MANAGER,
+	sub = g_dbus_connection_signal_subscribe(f->d.conn, GH_DBUS_SERVICE,
 						 "org.freedesktop.DBus.Properties",
-						 "PropertiesChanged", path, VM1,
+						 "PropertiesChanged", path, GH_DBUS_VM_INTERFACE,
 						 G_DBUS_SIGNAL_FLAGS_NONE, on_props_changed, &log,
 						 NULL);
 	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "nav"));
@@ -224,33 +224,33 @@ static void test_errors(struct fixture *f, gconstpointer data)
 	for (size_t i = 0; i < G_N_ELEMENTS(by_name); i++) {
 		reply = test_manager_call(&f->d, by_name[i], g_variant_new("(s)", "ghost"), &error);
 		g_assert_null(reply);
-		test_assert_dbus_error(error, E_NO_SUCH_VM, "ghost");
+		test_assert_dbus_error(error, GH_ERROR_NO_SUCH_VM, "ghost");
 		g_clear_error(&error);
 	}
 	reply = test_manager_call(&f->d, "StopVM", g_variant_new("(sb)", "ghost", TRUE), &error);
-	test_assert_dbus_error(error, E_NO_SUCH_VM, "ghost");
+	test_assert_dbus_error(error, GH_ERROR_NO_SUCH_VM, "ghost");
 	g_clear_error(&error);
 
 	reply = test_manager_call(&f->d, "StopVM", g_variant_new("(sb)", "nav", FALSE), &error);
-	test_assert_dbus_error(error, E_INVALID_STATE, "is defined");
+	test_assert_dbus_error(error, GH_ERROR_INVALID_STATE, "is defined");
 	g_clear_error(&error);
 	reply = test_manager_call(&f->d, "DestroyVM", g_variant_new("(s)", "nav"), &error);
-	test_assert_dbus_error(error, E_INVALID_STATE, "is defined");
+	test_assert_dbus_error(error, GH_ERROR_INVALID_STATE, "is defined");
 	g_clear_error(&error);
 	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "nav"));
 	reply = test_manager_call(&f->d, "CreateVM", g_variant_new("(s)", "nav"), &error);
-	test_assert_dbus_error(error, E_INVALID_STATE, "is created");
+	test_assert_dbus_error(error, GH_ERROR_INVALID_STATE, "is created");
 	g_clear_error(&error);
 
 	/* A failed start: the reply carries the ioctl and the errno's text. */
 	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "broken"), &error);
-	test_assert_dbus_error(error, E_HYPERVISOR, "GH_VM_START: Connection timed out");
+	test_assert_dbus_error(error, GH_ERROR_HYPERVISOR, "GH_VM_START: Connection timed out");
 	g_clear_error(&error);
 	test_assert_state(&f->d, "broken", "failed");
 
 	/* What the RM does not implement: NotSupported, still naming the ioctl. */
 	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "unsupported"), &error);
-	test_assert_dbus_error(error, "org.gunyah.Error.NotSupported",
+	test_assert_dbus_error(error, GH_ERROR_NOT_SUPPORTED,
 			       "GH_VM_START: Operation not supported");
 	g_clear_error(&error);
 
@@ -293,7 +293,7 @@ static void test_object_manager(struct fixture *f, gconstpointer data)
 	test_daemon_define(&f->d, "cluster", NULL);
 	test_daemon_start(&f->d, NULL);
 	test_manager_call_ok(&f->d, "CreateVM", g_variant_new("(s)", "nav"));
-	reply = g_dbus_connection_call_sync(f->d.conn, MANAGER, "/org/gunyah/Manager1",
+	reply = g_dbus_connection_call_sync(f->d.conn, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
 					    "org.freedesktop.DBus.ObjectManager",
 					    "GetManagedObjects", NULL,
 					    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
@@ -301,20 +301,20 @@ static void test_object_manager(struct fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	objects = g_variant_get_child_value(reply, 0);
 	g_assert_cmpuint(g_variant_n_children(objects), ==, 2);
-	g_assert_true(g_variant_lookup(objects, "/org/gunyah/Manager1/vm/nav", "@a{sa{sv}}", &nav));
-	g_assert_true(g_variant_lookup(objects, "/org/gunyah/Manager1/vm/cluster", "a{sa{sv}}",
+	g_assert_true(g_variant_lookup(objects, GH_DBUS_VM_PATH_PREFIX "/nav", "@a{sa{sv}}", &nav));
+	g_assert_true(g_variant_lookup(objects, GH_DBUS_VM_PATH_PREFIX "/cluster", "a{sa{sv}}",
 				       NULL));
 	{
-		g_autoptr(GVariant) props = g_variant_lookup_value(nav, VM1, NULL);
+		g_autoptr(GVariant) props = g_variant_lookup_value(nav, GH_DBUS_VM_INTERFACE, NULL);
 
 		g_assert_nonnull(props);
 		state = g_variant_lookup_value(props, "State", G_VARIANT_TYPE_STRING);
 		g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "created");
 	}
 
-	sub = g_dbus_connection_signal_subscribe(f->d.conn, MANAGER,
+	sub = g_dbus_connection_signal_subscribe(f->d.conn, GH_DBUS_SERVICE,
 						 "org.freedesktop.DBus.ObjectManager", NULL,
-						 "/org/gunyah/Manager1", NULL,
+						 GH_DBUS_MANAGER_PATH, NULL,
 						 G_DBUS_SIGNAL_FLAGS_NONE, on_objects_signal, log,
 						 NULL);
 	test_daemon_define(&f->d, "later", NULL);
@@ -352,7 +352,7 @@ static void test_limit(struct fixture *f, gconstpointer data)
 	}
 	reply = test_manager_call(&f->d, "CreateVM", g_variant_new("(s)", "vm63"), &error);
 	g_assert_null(reply);
-	test_assert_dbus_error(error, E_LIMIT, "limits.max-vms");
+	test_assert_dbus_error(error, GH_ERROR_LIMIT_EXCEEDED, "limits.max-vms");
 	g_clear_error(&error);
 	test_assert_state(&f->d, "vm63", "defined");
 	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "vm00"));
@@ -395,7 +395,8 @@ static void test_bad_definition_skipped(struct fixture *f, gconstpointer data)
 	test_daemon_define(&f->d, "good", NULL);
 	g_assert_true(g_file_set_contents(bad, "version: 1\nname: bad\nmemroy: {}\n", -1, NULL));
 	test_daemon_start(&f->d, NULL);
-	count = test_get_property(&f->d, "/org/gunyah/Manager1", MANAGER, "VMCount");
+	count = test_get_property(&f->d, GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE,
+				  "VMCount");
 	g_assert_cmpuint(g_variant_get_uint32(count), ==, 1);
 	test_assert_state(&f->d, "good", "defined");
 	log = test_daemon_log(&f->d);
@@ -415,7 +416,7 @@ static void test_exit_observed(struct fixture *f, gconstpointer data)
 	test_wait_state(&f->d, "crashy", "crashed");
 	g_assert_cmpstr(g_ptr_array_index(f->d.state_signals, f->d.state_signals->len - 1), ==,
 			"crashy crashed watchdog-bite");
-	etype = test_get_property(&f->d, path, VM1, "ExitType");
+	etype = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "ExitType");
 	g_assert_cmpstr(g_variant_get_string(etype, NULL), ==, "watchdog-bite");
 }
 
@@ -436,7 +437,8 @@ static void test_responsive_while_starting(struct fixture *f, gconstpointer data
 	(void) data;
 	test_daemon_define(&f->d, "slow", "simulate:\n  start-delay: 2s\n");
 	test_daemon_start(&f->d, NULL);
-	g_dbus_connection_call(f->d.conn, MANAGER, "/org/gunyah/Manager1", MANAGER, "StartVM",
+	g_dbus_connection_call(f->d.conn, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
+			       GH_DBUS_MANAGER_INTERFACE, "StartVM",
 			       g_variant_new("(s)", "slow"), NULL, G_DBUS_CALL_FLAGS_NONE, 60000,
 			       NULL, on_start_reply, &start_reply);
 	test_wait_state(&f->d, "slow", "starting");
@@ -473,7 +475,8 @@ static void test_destroy_while_starting(struct fixture *f, gconstpointer data)
 	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "warm"));
 	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "warm"));
 	fds = test_daemon_count_fds(&f->d);
-	g_dbus_connection_call(f->d.conn, MANAGER, "/org/gunyah/Manager1", MANAGER, "StartVM",
+	g_dbus_connection_call(f->d.conn, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
+			       GH_DBUS_MANAGER_INTERFACE, "StartVM",
 			       g_variant_new("(s)", "slow"), NULL, G_DBUS_CALL_FLAGS_NONE, 60000,
 			       NULL, on_start_error, &start_error);
 	test_wait_state(&f->d, "slow", "starting");
@@ -481,7 +484,7 @@ static void test_destroy_while_starting(struct fixture *f, gconstpointer data)
 	test_assert_state(&f->d, "slow", "defined");
 	while (!start_error)
 		g_main_context_iteration(NULL, TRUE);
-	test_assert_dbus_error(start_error, "org.gunyah.Error.InvalidState",
+	test_assert_dbus_error(start_error, GH_ERROR_INVALID_STATE,
 			       "start abandoned: destroyed");
 	g_clear_error(&start_error);
 	g_assert_cmpint(test_daemon_count_fds(&f->d), ==, fds);

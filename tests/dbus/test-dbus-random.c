@@ -20,10 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gunyah/dbus-names.h"
 #include "test-daemon.h"
 
-#define MANAGER "org.gunyah.Manager1"
-#define VM1 "org.gunyah.VM1"
 
 #define N_PERSISTENT 4
 #define N_OPS 250
@@ -47,11 +46,11 @@ static const char *const persistent_extra[N_PERSISTENT] = {
 };
 
 static const char *const allowed_errors[] = {
-	"org.gunyah.Error.InvalidState",
-	"org.gunyah.Error.NoSuchVM",
-	"org.gunyah.Error.VMExists",
-	"org.gunyah.Error.LimitExceeded",
-	"org.gunyah.Error.InvalidDefinition",
+	GH_ERROR_INVALID_STATE,
+	GH_ERROR_NO_SUCH_VM,
+	GH_ERROR_VM_EXISTS,
+	GH_ERROR_LIMIT_EXCEEDED,
+	GH_ERROR_INVALID_DEFINITION,
 	/* GetDeviceTree on the path of a VM that is not there (any more). */
 	"org.freedesktop.DBus.Error.UnknownObject",
 };
@@ -135,7 +134,8 @@ static void burst(struct fixture *f)
 			g_variant_new("(s)", name);
 
 		*p = (struct pending) { f, method, &left };
-		g_dbus_connection_call(f->d.conn, MANAGER, "/org/gunyah/Manager1", MANAGER, method,
+		g_dbus_connection_call(f->d.conn, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
+				       GH_DBUS_MANAGER_INTERFACE, method,
 				       params, NULL, G_DBUS_CALL_FLAGS_NONE, 30000, NULL,
 				       on_burst_reply, p);
 	}
@@ -158,7 +158,8 @@ static void create_transient(struct fixture *f, unsigned n)
 	g_variant_builder_add(&b, "{sh}", "kernel", g_unix_fd_list_append(list, fd, NULL));
 	close(fd);
 	reply = g_dbus_connection_call_with_unix_fd_list_sync(
-		f->d.conn, MANAGER, "/org/gunyah/Manager1", MANAGER, "CreateTransientVM",
+		f->d.conn, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE,
+		"CreateTransientVM",
 		g_variant_new("(sa{sh})", yaml, &b), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE,
 		30000, list, NULL, NULL, &error);
 	account(f, "CreateTransientVM", reply, error);
@@ -196,7 +197,8 @@ static void check_consistent(struct fixture *f)
 	guint32 vmid, n = 0;
 
 	g_assert_no_error(error);
-	count = test_get_property(&f->d, "/org/gunyah/Manager1", MANAGER, "VMCount");
+	count = test_get_property(&f->d, GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE,
+				  "VMCount");
 	g_variant_get(list, "(a(ssuo))", &iter);
 	while (g_variant_iter_next(iter, "(&s&su&o)", &name, &state, &vmid, &path)) {
 		g_autoptr(GVariant) s = NULL;
@@ -205,7 +207,7 @@ static void check_consistent(struct fixture *f)
 		n++;
 		/* The VM may change state (or go) between the two calls, never to nonsense. */
 		s = test_call(&f->d, path, "org.freedesktop.DBus.Properties", "Get",
-			      g_variant_new("(ss)", VM1, "State"), &gone);
+			      g_variant_new("(ss)", GH_DBUS_VM_INTERFACE, "State"), &gone);
 		if (s) {
 			g_autoptr(GVariant) v = NULL;
 
@@ -252,7 +254,8 @@ static void random_op(struct fixture *f, unsigned op)
 	case 9: {
 		g_autofree char *path = test_vm_path(name);
 		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) blob = test_call(&f->d, path, VM1, "GetDeviceTree", NULL, &error);
+		g_autoptr(GVariant) blob = test_call(&f->d, path, GH_DBUS_VM_INTERFACE,
+						     "GetDeviceTree", NULL, &error);
 
 		account(f, "GetDeviceTree", blob, error);
 		break;
@@ -298,7 +301,7 @@ static void destroy_everything(struct fixture *f)
 			/* defined already, or busy for a moment: look again. */
 			account(f, "DestroyVM", r, e);
 			remote = g_dbus_error_get_remote_error(e);
-			if (remote && strcmp(remote, "org.gunyah.Error.NoSuchVM") == 0)
+			if (remote && strcmp(remote, GH_ERROR_NO_SUCH_VM) == 0)
 				break;
 			st = test_vm_state(&f->d, name);
 			if (strcmp(st, "defined") == 0)

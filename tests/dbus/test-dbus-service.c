@@ -14,10 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "gunyah/dbus-names.h"
 #include "test-daemon.h"
 
-#define MANAGER "org.gunyah.Manager1"
-#define VM1 "org.gunyah.VM1"
 
 struct fixture {
 	struct test_daemon d;
@@ -38,7 +37,8 @@ static void teardown(struct fixture *f, gconstpointer data)
 
 static uint32_t vm_count(struct fixture *f)
 {
-	g_autoptr(GVariant) v = test_get_property(&f->d, "/org/gunyah/Manager1", MANAGER, "VMCount");
+	g_autoptr(GVariant) v = test_get_property(&f->d, GH_DBUS_MANAGER_PATH,
+						  GH_DBUS_MANAGER_INTERFACE, "VMCount");
 
 	return g_variant_get_uint32(v);
 }
@@ -224,7 +224,8 @@ static GVariant *create_transient(struct fixture *f, const char *yaml, const cha
 		g_variant_builder_add(&b, "{sh}", keys[i], idx);
 	}
 	return g_dbus_connection_call_with_unix_fd_list_sync(
-		f->d.conn, MANAGER, "/org/gunyah/Manager1", MANAGER, "CreateTransientVM",
+		f->d.conn, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE,
+		"CreateTransientVM",
 		g_variant_new("(sa{sh})", yaml, &b), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE,
 		30000, list, NULL, NULL, error);
 }
@@ -252,7 +253,7 @@ static void test_validate_agrees_with_create(struct fixture *f, gconstpointer da
 	reply = create_transient(f, yaml, keys, &fd, &error);
 	close(fd);
 	g_assert_null(reply);
-	test_assert_dbus_error(error, "org.gunyah.Error.LayoutConflict",
+	test_assert_dbus_error(error, GH_ERROR_LAYOUT_CONFLICT,
 			       "no room for the devicetree");
 	g_assert_cmpuint(vm_count(f), ==, 0);
 }
@@ -279,7 +280,7 @@ static void test_transient_lifecycle(struct fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_cmpuint(vm_count(f), ==, 3);
 	test_assert_state(&f->d, "temp", "created");
-	transient = test_get_property(&f->d, path, VM1, "Transient");
+	transient = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "Transient");
 	g_assert_true(g_variant_get_boolean(transient));
 
 	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "temp"));
@@ -321,19 +322,19 @@ static void test_transient_refusals(struct fixture *f, gconstpointer data)
 
 	path_yaml = g_strdup_printf("version: 1\nname: temp\nmemory: { size: 16M }\nkernel: %s\n",
 				    f->d.kernel);
-	expect_transient_error(f, path_yaml, kernel, fds, "org.gunyah.Error.InvalidDefinition",
+	expect_transient_error(f, path_yaml, kernel, fds, GH_ERROR_INVALID_DEFINITION,
 			       "<transient>:4:9: kernel: transient definitions name files as fd:KEY");
-	expect_transient_error(f, transient_yaml, NULL, NULL, "org.gunyah.Error.InvalidDefinition",
+	expect_transient_error(f, transient_yaml, NULL, NULL, GH_ERROR_INVALID_DEFINITION,
 			       "'fd:kernel' names no passed file descriptor");
-	expect_transient_error(f, transient_yaml, two, fds, "org.gunyah.Error.InvalidDefinition",
+	expect_transient_error(f, transient_yaml, two, fds, GH_ERROR_INVALID_DEFINITION,
 			       "'extra' is not used");
 	expect_transient_error(f, transient_yaml, kernel, &dirfd,
-			       "org.gunyah.Error.InvalidDefinition", "not a regular file");
+			       GH_ERROR_INVALID_DEFINITION, "not a regular file");
 	expect_transient_error(f, transient_yaml, kernel, &wronly,
-			       "org.gunyah.Error.InvalidDefinition", "not open for reading");
+			       GH_ERROR_INVALID_DEFINITION, "not open for reading");
 	expect_transient_error(f, "version: 1\nname: temp\nmemory: { size: 16M }\n"
 			       "kernel: fd:kernel\nregions:\n  - { label: 1, base: 0x80001000, size: 4K }\n",
-			       kernel, fds, "org.gunyah.Error.LayoutConflict", "overlaps 'memory'");
+			       kernel, fds, GH_ERROR_LAYOUT_CONFLICT, "overlaps 'memory'");
 	/* An overlay that crashed libfdt (a fixup offset that wraps): refused, daemon unharmed. */
 	bad_overlay = g_build_filename(TEST_SRC_ROOT, "tests", "fuzz", "corpus", "dtb-overlay",
 				       "crash-fixup-wrapped-offset.dtbo", NULL);
@@ -342,7 +343,7 @@ static void test_transient_refusals(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(overlay_fds[1], >=, 0);
 	expect_transient_error(f, "version: 1\nname: temp\nmemory: { size: 16M }\n"
 			       "kernel: fd:kernel\ndevicetree:\n  overlay: fd:overlay\n",
-			       with_overlay, overlay_fds, "org.gunyah.Error.InvalidDefinition",
+			       with_overlay, overlay_fds, GH_ERROR_INVALID_DEFINITION,
 			       "does not point into a property");
 	close(overlay_fds[1]);
 	{
@@ -352,7 +353,7 @@ static void test_transient_refusals(struct fixture *f, gconstpointer data)
 			kernel, fds, &error);
 
 		g_assert_null(reply);
-		test_assert_dbus_error(error, "org.gunyah.Error.VMExists", "taken");
+		test_assert_dbus_error(error, GH_ERROR_VM_EXISTS, "taken");
 		test_assert_state(&f->d, "taken", "defined");
 	}
 	g_assert_cmpuint(vm_count(f), ==, 1);
@@ -509,14 +510,14 @@ static void test_reload(struct fixture *f, gconstpointer data)
 	g_assert_true(vm_exists(f, "stays"));
 	test_assert_state(&f->d, "running", "running");		/* live: stays until destroyed */
 	test_assert_state(&f->d, "changed", "running");
-	size = test_get_property(&f->d, bpath, VM1, "Vcpus");
+	size = test_get_property(&f->d, bpath, GH_DBUS_VM_INTERFACE, "Vcpus");
 	g_assert_cmpuint(g_variant_get_uint32(size), ==, 1);	/* applies at the next create */
 
 	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "running"));
 	g_assert_false(vm_exists(f, "running"));
 	test_manager_call_ok(&f->d, "DestroyVM", g_variant_new("(s)", "changed"));
 	g_clear_pointer(&size, g_variant_unref);
-	size = test_get_property(&f->d, bpath, VM1, "Vcpus");
+	size = test_get_property(&f->d, bpath, GH_DBUS_VM_INTERFACE, "Vcpus");
 	g_assert_cmpuint(g_variant_get_uint32(size), ==, 2);
 	g_assert_cmpuint(vm_count(f), ==, 4);
 }
@@ -561,7 +562,7 @@ static void test_audit_log(struct fixture *f, gconstpointer data)
 static guint32 vm_vcpus(struct fixture *f, const char *name)
 {
 	g_autofree char *path = test_vm_path(name);
-	g_autoptr(GVariant) v = test_get_property(&f->d, path, VM1, "Vcpus");
+	g_autoptr(GVariant) v = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "Vcpus");
 
 	return g_variant_get_uint32(v);
 }
@@ -645,7 +646,7 @@ static void test_autostart(struct fixture *f, gconstpointer data)
 static gboolean vm_bool(struct fixture *f, const char *name, const char *property)
 {
 	g_autofree char *path = test_vm_path(name);
-	g_autoptr(GVariant) v = test_get_property(&f->d, path, VM1, property);
+	g_autoptr(GVariant) v = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, property);
 
 	return g_variant_get_boolean(v);
 }
@@ -653,7 +654,7 @@ static gboolean vm_bool(struct fixture *f, const char *name, const char *propert
 static char *vm_string(struct fixture *f, const char *name, const char *property)
 {
 	g_autofree char *path = test_vm_path(name);
-	g_autoptr(GVariant) v = test_get_property(&f->d, path, VM1, property);
+	g_autoptr(GVariant) v = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, property);
 
 	return g_variant_dup_string(v, NULL);
 }
@@ -661,7 +662,7 @@ static char *vm_string(struct fixture *f, const char *name, const char *property
 static guint64 vm_u64(struct fixture *f, const char *name, const char *property)
 {
 	g_autofree char *path = test_vm_path(name);
-	g_autoptr(GVariant) v = test_get_property(&f->d, path, VM1, property);
+	g_autoptr(GVariant) v = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, property);
 
 	return g_variant_get_uint64(v);
 }
@@ -810,7 +811,8 @@ static int call_status(GDBusConnection *c, const char *path, const char *iface,
 		       const char *method, GVariant *params)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(c, MANAGER, path, iface, method,
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(c, GH_DBUS_SERVICE, path, iface,
+								method,
 							       params, NULL, 0, 30000, NULL,
 							       &error);
 	g_autofree char *remote = NULL;
@@ -827,35 +829,35 @@ static int call_status(GDBusConnection *c, const char *path, const char *iface,
 /* As a member of the access group: every state-changing call goes through. */
 static int group_member_calls(GDBusConnection *c)
 {
-	const char *m = "/org/gunyah/Manager1";
+	const char *m = GH_DBUS_MANAGER_PATH, *mi = GH_DBUS_MANAGER_INTERFACE;
 
-	if (call_status(c, m, MANAGER, "CreateVM", g_variant_new("(s)", "nav")) != 0 ||
-	    call_status(c, m, MANAGER, "StartVM", g_variant_new("(s)", "nav")) != 0 ||
-	    call_status(c, m, MANAGER, "StopVM", g_variant_new("(sb)", "nav", TRUE)) != 0 ||
-	    call_status(c, m, MANAGER, "DestroyVM", g_variant_new("(s)", "nav")) != 0 ||
-	    call_status(c, m, MANAGER, "Reload", NULL) != 0)
+	if (call_status(c, m, mi, "CreateVM", g_variant_new("(s)", "nav")) != 0 ||
+	    call_status(c, m, mi, "StartVM", g_variant_new("(s)", "nav")) != 0 ||
+	    call_status(c, m, mi, "StopVM", g_variant_new("(sb)", "nav", TRUE)) != 0 ||
+	    call_status(c, m, mi, "DestroyVM", g_variant_new("(s)", "nav")) != 0 ||
+	    call_status(c, m, mi, "Reload", NULL) != 0)
 		return 12;
 	return 0;
 }
 
 static int unprivileged_calls(GDBusConnection *c)
 {
-	const char *m = "/org/gunyah/Manager1";
+	const char *m = GH_DBUS_MANAGER_PATH, *mi = GH_DBUS_MANAGER_INTERFACE;
 	g_autofree char *vm = test_vm_path("nav");
 
-	if (call_status(c, m, MANAGER, "ListVMs", NULL) != 0 ||
+	if (call_status(c, m, mi, "ListVMs", NULL) != 0 ||
 	    call_status(c, m, "org.freedesktop.DBus.Properties", "GetAll",
-			g_variant_new("(s)", MANAGER)) != 0 ||
-	    call_status(c, vm, VM1, "GetDeviceTree", NULL) != 0 ||
-	    call_status(c, m, MANAGER, "ValidateDefinition", g_variant_new("(s)", "version: 1")) != 0)
+			g_variant_new("(s)", mi)) != 0 ||
+	    call_status(c, vm, GH_DBUS_VM_INTERFACE, "GetDeviceTree", NULL) != 0 ||
+	    call_status(c, m, mi, "ValidateDefinition", g_variant_new("(s)", "version: 1")) != 0)
 		return 10;
-	if (call_status(c, m, MANAGER, "CreateVM", g_variant_new("(s)", "nav")) != 1 ||
-	    call_status(c, m, MANAGER, "StartVM", g_variant_new("(s)", "nav")) != 1 ||
-	    call_status(c, m, MANAGER, "StopVM", g_variant_new("(sb)", "nav", TRUE)) != 1 ||
-	    call_status(c, m, MANAGER, "DestroyVM", g_variant_new("(s)", "nav")) != 1 ||
-	    call_status(c, m, MANAGER, "Reload", NULL) != 1 ||
-	    call_status(c, vm, VM1, "Start", NULL) != 1 ||
-	    call_status(c, vm, VM1, "Create", NULL) != 1)
+	if (call_status(c, m, mi, "CreateVM", g_variant_new("(s)", "nav")) != 1 ||
+	    call_status(c, m, mi, "StartVM", g_variant_new("(s)", "nav")) != 1 ||
+	    call_status(c, m, mi, "StopVM", g_variant_new("(sb)", "nav", TRUE)) != 1 ||
+	    call_status(c, m, mi, "DestroyVM", g_variant_new("(s)", "nav")) != 1 ||
+	    call_status(c, m, mi, "Reload", NULL) != 1 ||
+	    call_status(c, vm, GH_DBUS_VM_INTERFACE, "Start", NULL) != 1 ||
+	    call_status(c, vm, GH_DBUS_VM_INTERFACE, "Create", NULL) != 1)
 		return 11;
 	return 0;
 }
@@ -902,7 +904,7 @@ static void test_group_member_allowed(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(as_nobody(f, "member"), ==, 0);
 	/* It really was created and started, then destroyed. */
 	test_assert_state(&f->d, "nav", "defined");
-	created = test_get_property(&f->d, path, VM1, "StartedTimestamp");
+	created = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "StartedTimestamp");
 	g_assert_cmpuint(g_variant_get_uint64(created), >, 0);
 }
 
@@ -922,7 +924,7 @@ static void test_config_limits(struct fixture *f, gconstpointer data)
 	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "one"));
 	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "two"), &error);
 	g_assert_null(reply);
-	test_assert_dbus_error(error, "org.gunyah.Error.LimitExceeded", "limits.max-vms");
+	test_assert_dbus_error(error, GH_ERROR_LIMIT_EXCEEDED, "limits.max-vms");
 	test_assert_state(&f->d, "two", "defined");
 	/* max-regions 0: the definition with a region is refused at load. */
 	g_assert_false(vm_exists(f, "regions"));
@@ -978,7 +980,7 @@ static void test_config_reload(struct fixture *f, gconstpointer data)
 	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "one"));
 	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "two"), &error);
 	g_assert_null(reply);
-	test_assert_dbus_error(error, "org.gunyah.Error.LimitExceeded", "limits.max-vms");
+	test_assert_dbus_error(error, GH_ERROR_LIMIT_EXCEEDED, "limits.max-vms");
 
 	/* --definitions pins the directory: the configuration's is ignored. */
 	g_free(write_config(f, "definitions: /nonexistent\nlimits:\n  max-vms: 2\n"));
@@ -992,13 +994,13 @@ static void test_config_reload(struct fixture *f, gconstpointer data)
 	test_daemon_define(&f->d, "three", NULL);
 	reply = test_manager_call(&f->d, "Reload", NULL, &error2);
 	g_assert_null(reply);
-	test_assert_dbus_error(error2, "org.gunyah.Error.InvalidDefinition",
+	test_assert_dbus_error(error2, GH_ERROR_INVALID_DEFINITION,
 			       "gunyahd.yaml:3:3: limits.max-vm: unknown key");
 	g_assert_true(vm_exists(f, "three"));
 	g_clear_error(&error);
 	reply = test_manager_call(&f->d, "StartVM", g_variant_new("(s)", "three"), &error);
 	g_assert_null(reply);
-	test_assert_dbus_error(error, "org.gunyah.Error.LimitExceeded", "the limit is 2");
+	test_assert_dbus_error(error, GH_ERROR_LIMIT_EXCEEDED, "the limit is 2");
 	test_assert_state(&f->d, "one", "running");
 	test_assert_state(&f->d, "two", "running");
 	log = test_daemon_log(&f->d);
@@ -1090,9 +1092,9 @@ static void test_restart_policy(struct fixture *f, gconstpointer data)
 	test_daemon_start(&f->d, args);
 	test_manager_call_ok(&f->d, "StartVM", g_variant_new("(s)", "phoenix"));
 	test_wait_state(&f->d, "phoenix", "failed");
-	reason = test_get_property(&f->d, path, VM1, "StateReason");
+	reason = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "StateReason");
 	g_assert_cmpstr(g_variant_get_string(reason, NULL), ==, "restart-limit");
-	count = test_get_property(&f->d, path, VM1, "RestartCount");
+	count = test_get_property(&f->d, path, GH_DBUS_VM_INTERFACE, "RestartCount");
 	g_assert_cmpuint(g_variant_get_uint32(count), ==, 2);
 }
 

@@ -94,6 +94,7 @@ if want kmod; then
 				GUNYAHD_TEST_DEVICE=/dev/gunyah test-hyp-conformance --tap
 		fi
 		run lifecycle 180 test-lifecycle
+		run parcel-packing 180 test-parcel-packing
 		run faults 180 test-faults
 		run stress 240 test-stress
 		run random 240 test-random

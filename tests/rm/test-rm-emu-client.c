@@ -302,12 +302,19 @@ u32 rmc_mem(struct rmc *c, u32 msg_id, u32 label, const struct gh_rm_acl_entry *
 		.mem = mem,
 		.n_mem = n_mem,
 	};
-	size_t cap = gh_rm_mem_share_req_len(n_acl, GH_RM_MAX_MEM_ENTRIES), chunk;
+	size_t cap = gh_rm_mem_share_req_len(n_acl, GH_RM_MAX_MEM_ENTRIES), chunk, done;
+	size_t nchunks = gh_rm_mem_nchunks(n_mem);
+	g_autofree u16 *counts = g_new(u16, nchunks);
 	g_autofree u8 *buf = g_malloc(cap);
 	struct rmc_msg *m;
 	u32 err, handle;
 	int len;
 
+	/* split as kmod/rsc_mgr_rpc.c does */
+	gh_rm_mem_plan(n_acl, n_mem, counts);
+	args.n_mem = counts[0];
+	if (nchunks > 1)
+		args.flags |= GH_RM_MEM_SHARE_FLAG_APPEND;
 	len = gh_rm_enc_mem_share_req(buf, cap, &args);
 	g_assert_cmpint(len, >, 0);
 	err = rmc_call(c, msg_id, buf, (size_t)len, &m);
@@ -317,8 +324,10 @@ u32 rmc_mem(struct rmc *c, u32 msg_id, u32 label, const struct gh_rm_acl_entry *
 	}
 	g_assert_cmpint(gh_rm_dec_mem_handle_reply(m->data, m->len, &handle), ==, 0);
 	g_free(m);
-	for (chunk = 1; chunk < gh_rm_mem_nchunks(n_mem); chunk++) {
-		len = gh_rm_enc_mem_append_req(buf, cap, handle, mem, n_mem, chunk);
+	for (chunk = 1, done = counts[0]; chunk < nchunks; done += counts[chunk++]) {
+		len = gh_rm_enc_mem_append_slice(buf, cap, handle,
+						 chunk == nchunks - 1 ? GH_RM_MEM_APPEND_FLAG_END : 0,
+						 mem + done, counts[chunk]);
 		g_assert_cmpint(len, >, 0);
 		err = rmc_call(c, GH_RM_MEM_APPEND, buf, (size_t)len, NULL);
 		if (err)

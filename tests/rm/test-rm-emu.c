@@ -1813,6 +1813,7 @@ static void test_mem_append(void)
 	struct gh_rm_acl_entry acl[1];
 	struct emu_parcel_info pi;
 	g_autofree u8 *buf = g_malloc(16384);
+	g_autofree char *parcels = NULL;
 	struct rmc_msg *m;
 	u32 handle;
 	u16 vmid = rmc_alloc_vm(c);
@@ -1844,6 +1845,9 @@ static void test_mem_append(void)
 	g_assert_true(pi.complete);
 	g_assert_cmpuint(pi.n_mem, ==, 1200);
 	g_assert_cmpuint(pi.size, ==, 1200 * 0x1000);
+	/* 512 + 512 + 176 entries: 36 + 36 + 13 request packets */
+	g_assert_cmpuint(pi.messages, ==, 3);
+	g_assert_cmpuint(pi.packets, ==, 85);
 	/* a complete parcel takes no more */
 	g_assert_cmphex(rmc_call(c, GH_RM_MEM_APPEND, buf, (size_t)len, NULL), ==,
 			GH_RM_ERROR_DENIED);
@@ -1854,10 +1858,15 @@ static void test_mem_append(void)
 	g_assert_cmphex(rmc_reclaim(c, handle), ==, OK);
 	g_assert_cmpuint(emu_parcel_count(c->emu), ==, 0);
 
-	/* the helper, as the kernel does it: 3 messages */
+	/* the helper, as the kernel does it: 3 messages, two packets fewer */
 	g_assert_cmphex(rmc_mem(c, GH_RM_MEM_LEND, 0, acl, 1, mem, 1200, &handle), ==, OK);
 	g_assert_cmpint(emu_parcel_get(c->emu, handle, &pi), ==, 0);
 	g_assert_true(pi.complete);
+	g_assert_cmpuint(pi.n_mem, ==, 1200);
+	g_assert_cmpuint(pi.messages, ==, 3);
+	g_assert_cmpuint(pi.packets, ==, 83);
+	parcels = rmc_ctl_ok(c, "parcels");
+	g_assert_nonnull(strstr(parcels, "entries=1200 state=shared complete=yes messages=3 packets=83"));
 	/* an empty append is refused (the parcel is complete already: make a new one) */
 	args.n_mem = 600;
 	g_assert_cmphex(rmc_reclaim(c, handle), ==, OK);
@@ -1869,6 +1878,54 @@ static void test_mem_append(void)
 	g_assert_cmphex(rmc_call(c, GH_RM_MEM_APPEND, buf, (size_t)len, NULL), ==,
 			GH_RM_ERROR_ARGUMENT_INVALID);
 	/* an incomplete parcel can be reclaimed (the kernel does so when an append fails) */
+	g_assert_cmphex(rmc_reclaim(c, handle), ==, OK);
+	rmc_free(c);
+}
+
+/*
+ * A 1 GiB parcel as the module sends it: in 2 MiB pages that are not
+ * physically contiguous, 512 entries in one MEM_LEND; in scattered 4 KiB
+ * pages, 262144 entries in 512 messages. Packets as gh_rm_mem_plan() says.
+ */
+static void test_mem_1g_parcel(void)
+{
+	const size_t n_huge = (1u << 30) / (2u << 20), n_small = (1u << 30) / 4096;
+	g_autofree struct gh_rm_mem_entry *mem = g_new(struct gh_rm_mem_entry, n_small);
+	g_autofree u16 *counts = g_new(u16, gh_rm_mem_nchunks(n_small));
+	struct rmc *c = rmc_new();
+	struct gh_rm_acl_entry acl = { .vmid = rmc_alloc_vm(c), .perms = RWX };
+	struct emu_parcel_info pi;
+	size_t packets;
+	u32 handle;
+
+	for (size_t i = 0; i < n_huge; i++) {
+		mem[i].ipa_base = 0x100000000ull + i * (4u << 20);	/* a hole after each */
+		mem[i].size = 2u << 20;
+	}
+	g_assert_cmphex(rmc_mem(c, GH_RM_MEM_LEND, 0, &acl, 1, mem, n_huge, &handle), ==, OK);
+	g_assert_cmpint(emu_parcel_get(c->emu, handle, &pi), ==, 0);
+	g_assert_cmpuint(pi.size, ==, 1u << 30);
+	g_assert_cmpuint(pi.n_mem, ==, 512);
+	g_assert_cmpuint(pi.messages, ==, 1);
+	g_assert_cmpuint(pi.packets, ==, 36);
+	g_assert_cmphex(rmc_reclaim(c, handle), ==, OK);
+
+	for (size_t i = 0; i < n_small; i++) {
+		mem[i].ipa_base = 0x100000000ull + i * 0x2000;
+		mem[i].size = 0x1000;
+	}
+	packets = gh_rm_mem_plan(1, n_small, counts);
+	g_assert_cmphex(rmc_mem(c, GH_RM_MEM_LEND, 0, &acl, 1, mem, n_small, &handle), ==, OK);
+	g_assert_cmpint(emu_parcel_get(c->emu, handle, &pi), ==, 0);
+	g_assert_true(pi.complete);
+	g_assert_cmpuint(pi.size, ==, 1u << 30);
+	g_assert_cmpuint(pi.n_mem, ==, n_small);
+	g_assert_cmpuint(pi.messages, ==, 512);
+	g_assert_cmpuint(pi.packets, ==, packets);
+	/* every message full: 36 packets each, nothing to save */
+	g_assert_cmpuint(packets, ==, 512 * 36);
+	g_test_message("1 GiB: 2 MiB pages 512 entries, 1 message, 36 packets; "
+		       "4 KiB pages %zu entries, 512 messages, %zu packets", n_small, packets);
 	g_assert_cmphex(rmc_reclaim(c, handle), ==, OK);
 	rmc_free(c);
 }
@@ -2702,6 +2759,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rm-emu/dt/hyp-resources", test_dt_resources);
 
 	g_test_add_func("/rm-emu/mem/append-1200", test_mem_append);
+	g_test_add_func("/rm-emu/mem/1g-parcel", test_mem_1g_parcel);
 	g_test_add_func("/rm-emu/mem/list-over-512", test_mem_list_limit);
 	g_test_add_func("/rm-emu/mem/rules", test_mem_rules);
 	g_test_add_func("/rm-emu/mem/attributes", test_mem_attrs);

@@ -4,6 +4,7 @@
  * reassembly rules, payload codecs, error mapping and name tables.
  */
 #include <glib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <gunyah/rm-wire.h>
@@ -1419,6 +1420,69 @@ static void test_names(void)
 	g_assert_cmpstr(gh_rm_drop_name(GH_RM_DROP_MAX), ==, "unknown");
 }
 
+/* Packets of a MEM_LEND/SHARE (msg 0) or MEM_APPEND carrying k entries */
+static size_t plan_pkts(size_t n_acl, size_t msg, size_t k)
+{
+	return (size_t)gh_rm_msg_npackets(msg ? gh_rm_mem_append_req_len(k) :
+					  gh_rm_mem_share_req_len(n_acl, k));
+}
+
+/*
+ * gh_rm_mem_plan() against every split: best[j][r] is the fewest packets of
+ * j MEM_APPENDs carrying r entries, each 1..512; the plan must use the
+ * fewest messages and reach the minimum over the first message's count.
+ */
+static void test_mem_plan(void)
+{
+	enum { MAXM = 4, MAXN = MAXM * GH_RM_MAX_MEM_ENTRIES };
+	static size_t best[MAXM][MAXN + 1];
+	u16 counts[MAXM];
+	size_t n_acl, n, m, j, r, k, min, total, sum, i;
+
+	for (r = 0; r <= MAXN; r++)
+		best[0][r] = r ? SIZE_MAX : 0;
+	for (j = 1; j < MAXM; j++)
+		for (r = 0; r <= MAXN; r++) {
+			best[j][r] = SIZE_MAX;
+			for (k = 1; k <= GH_RM_MAX_MEM_ENTRIES && k <= r; k++)
+				if (best[j - 1][r - k] != SIZE_MAX &&
+				    plan_pkts(0, 1, k) + best[j - 1][r - k] < best[j][r])
+					best[j][r] = plan_pkts(0, 1, k) + best[j - 1][r - k];
+		}
+
+	for (n_acl = 1; n_acl <= 3; n_acl++)
+		for (n = 1; n <= MAXN; n++) {
+			m = gh_rm_mem_nchunks(n);
+			min = SIZE_MAX;
+			for (k = 1; k <= GH_RM_MAX_MEM_ENTRIES && k <= n; k++)
+				if (best[m - 1][n - k] != SIZE_MAX &&
+				    plan_pkts(n_acl, 0, k) + best[m - 1][n - k] < min)
+					min = plan_pkts(n_acl, 0, k) + best[m - 1][n - k];
+			total = gh_rm_mem_plan(n_acl, n, counts);
+			for (i = 0, sum = 0, r = 0; i < m; i++) {
+				g_assert_cmpuint(counts[i], >=, 1);
+				g_assert_cmpuint(counts[i], <=, GH_RM_MAX_MEM_ENTRIES);
+				sum += counts[i];
+				r += plan_pkts(n_acl, i, counts[i]);
+			}
+			g_assert_cmpuint(sum, ==, n);
+			g_assert_cmpuint(r, ==, total);
+			if (total != min)
+				g_error("n_acl %zu n_mem %zu: %zu packets, best %zu", n_acl, n,
+					total, min);
+		}
+
+	/* the figures docs/kmod.md quotes, one VM in the ACL */
+	g_assert_cmpuint(gh_rm_mem_plan(1, 32, counts), ==, 3);
+	g_assert_cmpuint(gh_rm_mem_plan(1, 512, counts), ==, 36);
+	/* 513 entries: 2 messages either way, 36 packets instead of 36 + 1 */
+	g_assert_cmpuint(gh_rm_mem_plan(1, 513, counts), ==, 36);
+	g_assert_cmpuint(counts[0] + counts[1], ==, 513);
+	g_assert_cmpuint(gh_rm_mem_plan(1, 1200, counts), ==, 83);
+	g_assert_cmpuint(gh_rm_mem_plan(1, 0, counts), ==, 1);
+	g_assert_cmpuint(counts[0], ==, 0);
+}
+
 static void test_constants(void)
 {
 	g_assert_cmpint(GH_RM_VMID_HLOS, ==, 3);
@@ -1477,6 +1541,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rm-wire/error/to-errno", test_error_to_errno);
 	g_test_add_func("/rm-wire/names", test_names);
 	g_test_add_func("/rm-wire/constants", test_constants);
+	g_test_add_func("/rm-wire/mem/plan", test_mem_plan);
 
 	return g_test_run();
 }

@@ -36,12 +36,10 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include "gunyah/dbus-names.h"
 #include "shared/cleanup.h"
 #include "test-daemon.h"
 
-#define MANAGER "org.gunyah.Manager1"
-#define MANAGER_PATH "/org/gunyah/Manager1"
-#define VM1 "org.gunyah.VM1"
 #define DBUS_PROPS "org.freedesktop.DBus.Properties"
 #define E_ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
 #define BUS_REJECTION "Rejected send message"
@@ -136,7 +134,8 @@ static int client_watch(sd_bus *bus)
 	int r;
 
 	r = sd_bus_add_match(bus, NULL,
-			     "type='signal',sender='" MANAGER "',interface='" MANAGER "',"
+			     "type='signal',sender='" GH_DBUS_SERVICE "',"
+			     "interface='" GH_DBUS_MANAGER_INTERFACE "',"
 			     "member='VMStateChanged'", NULL, NULL);
 	if (r < 0) {
 		printf("ERR match\t%s\n", strerror(-r));
@@ -154,7 +153,7 @@ static int client_watch(sd_bus *bus)
 			printf("ERR process\t%s\n", strerror(-r));
 			return 0;
 		}
-		if (m && sd_bus_message_is_signal(m, MANAGER, "VMStateChanged") &&
+		if (m && sd_bus_message_is_signal(m, GH_DBUS_MANAGER_INTERFACE, "VMStateChanged") &&
 		    sd_bus_message_read(m, "sss", &name, &state, &reason) >= 0) {
 			printf("SIGNAL %s %s\n", name, state);
 			return 0;
@@ -265,7 +264,7 @@ static char *call_to_as(const struct ident *id, const char *dest, const char *pa
 static char *call_as(const struct ident *id, const char *path, const char *iface,
 		     const char *member, const char *sig, const char *a0, const char *a1)
 {
-	return call_to_as(id, MANAGER, path, iface, member, sig, a0, a1);
+	return call_to_as(id, GH_DBUS_SERVICE, path, iface, member, sig, a0, a1);
 }
 
 static char *request_name_as(const struct ident *id, const char *name)
@@ -476,18 +475,22 @@ static void test_read_open_to_everyone(void)
 		struct {
 			const char *path, *iface, *member, *sig, *a0, *a1;
 		} calls[] = {
-			{ MANAGER_PATH, "org.freedesktop.DBus.Introspectable", "Introspect", "" },
+			{ GH_DBUS_MANAGER_PATH, "org.freedesktop.DBus.Introspectable", "Introspect",
+			  "" },
 			{ vm, "org.freedesktop.DBus.Introspectable", "Introspect", "" },
-			{ MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping", "" },
-			{ MANAGER_PATH, DBUS_PROPS, "Get", "ss", MANAGER, "Version" },
-			{ MANAGER_PATH, DBUS_PROPS, "GetAll", "s", MANAGER },
-			{ vm, DBUS_PROPS, "Get", "ss", VM1, "State" },
-			{ vm, DBUS_PROPS, "GetAll", "s", VM1 },
-			{ MANAGER_PATH, MANAGER, "ListVMs", "" },
-			{ MANAGER_PATH, MANAGER, "GetVM", "s", "nav" },
-			{ MANAGER_PATH, MANAGER, "ValidateDefinitionFor", "ss", "version: 1\n",
+			{ GH_DBUS_MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping", "" },
+			{ GH_DBUS_MANAGER_PATH, DBUS_PROPS, "Get", "ss", GH_DBUS_MANAGER_INTERFACE,
+			  "Version" },
+			{ GH_DBUS_MANAGER_PATH, DBUS_PROPS, "GetAll", "s",
+			  GH_DBUS_MANAGER_INTERFACE },
+			{ vm, DBUS_PROPS, "Get", "ss", GH_DBUS_VM_INTERFACE, "State" },
+			{ vm, DBUS_PROPS, "GetAll", "s", GH_DBUS_VM_INTERFACE },
+			{ GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE, "ListVMs", "" },
+			{ GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE, "GetVM", "s", "nav" },
+			{ GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE, "ValidateDefinitionFor",
+			  "ss", "version: 1\n",
 			  "directory" },
-			{ vm, VM1, "GetDeviceTree", "" },
+			{ vm, GH_DBUS_VM_INTERFACE, "GetDeviceTree", "" },
 		};
 
 		for (size_t c = 0; c < G_N_ELEMENTS(calls); c++) {
@@ -499,8 +502,10 @@ static void test_read_open_to_everyone(void)
 		}
 		/* Open at the bus; the daemon decides (it may not know the method yet). */
 		{
-			g_autofree char *r = call_as(id, MANAGER_PATH, MANAGER, "ValidateDefinition",
-						     "s", "version: 1\n", NULL);
+			g_autofree char *r = call_as(id, GH_DBUS_MANAGER_PATH,
+						     GH_DBUS_MANAGER_INTERFACE,
+						     "ValidateDefinition", "s", "version: 1\n",
+						     NULL);
 
 			assert_bus_passed(r, "ValidateDefinition");
 		}
@@ -522,22 +527,24 @@ static void test_changes_refused_by_bus(void)
 	struct {
 		const char *path, *iface, *member, *sig, *a0, *a1;
 	} calls[] = {
-		{ MANAGER_PATH, MANAGER, "CreateVM", "s", "nav" },
-		{ MANAGER_PATH, MANAGER, "StartVM", "s", "nav" },
-		{ MANAGER_PATH, MANAGER, "StopVM", "sb", "cluster", "true" },
-		{ MANAGER_PATH, MANAGER, "DestroyVM", "s", "cluster" },
-		{ MANAGER_PATH, MANAGER, "CreateTransientVM", "sa{sh}", "version: 1\n" },
-		{ MANAGER_PATH, MANAGER, "Reload", "" },
-		{ nav, VM1, "Create", "" },
-		{ nav, VM1, "Start", "" },
-		{ cluster, VM1, "Stop", "b", "true" },
-		{ cluster, VM1, "Destroy", "" },
+		{ GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE, "CreateVM", "s", "nav" },
+		{ GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE, "StartVM", "s", "nav" },
+		{ GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE, "StopVM", "sb", "cluster",
+		  "true" },
+		{ GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE, "DestroyVM", "s", "cluster" },
+		{ GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE, "CreateTransientVM", "sa{sh}",
+		  "version: 1\n" },
+		{ GH_DBUS_MANAGER_PATH, GH_DBUS_MANAGER_INTERFACE, "Reload", "" },
+		{ nav, GH_DBUS_VM_INTERFACE, "Create", "" },
+		{ nav, GH_DBUS_VM_INTERFACE, "Start", "" },
+		{ cluster, GH_DBUS_VM_INTERFACE, "Stop", "b", "true" },
+		{ cluster, GH_DBUS_VM_INTERFACE, "Destroy", "" },
 		/* No interface: a policy with send_interface must not let it through. */
 		{ nav, NULL, "Start", "" },
-		{ MANAGER_PATH, NULL, "StartVM", "s", "nav" },
+		{ GH_DBUS_MANAGER_PATH, NULL, "StartVM", "s", "nav" },
 		/* Nothing is writable, and nobody may try (the bus judges before any
 		 * signature check, so the value can be left out). */
-		{ nav, DBUS_PROPS, "Set", "ss", VM1, "Autostart" },
+		{ nav, DBUS_PROPS, "Set", "ss", GH_DBUS_VM_INTERFACE, "Autostart" },
 	};
 
 	for (size_t c = 0; c < G_N_ELEMENTS(calls); c++) {
@@ -557,12 +564,12 @@ static void test_changes_refused_by_bus(void)
 static const struct group_step {
 	const char *vm, *iface, *member, *sig, *a0, *a1, *state;
 } group_steps[] = {
-	{ NULL, MANAGER, "CreateVM", "s", "nav", NULL, "created" },
-	{ NULL, MANAGER, "StartVM", "s", "nav", NULL, "running" },
-	{ NULL, MANAGER, "StopVM", "sb", "nav", "true", "exited" },
-	{ NULL, MANAGER, "DestroyVM", "s", "nav", NULL, "defined" },
-	{ "spare", VM1, "Start", "", NULL, NULL, "running" },
-	{ "spare", VM1, "Destroy", "", NULL, NULL, "defined" },
+	{ NULL, GH_DBUS_MANAGER_INTERFACE, "CreateVM", "s", "nav", NULL, "created" },
+	{ NULL, GH_DBUS_MANAGER_INTERFACE, "StartVM", "s", "nav", NULL, "running" },
+	{ NULL, GH_DBUS_MANAGER_INTERFACE, "StopVM", "sb", "nav", "true", "exited" },
+	{ NULL, GH_DBUS_MANAGER_INTERFACE, "DestroyVM", "s", "nav", NULL, "defined" },
+	{ "spare", GH_DBUS_VM_INTERFACE, "Start", "", NULL, NULL, "running" },
+	{ "spare", GH_DBUS_VM_INTERFACE, "Destroy", "", NULL, NULL, "defined" },
 };
 
 static void ensure_defined(const char *name)
@@ -577,7 +584,7 @@ static void ensure_defined(const char *name)
 
 static char *group_step_run(const struct group_step *step)
 {
-	g_autofree char *path = step->vm ? test_vm_path(step->vm) : g_strdup(MANAGER_PATH);
+	g_autofree char *path = step->vm ? test_vm_path(step->vm) : g_strdup(GH_DBUS_MANAGER_PATH);
 
 	return call_as(&t.member, path, step->iface, step->member, step->sig, step->a0, step->a1);
 }
@@ -628,9 +635,9 @@ static void test_name_ownership(void)
 	setup_once();
 	/* gunyahd holds the name: a permitted request answers 3 (EXISTS, not
 	 * queued), a forbidden one AccessDenied. */
-	as_nobody = request_name_as(&t.nobody, MANAGER);
-	as_member = request_name_as(&t.member, MANAGER);
-	as_owner = request_name_as(&t.owner_id, MANAGER);
+	as_nobody = request_name_as(&t.nobody, GH_DBUS_SERVICE);
+	as_member = request_name_as(&t.member, GH_DBUS_SERVICE);
+	as_owner = request_name_as(&t.owner_id, GH_DBUS_SERVICE);
 	other = request_name_as(&t.owner_id, "org.gunyah.Other1");
 	g_assert_true(g_str_has_prefix(as_nobody, "ERR " E_ACCESS_DENIED));
 	g_assert_true(g_str_has_prefix(as_member, "ERR " E_ACCESS_DENIED));

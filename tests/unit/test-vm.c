@@ -100,14 +100,20 @@ struct seen {
 	bool consumed;		/* run_until() returned it */
 };
 
-static void observe_state(struct vm *vm, void *userdata)
+static void observe_state(struct manager *m, struct vm *vm, void *userdata)
 {
 	struct fixture *f = userdata;
 	struct seen s = { vm, vm->state, vm->restart_count, "", false };
 
+	(void) m;
 	g_strlcpy(s.reason, vm->state_reason ? vm->state_reason : "", sizeof(s.reason));
 	g_array_append_val(f->seen, s);
 }
+
+/* The tests' observer of the manager: every state change, in order. */
+static const struct manager_observer_ops test_observer_ops = {
+	.vm_state_changed = observe_state,
+};
 
 static int count_fds(void)
 {
@@ -133,8 +139,7 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 	f->kernel = g_build_filename(f->dir, "Image", NULL);
 	g_assert_true(g_file_set_contents(f->kernel, "\x00\x00\xa0\xe1kernel", 10, NULL));
 	f->seen = g_array_new(FALSE, TRUE, sizeof(struct seen));
-	f->m->state_observer = observe_state;
-	f->m->state_observer_userdata = f;
+	g_assert_cmpint(manager_observer_add(f->m, &test_observer_ops, f), >, 0);
 }
 
 static void fixture_teardown(struct fixture *f, gconstpointer data)
@@ -544,7 +549,7 @@ static void test_reboot_restarts(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(run_until(f, vm, VM_STATE_RUNNING).restart_count, ==, 1);
 	/* It keeps rebooting: destroy it wherever it is, once it is not busy starting. */
 	while (destroy_sync(f, vm, &e) < 0) {
-		g_assert_cmpstr(e.name, ==, "org.gunyah.Error.InvalidState");
+		g_assert_cmpstr(e.name, ==, GH_ERROR_INVALID_STATE);
 		sd_bus_error_free(&e);
 		run_until(f, vm, VM_STATE_RUNNING);
 	}
@@ -782,6 +787,80 @@ static void test_shutdown_destroys(struct fixture *f, gconstpointer data)
 	g_assert_false(vm_is_live(b));
 }
 
+/* An observer that logs what it hears; on a state change it removes remove_id. */
+struct watch {
+	const char *tag;
+	GString *log;		/* shared by every watch */
+	int remove_id;		/* 0: none */
+	bool found_when_removed;
+};
+
+static void watch_added(struct manager *m, struct vm *vm, void *userdata)
+{
+	struct watch *w = userdata;
+
+	(void) m;
+	g_string_append_printf(w->log, "%s:added:%s ", w->tag, vm->name);
+}
+
+static void watch_removed(struct manager *m, struct vm *vm, void *userdata)
+{
+	struct watch *w = userdata;
+
+	g_string_append_printf(w->log, "%s:removed:%s ", w->tag, vm->name);
+	w->found_when_removed = manager_find_vm(m, vm->name) == vm;
+}
+
+static void watch_state(struct manager *m, struct vm *vm, void *userdata)
+{
+	struct watch *w = userdata;
+
+	g_string_append_printf(w->log, "%s:%s ", w->tag, vm_state_to_string(vm->state));
+	if (w->remove_id) {
+		g_assert_cmpint(manager_observer_remove(m, w->remove_id), ==, 0);
+		w->remove_id = 0;
+	}
+}
+
+static const struct manager_observer_ops watch_ops = {
+	.vm_added = watch_added,
+	.vm_removed = watch_removed,
+	.vm_state_changed = watch_state,
+};
+
+/*
+ * Observers hear of VMs added and removed (while still found by name) and
+ * of state changes, in the order they were added; one removed during a
+ * notification is not called any more, not even for that one.
+ */
+static void test_observers(struct fixture *f, gconstpointer data)
+{
+	g_autoptr(GString) log = g_string_new("");
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct watch a = { "a", log, 0, false }, b = { "b", log, 0, false };
+	int id_a, id_b;
+	struct vm *vm;
+
+	(void) data;
+	id_a = manager_observer_add(f->m, &watch_ops, &a);
+	id_b = manager_observer_add(f->m, &watch_ops, &b);
+	g_assert_cmpint(id_a, >, 0);
+	g_assert_cmpint(id_b, >, id_a);
+	a.remove_id = id_b;
+	vm = add_vm(f, "obs", NULL);
+	g_assert_cmpint(create_sync(f, vm, &e), ==, 0);
+	g_assert_cmpint(manager_observer_remove(f->m, id_b), ==, -ENOENT);
+	g_assert_cmpint(destroy_sync(f, vm, &e), ==, 0);
+	/* The fixture's own observer, added first, still hears every change. */
+	g_assert_nonnull(next_seen(f, vm, VM_STATE_DEFINED));
+	manager_remove_vm(f->m, vm);
+	g_assert_true(a.found_when_removed);
+	g_assert_cmpint(manager_observer_remove(f->m, id_a), ==, 0);
+	add_vm(f, "unheard", NULL);
+	g_assert_cmpstr(log->str, ==,
+			"a:added:obs b:added:obs a:created a:defined a:removed:obs ");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -804,6 +883,7 @@ int main(int argc, char **argv)
 		{ "/vm/create/configured-limits", test_configured_limits },
 		{ "/vm/create/layout-conflict", test_layout_conflict },
 		{ "/vm/shutdown/destroys", test_shutdown_destroys },
+		{ "/vm/observers", test_observers },
 		{ "/vm/restart/on-failure-burst-limit", test_restart_on_failure },
 		{ "/vm/restart/policy-no", test_restart_policy_no },
 		{ "/vm/restart/always-not-after-stop", test_restart_always },

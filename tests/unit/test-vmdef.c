@@ -212,6 +212,7 @@ static void test_defaults(void)
 	g_assert_cmphex(def->memory.size, ==, 16 << 20);
 	g_assert_cmpint(def->memory.sharing, ==, VMDEF_SHARING_LENT);
 	g_assert_cmpuint(def->memory.access, ==, VMDEF_ACCESS_RWX);
+	g_assert_cmpint(def->memory.hugepages, ==, VMDEF_HUGEPAGES_AUTO);
 	g_assert_cmpuint(def->memory.mark.line, ==, 4);
 	g_assert_cmpuint(def->memory.mark.column, ==, 3);
 	g_assert_cmpstr(def->kernel, ==, "/vm/Image");
@@ -633,6 +634,56 @@ static void test_reject_invalid_name(void)
 		vmdef_free(parse_ok(ok, NULL));
 		expect_one(bad, NULL, 2, 7, "name", "invalid name 'nnnn");
 	}
+}
+
+/* memory.hugepages: every value, the round trip, and what required demands */
+static void test_hugepages(void)
+{
+	static const struct {
+		const char *word;
+		enum vmdef_hugepages value;
+	} values[] = {
+		{ "auto", VMDEF_HUGEPAGES_AUTO },
+		{ "never", VMDEF_HUGEPAGES_NEVER },
+		{ "hugetlb", VMDEF_HUGEPAGES_HUGETLB },
+		{ "required", VMDEF_HUGEPAGES_REQUIRED },
+	};
+	struct vmdef *def, *dup = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+		g_autofree char *yaml = g_strdup_printf(BASE_PREFIX "  hugepages: %s\nkernel: /k\n",
+							values[i].word);
+
+		def = parse_ok(yaml, NULL);
+		g_assert_cmpint(def->memory.hugepages, ==, values[i].value);
+		g_assert_cmpstr(vmdef_hugepages_to_string(values[i].value), ==, values[i].word);
+		g_assert_cmpint(vmdef_hugepages_from_string(values[i].word), ==, values[i].value);
+		g_assert_cmpint(vmdef_dup(def, &dup), ==, 0);
+		g_assert_cmpint(dup->memory.hugepages, ==, values[i].value);
+		vmdef_free(dup);
+		vmdef_free(def);
+	}
+	g_assert_cmpint(vmdef_hugepages_from_string("always"), ==, -EINVAL);
+	g_assert_null(vmdef_hugepages_to_string(_VMDEF_HUGEPAGES_MAX));
+
+	expect_one(BASE_PREFIX "  hugepages: always\nkernel: /k\n", NULL, 5, 14,
+		   "memory.hugepages",
+		   "invalid value 'always': expected auto, never, hugetlb or required");
+	expect_one(BASE_PREFIX "  hugepages: yes\nkernel: /k\n", NULL, 5, 14, "memory.hugepages",
+		   "invalid value 'yes'");
+	/* required: hugetlbfs pages have no 4 KiB tail */
+	expect_one("version: 1\nname: t\nmemory:\n  size: 0x300000\n  hugepages: required\n"
+		   "kernel: /k\n", NULL, 5, 14, "memory.hugepages",
+		   "required needs memory.size in whole 2 MiB pages (size 0x300000)");
+	/* hugetlb falls back at Create, so any size is fine */
+	def = parse_ok("version: 1\nname: t\nmemory:\n  size: 0x301000\n  hugepages: hugetlb\n"
+		       "kernel: /k\n", NULL);
+	g_assert_cmpint(def->memory.hugepages, ==, VMDEF_HUGEPAGES_HUGETLB);
+	vmdef_free(def);
+	def = parse_ok("version: 1\nname: t\nmemory:\n  size: 4M\n  hugepages: required\n"
+		       "kernel: /k\n", NULL);
+	g_assert_cmpint(def->memory.hugepages, ==, VMDEF_HUGEPAGES_REQUIRED);
+	vmdef_free(def);
 }
 
 static void test_reject_bad_enum(void)
@@ -1268,6 +1319,7 @@ int main(int argc, char **argv)
 
 	g_test_add_func("/vmdef/valid/full", test_full);
 	g_test_add_func("/vmdef/valid/defaults", test_defaults);
+	g_test_add_func("/vmdef/valid/hugepages", test_hugepages);
 	g_test_add_func("/vmdef/valid/transient", test_transient_ok);
 	g_test_add_func("/vmdef/valid/policy-no", test_policy_no);
 	g_test_add_func("/vmdef/valid/scalars", test_scalars);
