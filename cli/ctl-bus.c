@@ -17,17 +17,17 @@ static const struct {
 	const char *name;
 	enum ctl_exit status;
 } ctl_bus_error_map[] = {
-	{ "org.gunyah.Error.NoSuchVM", CTL_EXIT_NO_VM },
+	{ GH_ERROR_NO_SUCH_VM, CTL_EXIT_NO_VM },
 	/* The VM went away between GetVM and a call on its object. */
-	{ "org.freedesktop.DBus.Error.UnknownObject", CTL_EXIT_NO_VM },
-	{ "org.gunyah.Error.InvalidDefinition", CTL_EXIT_INVALID },
-	{ "org.freedesktop.DBus.Error.ServiceUnknown", CTL_EXIT_UNREACHABLE },
-	{ "org.freedesktop.DBus.Error.NameHasNoOwner", CTL_EXIT_UNREACHABLE },
-	{ "org.freedesktop.DBus.Error.NoServer", CTL_EXIT_UNREACHABLE },
-	{ "org.freedesktop.DBus.Error.Disconnected", CTL_EXIT_UNREACHABLE },
-	{ "org.freedesktop.DBus.Error.NoReply", CTL_EXIT_TIMEOUT },
-	{ "org.freedesktop.DBus.Error.Timeout", CTL_EXIT_TIMEOUT },
-	{ "org.freedesktop.DBus.Error.TimedOut", CTL_EXIT_TIMEOUT },
+	{ SD_BUS_ERROR_UNKNOWN_OBJECT, CTL_EXIT_NO_VM },
+	{ GH_ERROR_INVALID_DEFINITION, CTL_EXIT_INVALID },
+	{ SD_BUS_ERROR_SERVICE_UNKNOWN, CTL_EXIT_UNREACHABLE },
+	{ SD_BUS_ERROR_NAME_HAS_NO_OWNER, CTL_EXIT_UNREACHABLE },
+	{ SD_BUS_ERROR_NO_SERVER, CTL_EXIT_UNREACHABLE },
+	{ SD_BUS_ERROR_DISCONNECTED, CTL_EXIT_UNREACHABLE },
+	{ SD_BUS_ERROR_NO_REPLY, CTL_EXIT_TIMEOUT },
+	{ SD_BUS_ERROR_TIMEOUT, CTL_EXIT_TIMEOUT },
+	{ "org.freedesktop.DBus.Error.TimedOut", CTL_EXIT_TIMEOUT },	/* no sd-bus name */
 };
 
 #define SPAWN_ERROR_PREFIX "org.freedesktop.DBus.Error.Spawn."
