@@ -15,21 +15,13 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
-struct bench_daemon {
-	const char *prog;		/* prefix of messages */
-	const char *gunyahd;		/* the binary */
-	const char *bus_conf;		/* dbus-daemon --config-file */
-	char dir[64];			/* mkdtemp */
-	char defs[96];			/* dir/vms.d */
-	char config[96];		/* dir/gunyahd.yaml */
-	char log_path[96];		/* dir/gunyahd.log: the daemon's stdout and stderr */
-	char notify_path[96];		/* dir/notify */
-	char bus_log_path[96];		/* dir/bus.log: dbus-daemon's stderr */
-	char *bus_address;
-	pid_t bus_pid;
-	pid_t pid;
-	int notify_fd;
-};
+#include "daemon-spawn.h"
+
+/*
+ * The spawner of tests/common/daemon-spawn.h, under the benchmarks' name:
+ * its fields (dir, defs, pid, notify_fd, watchdog_usec, ...) are theirs.
+ */
+#define bench_daemon daemon_spawn
 
 /*
  * Takes the binaries from the environment meson sets (GUNYAHD_BINARY,
@@ -39,9 +31,14 @@ int bench_daemon_init(struct bench_daemon *d, const char *prog);
 
 /* Writes vms.d/NAME.yaml, a 16 MiB one-vCPU VM with its own 64 KiB kernel. */
 int bench_daemon_define(struct bench_daemon *d, const char *name);
+/* The same with mem_mib MiB of memory and a kernel file of kernel_bytes. */
+int bench_daemon_define_sized(struct bench_daemon *d, const char *name, unsigned mem_mib,
+			      size_t kernel_bytes);
 
 /* Writes a 64 KiB arm64 Image (a valid header, deterministic bytes). */
 int bench_write_kernel(const char *path);
+/* The same, size bytes long (at least 64). */
+int bench_write_kernel_sized(const char *path, size_t size);
 
 /* Starts the private bus; d->bus_address is its address. */
 int bench_bus_start(struct bench_daemon *d);
@@ -61,6 +58,12 @@ int bench_bus_connect(struct bench_daemon *d, sd_bus **ret);
 
 /* VmRSS of the daemon in KiB, from /proc/PID/status. */
 int bench_daemon_rss_kib(struct bench_daemon *d, long *ret);
+/*
+ * Context switches of every thread of the daemon so far: voluntary (it
+ * blocked, and woke again) and involuntary (preempted while running).
+ */
+int bench_daemon_ctxt_switches(struct bench_daemon *d, unsigned long long *ret_voluntary,
+			       unsigned long long *ret_involuntary);
 
 /* SIGTERM; fails unless the daemon exits with status 0 within 30 s. */
 int bench_daemon_stop(struct bench_daemon *d);

@@ -139,7 +139,7 @@ static int create_once(struct hyp *h, const struct vmdef *def, double *ret_ns,
 	int r;
 
 	t0 = now_ns();
-	r = layout_from_vmdef(def, LAYOUT_DEFAULT_IPA_BITS, &layout, NULL);
+	r = layout_from_vmdef(def, RM_IPA_BITS_DEFAULT, &layout, NULL);
 	if (r < 0)
 		return r;
 	r = guest_new(def, &g);
@@ -187,7 +187,7 @@ int main(void)
 	char kernel[64], ramdisk[64], yaml[512];
 	_cleanup_(vmdef_freep) struct vmdef *def = NULL;
 	_cleanup_(hyp_freep) struct hyp *h = NULL;
-	struct vmdef_diags diags = {};
+	struct def_diags diags = {};
 	double create[REPEATS], load[REPEATS], ref[REPEATS];
 	uint8_t hdr[64] = {};
 	int r = 0;
@@ -215,7 +215,7 @@ int main(void)
 	if (vmdef_parse_string("bench", yaml, strlen(yaml), NULL, &def, &diags) < 0 ||
 	    hyp_sim_new(&h) < 0) {
 		fprintf(stderr, "bench-create: setup failed\n");
-		vmdef_diags_clear(&diags);
+		def_diags_clear(&diags);
 		r = 1;
 		goto out;
 	}

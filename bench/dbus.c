@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "gunyah/dbus-names.h"
-#include "shared/cleanup.h"
+#include "util/cleanup.h"
 
 #include "bench-daemon.h"
 

@@ -8,11 +8,13 @@
  *   CreateVM(name), StartVM(name) (replies once the VM runs), DestroyVM(name)
  *
  * and, as the reference for the bus itself, org.freedesktop.DBus.Peer.Ping
- * on the same daemon. Prints the medians as DESIGN §10 "name value unit"
- * lines; bench-e2e-ioctl issues the same ioctls directly. Timing never
- * fails the run; a failing call does (exit 1).
+ * on the same daemon (-p PINGS of them, default 50). Prints the medians
+ * as DESIGN §10 "name value unit" lines; bench-e2e-ioctl issues the same
+ * ioctls directly. Either count may be 0 (bench/e2e.sh runs one cycle per
+ * call, alternating with bench-e2e-ioctl). Timing never fails the run; a
+ * failing call does (exit 1).
  *
- *   bench-e2e-dbus [-n N] [VM]          (default VM: nav)
+ *   bench-e2e-dbus [-n N] [-p PINGS] [VM]          (default VM: nav)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +25,7 @@
 #include <unistd.h>
 
 #include "gunyah/dbus-names.h"
-#define PINGS	50
+#define PINGS_MAX	1000
 
 static double now_ms(void)
 {
@@ -69,22 +71,25 @@ static double call(sd_bus *bus, const char *method, const char *name)
 
 int main(int argc, char **argv)
 {
-	unsigned n = 5;
+	unsigned n = 5, pings = 50;
 	const char *name = "nav";
-	double *create, *start, *destroy, *total, ping[PINGS];
+	double *create, *start, *destroy, *total, ping[PINGS_MAX];
 	sd_bus *bus = NULL;
 	int c, r;
 
-	while ((c = getopt(argc, argv, "n:")) >= 0) {
-		if (c != 'n') {
-			fprintf(stderr, "usage: bench-e2e-dbus [-n N] [VM]\n");
+	while ((c = getopt(argc, argv, "n:p:")) >= 0) {
+		if (c != 'n' && c != 'p') {
+			fprintf(stderr, "usage: bench-e2e-dbus [-n N] [-p PINGS] [VM]\n");
 			return 2;
 		}
-		n = (unsigned)strtoul(optarg, NULL, 0);
+		if (c == 'n')
+			n = (unsigned)strtoul(optarg, NULL, 0);
+		else
+			pings = (unsigned)strtoul(optarg, NULL, 0);
 	}
 	if (optind < argc)
 		name = argv[optind];
-	if (!n) {
+	if ((!n && !pings) || pings > PINGS_MAX) {
 		fprintf(stderr, "bench-e2e-dbus: bad arguments\n");
 		return 2;
 	}
@@ -94,7 +99,7 @@ int main(int argc, char **argv)
 			strerror(-r));
 		return 1;
 	}
-	for (unsigned i = 0; i < PINGS; i++) {
+	for (unsigned i = 0; i < pings; i++) {
 		double t0 = now_ms();
 
 		r = sd_bus_call_method(bus, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
@@ -106,10 +111,10 @@ int main(int argc, char **argv)
 		}
 		ping[i] = now_ms() - t0;
 	}
-	create = calloc(n, sizeof(double));
-	start = calloc(n, sizeof(double));
-	destroy = calloc(n, sizeof(double));
-	total = calloc(n, sizeof(double));
+	create = calloc(n + 1, sizeof(double));
+	start = calloc(n + 1, sizeof(double));
+	destroy = calloc(n + 1, sizeof(double));
+	total = calloc(n + 1, sizeof(double));
 	if (!create || !start || !destroy || !total)
 		return 1;
 	for (unsigned i = 0; i < n; i++) {
@@ -120,11 +125,14 @@ int main(int argc, char **argv)
 			return 1;
 		total[i] = create[i] + start[i] + destroy[i];
 	}
-	printf("e2e-dbus-create-start-destroy %.2f ms\n", median(total, n));
-	printf("e2e-dbus-create %.2f ms\n", median(create, n));
-	printf("e2e-dbus-start %.2f ms\n", median(start, n));
-	printf("e2e-dbus-destroy %.2f ms\n", median(destroy, n));
-	printf("e2e-dbus-ping %.3f ms\n", median(ping, PINGS));
+	if (n) {
+		printf("e2e-dbus-create-start-destroy %.2f ms\n", median(total, n));
+		printf("e2e-dbus-create %.2f ms\n", median(create, n));
+		printf("e2e-dbus-start %.2f ms\n", median(start, n));
+		printf("e2e-dbus-destroy %.2f ms\n", median(destroy, n));
+	}
+	if (pings)
+		printf("e2e-dbus-ping %.3f ms\n", median(ping, pings));
 	free(create);
 	free(start);
 	free(destroy);

@@ -2,22 +2,30 @@
 /*
  * bench-e2e-ioctl: the reference side of the end-to-end benchmark
  * (bench/e2e.sh, run in the x86_64 QEMU guest by tests/qemu). It issues
- * the ioctl sequence that gunyahd issues for the example VM `nav` - and
- * nothing else - on /dev/gunyah, against gunyah.ko and gh-rm-emu:
+ * the ioctl sequence that gunyahd issues for a VM - and nothing else - on
+ * /dev/gunyah, against gunyah.ko and gh-rm-emu, with the layout gunyahd
+ * gave the same VM (bench/e2e.sh reads it over D-Bus):
  *
  *   memfd + mmap of main memory (lent, RWX, label 0) and of a shared RW
- *   window (label 1), a devicetree the RM accepts written into main memory,
- *   GH_CREATE_VM, GH_VM_SET_USER_MEM_REGION x2, GH_VM_SET_DTB_CONFIG,
- *   GH_VM_START, close (the module tears the VM down), munmap.
+ *   window (label 1), in the pages gunyahd's MemoryPages names (-p: 4K,
+ *   2M-thp: a 2 MiB-aligned mapping with MADV_HUGEPAGE, 2M-hugetlb:
+ *   MFD_HUGETLB), the kernel and ramdisk files pread() to their offsets, a
+ *   devicetree the RM accepts at the devicetree's offset, GH_CREATE_VM,
+ *   GH_VM_SET_USER_MEM_REGION x2, GH_VM_SET_DTB_CONFIG, GH_VM_GET_STATUS
+ *   (create); GH_VM_START (start); close, which tears the VM down before it
+ *   returns (stop, reset, reclaim, unpin), and munmap (destroy).
  *
- * The daemon does the same plus its own work (definition, layout, image
- * loading, devicetree generation, D-Bus, the worker thread); the ratio of
- * the two is what the D-Bus path costs on top of the minimum. Everything
- * listed above is timed; the median of -n iterations is printed as
- * DESIGN §10 "name value unit" lines. Timing never fails the run; a
- * failing ioctl does (exit 1).
+ * That is the work DestroyVM also waits for before it replies: gunyahd
+ * closes the VM fd and unmaps guest memory on its worker, then replies.
+ * gunyahd does the same plus its own work (definition, layout, devicetree
+ * generation, D-Bus, the worker thread); the ratio of the two is what the
+ * D-Bus path costs on top of the minimum. The median of -n iterations is
+ * printed as DESIGN §10 "name value unit" lines. Timing never fails the
+ * run; a failing ioctl does (exit 1).
  *
  *   bench-e2e-ioctl [-n N] [-m MAIN_BYTES] [-s SHM_BYTES] [-c VCPUS] [-d DEVICE]
+ *                   [-p 4K|2M-thp|2M-hugetlb] [-k KERNEL] [-r RAMDISK@OFFSET]
+ *                   [-t DTB_OFFSET@SLOT]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* memfd_create; meson passes it, the guest build too */
@@ -39,9 +47,18 @@
 #include "guest-dtb.h"
 
 #define MiB		(1024ull * 1024)
+#define SZ_2M		(2 * MiB)
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB	0x0004U
+#endif
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB	(21U << 26)
+#endif
 #define MEM_BASE	0x80000000ull
 #define SHM_BASE	0xc0000000ull
 #define DTB_SLOT	(64u * 1024)	/* the blob and room for the RM's overlay */
+
+enum pages { PAGES_4K, PAGES_THP, PAGES_HUGETLB };
 
 struct opts {
 	unsigned iterations;
@@ -49,6 +66,12 @@ struct opts {
 	uint64_t shm_size;
 	unsigned vcpus;
 	const char *device;
+	enum pages pages;
+	const char *kernel;		/* NULL: none */
+	const char *ramdisk;
+	uint64_t ramdisk_offset;
+	uint64_t dtb_offset;		/* 0: the last dtb_slot bytes */
+	uint64_t dtb_slot;
 };
 
 static double now_ms(void)
@@ -72,22 +95,70 @@ static double median(double *v, unsigned n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void *map_memfd(uint64_t size)
+/* A shared memfd mapping in the pages gunyahd chose (guest.c does the same). */
+static void *map_memfd(uint64_t size, enum pages pages)
 {
-	int fd = memfd_create("bench-e2e", MFD_CLOEXEC);
-	void *p = MAP_FAILED;
+	unsigned int flags = pages == PAGES_HUGETLB ? MFD_HUGETLB | MFD_HUGE_2MB : 0;
+	int fd = memfd_create("bench-e2e", MFD_CLOEXEC | flags);
+	uint8_t *area, *p = MAP_FAILED;
+	uintptr_t a;
 
-	if (fd >= 0 && ftruncate(fd, (off_t)size) == 0)
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (fd >= 0)
-		close(fd);
-	return p == MAP_FAILED ? NULL : p;
+	if (fd < 0)
+		return NULL;
+	area = mmap(NULL, size + SZ_2M, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		    -1, 0);
+	if (area != MAP_FAILED && ftruncate(fd, (off_t)size) == 0) {
+		a = ((uintptr_t)area + SZ_2M - 1) & ~(uintptr_t)(SZ_2M - 1);
+		p = mmap((void *)a, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	}
+	close(fd);
+	if (p == MAP_FAILED) {
+		if (area != MAP_FAILED)
+			munmap(area, size + SZ_2M);
+		return NULL;
+	}
+	if (p > area)
+		munmap(area, (size_t)(p - area));
+	if (p + size < area + size + SZ_2M)
+		munmap(p + size, (size_t)(area + size + SZ_2M - (p + size)));
+	if (pages == PAGES_THP && madvise(p, size, MADV_HUGEPAGE) < 0) {
+		munmap(p, size);
+		return NULL;
+	}
+	return p;
+}
+
+/* pread()s the whole file to mem + offset, as gunyahd's loader does. */
+static int load_file(void *mem, uint64_t mem_size, const char *path, uint64_t offset)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	uint64_t off = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = offset + off < mem_size ?
+			pread(fd, (char *)mem + offset + off, mem_size - offset - off, (off_t)off) : -1;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = offset + off < mem_size ? -errno : -EFBIG;
+			break;
+		}
+		if (n == 0)
+			break;
+		off += (uint64_t)n;
+	}
+	close(fd);
+	return r;
 }
 
 /*
  * A devicetree that the RM's VM_INIT and VM_START accept for this layout
  * (tests/common/guest-dtb.c, shared with the backend tests), written into
- * the last DTB_SLOT bytes of main memory; returns its offset there, or -1.
+ * main memory at -t's offset (default: its last dtb_slot bytes); returns
+ * that offset, or -1.
  */
 static int64_t write_dtb(void *mem, const struct opts *o)
 {
@@ -95,9 +166,10 @@ static int64_t write_dtb(void *mem, const struct opts *o)
 		.base = MEM_BASE, .size = o->mem_size, .image_name = "bench-e2e",
 		.vcpus = o->vcpus, .shm_label = o->shm_size ? 1 : 0, .shm_base = SHM_BASE,
 	};
-	uint64_t offset = o->mem_size - DTB_SLOT;
+	uint64_t offset = o->dtb_offset ? o->dtb_offset : o->mem_size - o->dtb_slot;
 
-	if (guest_dtb_write((char *)mem + offset, DTB_SLOT, &d) < 0)
+	if (offset + o->dtb_slot > o->mem_size ||
+	    guest_dtb_write((char *)mem + offset, o->dtb_slot, &d) < 0)
 		return -1;
 	return (int64_t)offset;
 }
@@ -119,16 +191,25 @@ static int one_vm(int dev, const struct opts *o, double *t_create, double *t_sta
 	double t0 = now_ms(), t1, t2;
 	struct gh_userspace_memory_region reg;
 	struct gh_vm_dtb_config dtb;
+	struct gh_vm_status status;
 	void *mem, *shm = NULL;
 	int64_t offset;
-	int vm, r;
+	int vm, r = 0;
 
-	mem = map_memfd(o->mem_size);
+	mem = map_memfd(o->mem_size, o->pages);
 	if (o->shm_size)
-		shm = map_memfd(o->shm_size);
+		shm = map_memfd(o->shm_size, o->pages);
 	if (!mem || (o->shm_size && !shm)) {
 		fprintf(stderr, "bench-e2e-ioctl: cannot map guest memory\n");
 		return -ENOMEM;
+	}
+	if (o->kernel)
+		r = load_file(mem, o->mem_size, o->kernel, 0);
+	if (r == 0 && o->ramdisk)
+		r = load_file(mem, o->mem_size, o->ramdisk, o->ramdisk_offset);
+	if (r < 0) {
+		fprintf(stderr, "bench-e2e-ioctl: cannot load the images: %s\n", strerror(-r));
+		return r;
 	}
 	offset = write_dtb(mem, o);
 	if (offset < 0) {
@@ -157,9 +238,11 @@ static int one_vm(int dev, const struct opts *o, double *t_create, double *t_sta
 	}
 	if (r == 0) {
 		dtb = (struct gh_vm_dtb_config) { .gpa = MEM_BASE + (uint64_t)offset,
-						  .size = DTB_SLOT };
+						  .size = o->dtb_slot };
 		r = xioctl(vm, GH_VM_SET_DTB_CONFIG, &dtb);
 	}
+	if (r == 0)
+		r = xioctl(vm, GH_VM_GET_STATUS, &status);
 	t1 = now_ms();
 	if (r == 0)
 		r = xioctl(vm, GH_VM_START, NULL);
@@ -181,11 +264,12 @@ static int one_vm(int dev, const struct opts *o, double *t_create, double *t_sta
 int main(int argc, char **argv)
 {
 	struct opts o = { .iterations = 5, .mem_size = 256 * MiB, .shm_size = 2 * MiB,
-			  .vcpus = 2, .device = "/dev/gunyah" };
+			  .vcpus = 2, .device = "/dev/gunyah", .dtb_slot = DTB_SLOT };
+	char *at;
 	double *create, *start, *destroy, *total;
 	int c, dev;
 
-	while ((c = getopt(argc, argv, "n:m:s:c:d:")) >= 0) {
+	while ((c = getopt(argc, argv, "n:m:s:c:d:p:k:r:t:")) >= 0) {
 		switch (c) {
 		case 'n':
 			o.iterations = (unsigned)strtoul(optarg, NULL, 0);
@@ -202,14 +286,35 @@ int main(int argc, char **argv)
 		case 'd':
 			o.device = optarg;
 			break;
+		case 'p':
+			o.pages = !strcmp(optarg, "2M-thp") ? PAGES_THP :
+				  !strcmp(optarg, "2M-hugetlb") ? PAGES_HUGETLB : PAGES_4K;
+			break;
+		case 'k':
+			o.kernel = optarg;
+			break;
+		case 'r':	/* RAMDISK@OFFSET */
+			at = strrchr(optarg, '@');
+			if (at) {
+				*at = '\0';
+				o.ramdisk_offset = strtoull(at + 1, NULL, 0);
+			}
+			o.ramdisk = optarg;
+			break;
+		case 't':	/* DTB_OFFSET@SLOT */
+			o.dtb_offset = strtoull(optarg, &at, 0);
+			if (*at == '@')
+				o.dtb_slot = strtoull(at + 1, NULL, 0);
+			break;
 		default:
 			fprintf(stderr, "usage: bench-e2e-ioctl [-n N] [-m MAIN_BYTES] "
-				"[-s SHM_BYTES] [-c VCPUS] [-d DEVICE]\n");
+				"[-s SHM_BYTES] [-c VCPUS] [-d DEVICE] [-p 4K|2M-thp|2M-hugetlb] "
+				"[-k KERNEL] [-r RAMDISK@OFFSET] [-t DTB_OFFSET@SLOT]\n");
 			return 2;
 		}
 	}
 	if (!o.iterations || o.mem_size < 2 * MiB || o.mem_size % 4096 || o.shm_size % 4096 ||
-	    !o.vcpus || o.vcpus > 64) {
+	    !o.vcpus || o.vcpus > 64 || o.dtb_slot < 4096 || o.dtb_slot > o.mem_size) {
 		fprintf(stderr, "bench-e2e-ioctl: bad arguments\n");
 		return 2;
 	}

@@ -48,8 +48,8 @@ static struct layout_parcel *parcels_shuffled(size_t n, uint64_t seed)
 	for (size_t i = 0; i < n; i++)
 		p[i] = (struct layout_parcel) {
 			.label = (uint32_t) i,
-			.base = i * LAYOUT_PAGE_SIZE,
-			.size = LAYOUT_PAGE_SIZE,
+			.base = i * RM_PAGE_SIZE,
+			.size = RM_PAGE_SIZE,
 			.name = "parcel",
 		};
 	for (size_t i = n - 1; i > 0; i--) {
@@ -73,7 +73,7 @@ static int measure(const struct layout_parcel *p, size_t n, double *ret_ns)
 		int r;
 
 		t0 = now_ns();
-		r = layout_new(LAYOUT_DEFAULT_IPA_BITS, &l);
+		r = layout_new(RM_IPA_BITS_DEFAULT, &l);
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < n; i++) {

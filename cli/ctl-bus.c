@@ -9,7 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shared/cleanup.h"
+#include "util/cleanup.h"
+#include "util/time-util.h"
 
 #include "ctl-bus.h"
 
@@ -147,10 +148,7 @@ uint64_t ctl_bus_call_timeout(const struct ctl *ctl, uint64_t dflt)
 
 uint64_t ctl_bus_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+	return now_usec(CLOCK_MONOTONIC);
 }
 
 uint64_t ctl_bus_deadline(const struct ctl *ctl)

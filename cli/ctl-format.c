@@ -6,8 +6,7 @@
 #include <time.h>
 
 #include "ctl-format.h"
-
-#define USEC_PER_SEC 1000000u
+#include "util/time-util.h"
 /* --timeout's ceiling: far beyond any wait, far below overflow. */
 #define SECONDS_MAX 4294967295u
 
@@ -60,7 +59,7 @@ char *ctl_format_time_ms(uint64_t usec, char *buf, size_t len)
 	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		snprintf(buf, len, "@%" PRIu64 "us", usec);
 	else
-		snprintf(buf, len, "%s.%03u", date, (unsigned int) (usec % USEC_PER_SEC / 1000));
+		snprintf(buf, len, "%s.%03u", date, (unsigned int) (usec % USEC_PER_SEC / USEC_PER_MSEC));
 	return buf;
 }
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shared/cleanup.h"
+#include "util/cleanup.h"
 
 #include "ctl-bus.h"
 #include "ctl-wait.h"

@@ -13,7 +13,7 @@
 
 #include "config.h"
 
-#include "shared/cleanup.h"
+#include "util/cleanup.h"
 
 #include "ctl-format.h"
 #include "ctl-terminal.h"

@@ -13,6 +13,7 @@
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-json.h"
+#include "util/time-util.h"
 #include "verbs.h"
 
 #define MONITOR_SIGNALS 3
@@ -42,10 +43,7 @@ static bool monitor_wants(const struct monitor *m, const char *name)
 
 static uint64_t monitor_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+	return now_usec(CLOCK_REALTIME);
 }
 
 static void monitor_print_json(const struct monitor_event *e, uint64_t now)

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "shared/cleanup.h"
+#include "util/cleanup.h"
 
 #include "ctl-bus.h"
 #include "ctl-wait.h"

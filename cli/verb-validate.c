@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shared/cleanup.h"
+#include "util/cleanup.h"
 
 #include "ctl-bus.h"
 #include "ctl-problems.h"

@@ -24,8 +24,8 @@
 #include "config-file.h"
 #include "hyp.h"
 #include "manager.h"
-#include "shared/log.h"
-#include "shared/time-util.h"
+#include "util/log.h"
+#include "util/time-util.h"
 
 #define DEFAULT_DEVICE "/dev/gunyah"
 
@@ -164,17 +164,17 @@ static int parse_argv(int argc, char **argv, struct options *o)
 static int load_config(const struct options *o, struct config *ret)
 {
 	const char *path = o->config ? o->config : GUNYAHD_CONFIG_FILE;
-	struct vmdef_diags diags = {};
+	struct def_diags diags = {};
 	int r;
 
 	r = config_load(path, o->config != NULL, ret, &diags);
 	if (r < 0) {
 		for (size_t i = 0; i < diags.n; i++) {
-			_cleanup_free_ char *line = vmdef_diag_format(path, &diags.items[i]);
+			_cleanup_free_ char *line = def_diag_format(path, &diags.items[i]);
 
 			log_error("%s", line ? line : "out of memory");
 		}
-		vmdef_diags_clear(&diags);
+		def_diags_clear(&diags);
 		return log_errno(LOG_ERR, r, "Cannot use the configuration '%s': %m", path);
 	}
 	return 0;
@@ -267,12 +267,11 @@ static int arm_watchdog(struct daemon *d)
 	if (sd_watchdog_enabled(false, &usec) <= 0)
 		return 0;
 	usec /= 2;
-	tv.tv_sec = (time_t) (usec / 1000000);
-	tv.tv_usec = (suseconds_t) (usec % 1000000);
+	tv = timeval_from_usec(usec);
 	d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
 	if (!d->watchdog || event_add(d->watchdog, &tv) < 0)
 		return -ENOMEM;
-	log_debug("Watchdog: pinging every %.3f s", (double) usec / 1e6);
+	log_debug("Watchdog: pinging every %.3f s", sec_from_usec(usec));
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The RM RPC wire codec, rm/wire.c, built into gunyah.ko as it is: the
+ * The RM RPC wire codec, rm/wire/wire.c, built into gunyah.ko as it is: the
  * module runs exactly the code that userspace unit-tests and fuzzes.
  */
-#include "../rm/wire.c"
+#include "../rm/wire/wire.c"

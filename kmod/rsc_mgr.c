@@ -4,7 +4,7 @@
  *
  * Calls: one request is in flight at a time, because the RM keeps one
  * pending reply per client. A call takes the next sequence number, is cut
- * into packets by the wire codec (rm/wire.c) and sent; the caller then waits
+ * into packets by the wire codec (rm/wire/wire.c) and sent; the caller then waits
  * for the reply, the whole call bounded by rm_timeout_ms. A silent RM gives
  * -ETIMEDOUT, never a hung ioctl.
  *

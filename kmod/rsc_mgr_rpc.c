@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Typed Resource Manager RPCs: payloads encoded and replies decoded with the
- * wire codec (rm/wire.c), so that the module sends exactly what the codec's
+ * wire codec (rm/wire/wire.c), so that the module sends exactly what the codec's
  * userspace tests and fuzzers check.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": rm: " fmt

@@ -78,7 +78,7 @@ xml = {}
 for f in sorted((top / "dbus").glob("org.gunyah.*.xml")):
     xml.update(xml_api(f))
 docs, doc_errors = doc_api(top / "docs/api.md")
-vt = vtable_api(sorted((top / "daemon").glob("bus-*.c")))
+vt = vtable_api(sorted((top / "daemon" / "bus").glob("bus-*.c")))
 
 for iface in sorted(set(xml) | set(docs)):
     x, d = xml.get(iface, {}), docs.get(iface, {})

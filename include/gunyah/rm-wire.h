@@ -3,7 +3,7 @@
  * Gunyah Resource Manager (RM) RPC wire format: packet header, fragmentation,
  * reassembly, message ids, payload codecs and error codes.
  *
- * The same code (rm/wire.c) is compiled into gunyah.ko and into userspace
+ * The same code (rm/wire/wire.c) is compiled into gunyah.ko and into userspace
  * (librmwire: RM emulator, tests, fuzzer). It allocates nothing, uses no libc
  * beyond memcpy/memset and encodes every field byte by byte in little endian:
  * no packed struct is ever cast onto a buffer.

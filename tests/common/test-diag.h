@@ -8,7 +8,7 @@
 #include "vmdef.h"
 
 /* The diagnostic sits at line:column, names key, and its message contains message_part. */
-static inline void assert_diag(const struct vmdef_diag *g, unsigned line, unsigned column,
+static inline void assert_diag(const struct def_diag *g, unsigned line, unsigned column,
 			       const char *key, const char *message_part)
 {
 	g_assert_cmpuint(g->line, ==, line);

@@ -1,29 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
-#include <poll.h>
-#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "gunyah/dbus-names.h"
 #include "test-daemon.h"
+#include "test-fds.h"
 
 #define READY_TIMEOUT_MS 60000	/* valgrind makes the daemon slow to start */
-
-static const char *env_or_fail(const char *name)
-{
-	const char *v = g_getenv(name);
-
-	if (!v)
-		g_error("%s is not set; run the test through meson", name);
-	return v;
-}
+#define KERNEL_SIZE 65536	/* a raw kernel image of a recognisable pattern */
 
 static void on_state_changed(GDBusConnection *conn, const char *sender, const char *path,
 			     const char *iface, const char *member, GVariant *params,
@@ -37,166 +23,71 @@ static void on_state_changed(GDBusConnection *conn, const char *sender, const ch
 	g_ptr_array_add(d->state_signals, g_strdup_printf("%s %s %s", name, state, reason));
 }
 
+static void on_notify(const char *msg, void *userdata)
+{
+	struct test_daemon *d = userdata;
+
+	g_string_append(d->notify, msg);
+	g_string_append_c(d->notify, '\n');
+}
+
+/* The spawner, told of a daemon the test reaped itself (d->pid = 0). */
+static struct daemon_spawn *spawner(struct test_daemon *d)
+{
+	d->spawn.pid = d->pid;
+	return &d->spawn;
+}
+
 void test_daemon_init(struct test_daemon *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->tmpdir = g_dir_make_tmp("gunyahd-test-XXXXXX", NULL);
-	g_assert_nonnull(d->tmpdir);
-	d->defs = g_build_filename(d->tmpdir, "vms.d", NULL);
-	g_assert_cmpint(g_mkdir(d->defs, 0755), ==, 0);
+	g_assert_cmpint(daemon_spawn_init(&d->spawn, g_get_prgname() ?: "test", "gunyahd-test"),
+			==, 0);
+	d->spawn.append_log = true;
+	d->spawn.on_notify = on_notify;
+	d->spawn.userdata = d;
+	d->tmpdir = d->spawn.dir;
+	d->defs = d->spawn.defs;
+	d->log_path = d->spawn.log_path;
+	d->notify_path = d->spawn.notify_path;
+	d->notify_fd = d->spawn.notify_fd;
 	d->kernel = g_build_filename(d->tmpdir, "Image", NULL);
-	/* A raw kernel image: 64 KiB of a recognisable pattern. */
-	{
-		g_autofree char *buf = g_malloc(65536);
-
-		for (int i = 0; i < 65536; i++)
-			buf[i] = (char) (i * 7);
-		g_assert_true(g_file_set_contents(d->kernel, buf, 65536, NULL));
-	}
-	d->log_path = g_build_filename(d->tmpdir, "gunyahd.log", NULL);
-	d->notify_path = g_build_filename(d->tmpdir, "notify", NULL);
+	g_assert_cmpint(daemon_spawn_write_pattern(d->kernel, KERNEL_SIZE), ==, 0);
 	d->notify = g_string_new(NULL);
-	d->notify_fd = -1;
 	d->state_signals = g_ptr_array_new_with_free_func(g_free);
 	d->env = g_ptr_array_new_with_free_func(g_free);
 }
 
 void test_daemon_define(struct test_daemon *d, const char *name, const char *extra)
 {
-	g_autofree char *file = g_strdup_printf("%s/%s.yaml", d->defs, name);
-	g_autofree char *yaml = g_strdup_printf("version: 1\nname: %s\nvcpus: 1\n"
-						"memory:\n  base: 0x80000000\n  size: 16M\n"
-						"kernel: %s\n%s", name, d->kernel,
-						extra ? extra : "");
-
-	g_assert_true(g_file_set_contents(file, yaml, -1, NULL));
-}
-
-static void child_setup(gpointer userdata)
-{
-	(void) userdata;
-	/* Never outlive the test, whatever happens to it. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void start_bus(struct test_daemon *d)
-{
-	const char *argv[] = { "dbus-daemon", "--nofork", "--print-address=1",
-			       NULL, NULL };
-	g_autofree char *conf = g_strdup_printf("--config-file=%s", env_or_fail("TEST_BUS_CONF"));
-	g_autoptr(GError) error = NULL;
-	char buf[512];
-	ssize_t n, len = 0;
-	int out;
-
-	argv[3] = conf;
-	g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv, NULL,
-					       G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-					       child_setup, NULL, &d->bus_pid, NULL, &out, NULL,
-					       &error));
-	g_assert_no_error(error);
-	while (len < (ssize_t) sizeof(buf) - 1 && !memchr(buf, '\n', (size_t) len)) {
-		n = read(out, buf + len, sizeof(buf) - 1 - (size_t) len);
-		g_assert_cmpint(n, >, 0);
-		len += n;
-	}
-	close(out);
-	buf[len] = '\0';
-	*strchr(buf, '\n') = '\0';
-	d->bus_address = g_strdup(buf);
-}
-
-static void open_notify_socket(struct test_daemon *d)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	d->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	g_assert_cmpint(d->notify_fd, >=, 0);
-	g_assert_cmpuint(strlen(d->notify_path), <, sizeof(sa.sun_path));
-	strcpy(sa.sun_path, d->notify_path);
-	g_assert_cmpint(bind(d->notify_fd, (struct sockaddr *) &sa, sizeof(sa)), ==, 0);
-}
-
-static void wait_ready(struct test_daemon *d)
-{
-	if (!test_daemon_wait_notify(d, "READY=1", READY_TIMEOUT_MS))
-		g_error("gunyahd did not send READY=1 in time");
+	g_assert_cmpint(daemon_spawn_define(&d->spawn, name, 16, d->kernel, extra), ==, 0);
 }
 
 bool test_daemon_wait_notify(struct test_daemon *d, const char *text, int timeout_ms)
 {
-	gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000ll;
+	double deadline = daemon_spawn_now_ms() + timeout_ms;
 
 	while (!strstr(d->notify->str, text)) {
-		struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
 		char buf[1024];
-		int status;
-		ssize_t n;
+		int r = daemon_spawn_recv_notify(spawner(d), deadline, buf, sizeof(buf));
 
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+		d->pid = d->spawn.pid;
+		if (r == -ECHILD) {
 			g_autofree char *log = test_daemon_log(d);
 
-			d->pid = 0;
 			g_error("gunyahd exited while the test waited for %s (status %d):\n%s", text,
-				status, log);
+				d->spawn.status, log);
 		}
-		if (g_get_monotonic_time() >= deadline)
+		if (r < 0)
 			return false;
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		n = recv(d->notify_fd, buf, sizeof(buf) - 1, 0);
-		if (n > 0) {
-			buf[n] = '\0';
-			g_string_append(d->notify, buf);
-			g_string_append_c(d->notify, '\n');
-		}
+		on_notify(buf, d);
 	}
 	return true;
 }
 
-void test_daemon_start(struct test_daemon *d, const char *const *args)
+static void connect_bus(struct test_daemon *d)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_auto(GStrv) env = g_get_environ();
-	const char *wrapper = g_getenv("GUNYAHD_TEST_WRAPPER");
 	g_autoptr(GError) error = NULL;
-	int log_fd;
-
-	start_bus(d);
-	open_notify_socket(d);
-
-	if (wrapper && *wrapper) {
-		g_auto(GStrv) words = g_strsplit(wrapper, " ", -1);
-
-		for (char **w = words; *w; w++)
-			if (**w)
-				g_ptr_array_add(argv, g_strdup(*w));
-	}
-	g_ptr_array_add(argv, g_strdup(env_or_fail("GUNYAHD_BINARY")));
-	g_ptr_array_add(argv, g_strdup_printf("--bus-address=%s", d->bus_address));
-	if (!d->no_definitions_arg)
-		g_ptr_array_add(argv, g_strdup_printf("--definitions=%s", d->defs));
-	g_ptr_array_add(argv, g_strdup("--backend=sim"));
-	g_ptr_array_add(argv, g_strdup("--log-level=debug"));
-	for (; args && *args; args++)
-		g_ptr_array_add(argv, g_strdup(*args));
-	g_ptr_array_add(argv, NULL);
-
-	env = g_environ_setenv(env, "NOTIFY_SOCKET", d->notify_path, TRUE);
-	for (guint i = 0; i < d->env->len; i++) {
-		g_auto(GStrv) kv = g_strsplit(d->env->pdata[i], "=", 2);
-
-		env = g_environ_setenv(env, kv[0], kv[1], TRUE);
-	}
-	log_fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	g_assert_cmpint(log_fd, >=, 0);
-	g_assert_true(g_spawn_async_with_fds(NULL, (char **) argv->pdata, env,
-					     G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH,
-					     child_setup, NULL,
-					     &d->pid, -1, log_fd, log_fd, &error));
-	g_assert_no_error(error);
-	close(log_fd);
-	wait_ready(d);
 
 	d->conn = g_dbus_connection_new_for_address_sync(
 		d->bus_address,
@@ -209,16 +100,41 @@ void test_daemon_start(struct test_daemon *d, const char *const *args)
 		GH_DBUS_MANAGER_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_state_changed, d, NULL);
 }
 
+void test_daemon_start(struct test_daemon *d, const char *const *args)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GPtrArray) env = g_ptr_array_new();
+	int r;
+
+	g_assert_cmpint(daemon_spawn_bus_start(&d->spawn), ==, 0);
+	d->bus_pid = d->spawn.bus_pid;
+	d->bus_address = d->spawn.bus_address;
+
+	g_ptr_array_add(argv, (char *) "--log-level=debug");
+	for (; args && *args; args++)
+		g_ptr_array_add(argv, (char *) *args);
+	g_ptr_array_add(argv, NULL);
+	for (guint i = 0; i < d->env->len; i++)
+		g_ptr_array_add(env, d->env->pdata[i]);
+	g_ptr_array_add(env, NULL);
+	d->spawn.env = (const char *const *) env->pdata;
+	d->spawn.no_definitions_arg = d->no_definitions_arg;
+	r = daemon_spawn_start(spawner(d), (const char *const *) argv->pdata, READY_TIMEOUT_MS,
+			       NULL);
+	d->spawn.env = NULL;
+	d->pid = d->spawn.pid;
+	if (r < 0)
+		g_error("gunyahd did not send READY=1: %s", g_strerror(-r));
+	connect_bus(d);
+}
+
 int test_daemon_stop(struct test_daemon *d)
 {
-	int status = -1;
-
 	if (d->pid <= 0)
 		return -1;
-	kill(d->pid, SIGTERM);
-	g_assert_cmpint(waitpid(d->pid, &status, 0), ==, d->pid);
+	g_assert_cmpint(daemon_spawn_stop(spawner(d), -1), ==, 0);
 	d->pid = 0;
-	return status;
+	return d->spawn.status;
 }
 
 void test_daemon_finish(struct test_daemon *d)
@@ -242,27 +158,11 @@ void test_daemon_fini(struct test_daemon *d)
 		g_dbus_connection_close_sync(d->conn, NULL, NULL);
 		g_clear_object(&d->conn);
 	}
-	if (d->pid > 0) {
-		kill(d->pid, SIGKILL);
-		waitpid(d->pid, NULL, 0);
-	}
-	if (d->bus_pid > 0) {
-		kill(d->bus_pid, SIGTERM);
-		waitpid(d->bus_pid, NULL, 0);
-	}
-	if (d->notify_fd >= 0)
-		close(d->notify_fd);
-	{
-		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", d->tmpdir);
-
-		g_assert_cmpint(system(cmd), ==, 0);
-	}
-	g_free(d->tmpdir);
-	g_free(d->defs);
+	g_assert_cmpint(daemon_spawn_fini(spawner(d)), ==, 0);
+	d->pid = d->bus_pid = 0;
+	d->notify_fd = -1;
+	d->bus_address = NULL;
 	g_free(d->kernel);
-	g_free(d->log_path);
-	g_free(d->notify_path);
-	g_free(d->bus_address);
 	g_string_free(d->notify, TRUE);
 	g_ptr_array_unref(d->state_signals);
 	g_ptr_array_unref(d->env);
@@ -270,24 +170,16 @@ void test_daemon_fini(struct test_daemon *d)
 
 char *test_daemon_log(struct test_daemon *d)
 {
-	char *log = NULL;
+	char *log = daemon_spawn_read_log(&d->spawn);
+	char *copy = g_strdup(log ?: "");
 
-	if (!g_file_get_contents(d->log_path, &log, NULL, NULL))
-		return g_strdup("");
-	return log;
+	free(log);
+	return copy;
 }
 
 int test_daemon_count_fds(struct test_daemon *d)
 {
-	g_autofree char *path = g_strdup_printf("/proc/%d/fd", d->pid);
-	GDir *dir = g_dir_open(path, 0, NULL);
-	int n = 0;
-
-	g_assert_nonnull(dir);
-	while (g_dir_read_name(dir))
-		n++;
-	g_dir_close(dir);
-	return n;
+	return test_count_fds(d->pid);
 }
 
 GVariant *test_call(struct test_daemon *d, const char *path, const char *iface,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A private dbus-daemon and the real gunyahd binary on it, per test.
+ * A private dbus-daemon and the real gunyahd binary on it, per test: the
+ * spawner of tests/common/daemon-spawn.h, asserting, with a GDBus client.
  *
  * Environment (set by meson): GUNYAHD_BINARY, TEST_BUS_CONF. Optional:
  * GUNYAHD_TEST_WRAPPER, e.g. "valgrind --error-exitcode=99 --leak-check=full",
@@ -12,6 +13,8 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <sys/types.h>
+
+#include "daemon-spawn.h"
 
 struct test_daemon {
 	char *tmpdir;		/* removed at the end */
@@ -29,6 +32,7 @@ struct test_daemon {
 	GPtrArray *env;		/* extra "KEY=value" for the daemon, set before start */
 	bool no_definitions_arg;	/* no --definitions: the configuration names the directory */
 	guint state_sub;
+	struct daemon_spawn spawn;	/* what the fields above mirror */
 };
 
 void test_daemon_init(struct test_daemon *d);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Fuzz target for user devicetree overlays (daemon/dtb.c over libfdt's
+ * Fuzz target for user devicetree overlays (daemon/image/dtb-overlay.c over libfdt's
  * fdt_overlay_apply()): a CreateTransientVM caller passes the .dtbo as an
  * fd, so every byte is untrusted.
  *
@@ -85,7 +85,7 @@ static struct vmdef *fuzz_def;	/* parsed on the first call, kept for good */
 
 static const struct vmdef *get_def(void)
 {
-	struct vmdef_diags diags = {};
+	struct def_diags diags = {};
 
 	if (fuzz_def)
 		return fuzz_def;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Fuzz target for the RM emulator (rm/emu*.c): packets in, whatever the
+ * Fuzz target for the RM emulator (rm/emu/): packets in, whatever the
  * emulator does, nothing may crash, leak or overread, and everything it
  * sends must be well-formed.
  *

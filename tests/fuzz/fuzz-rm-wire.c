@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Fuzz target for the RM RPC wire codec (rm/wire.c).
+ * Fuzz target for the RM RPC wire codec (rm/wire/wire.c).
  *
  * Input: byte 0 picks the reassembly buffer size (bits 1:0) and the accepted
  * message types (bits 3:2). The rest is a sequence of packets, each a length

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Fuzz target for the YAML front end (daemon/ydoc.c, vmdef.c, config.c)
+ * Fuzz target for the YAML front end (daemon/def/ydoc.c, vmdef.c, config.c)
  * and what D-Bus ValidateDefinition runs on a caller's YAML after it
  * (layout.c, dtb.c): any local user can send that text.
  *
@@ -15,7 +15,7 @@
  *             3  gunyahd.yaml (config_parse_string()).
  *   bit 2     dtb_build() gets a ramdisk at the start of main memory
  *             instead of no inputs (modes 0-2);
- *   bit 3     ipa-bits 48 instead of LAYOUT_DEFAULT_IPA_BITS (modes 0-2);
+ *   bit 3     ipa-bits 48 instead of RM_IPA_BITS_DEFAULT (modes 0-2);
  *   bit 6     max-regions 0 (VMDEF_NO_REGIONS) (modes 0-2);
  *   bit 7     max-definition-size 1K (modes 0-2).
  * Bits 5:4 are ignored, so that the seeds can start with an ASCII '0'..'3'.
@@ -55,14 +55,14 @@
 static const char fuzz_origin[] = "<fuzz>";
 
 /* Every diagnostic from index first on: well-formed, formats, no control bytes. */
-static void check_diags(const struct vmdef_diags *d, size_t first)
+static void check_diags(const struct def_diags *d, size_t first)
 {
 	for (size_t i = first; i < d->n; i++) {
-		const struct vmdef_diag *diag = &d->items[i];
+		const struct def_diag *diag = &d->items[i];
 		char *s;
 
 		CHECK(diag->key && diag->message);
-		s = vmdef_diag_format(fuzz_origin, diag);
+		s = def_diag_format(fuzz_origin, diag);
 		CHECK(s);
 		for (const char *c = s; *c; c++)
 			CHECK((unsigned char) *c >= 0x20 && *c != 0x7f);
@@ -92,8 +92,8 @@ static void check_def(const struct vmdef *def, unsigned mode, size_t max_regions
 {
 	CHECK(def->name && vmdef_name_is_valid(def->name));
 	CHECK(def->vcpus >= 1 && def->vcpus <= VMDEF_MAX_VCPUS);
-	CHECK(def->memory.size > 0 && def->memory.size % VMDEF_PAGE_SIZE == 0);
-	CHECK(def->memory.base % VMDEF_MEMORY_BASE_ALIGN == 0);
+	CHECK(def->memory.size > 0 && def->memory.size % RM_PAGE_SIZE == 0);
+	CHECK(def->memory.base % RM_MEMORY_BASE_ALIGN == 0);
 	CHECK(def->memory.size - 1 <= UINT64_MAX - def->memory.base);
 	CHECK(def->kernel);
 	CHECK(def->transient == (mode == MODE_TRANSIENT));
@@ -106,8 +106,8 @@ static void check_def(const struct vmdef *def, unsigned mode, size_t max_regions
 		const struct vmdef_region *reg = &def->regions[i];
 
 		CHECK(reg->label != 0);
-		CHECK(reg->size > 0 && reg->size % VMDEF_PAGE_SIZE == 0);
-		CHECK(reg->base % VMDEF_PAGE_SIZE == 0);
+		CHECK(reg->size > 0 && reg->size % RM_PAGE_SIZE == 0);
+		CHECK(reg->base % RM_PAGE_SIZE == 0);
 		CHECK(reg->access != 0 && reg->access <= VMDEF_ACCESS_RWX);
 		for (size_t k = 0; k < i; k++)
 			CHECK(def->regions[k].label != reg->label);
@@ -123,7 +123,7 @@ static void check_def(const struct vmdef *def, unsigned mode, size_t max_regions
 }
 
 /* dtb_build() as ValidateDefinition calls it, twice: the same bytes or the same error. */
-static void fuzz_dtb(const struct vmdef *def, unsigned opt, struct vmdef_diags *diags)
+static void fuzz_dtb(const struct vmdef *def, unsigned opt, struct def_diags *diags)
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	struct dtb_inputs in = {};
@@ -150,7 +150,7 @@ static void fuzz_dtb(const struct vmdef *def, unsigned opt, struct vmdef_diags *
 		CHECK(sd_bus_error_is_set(&error) && error.message);
 		/* manager_validate() turns it into a diagnostic at devicetree. */
 		if (r != -ENOMEM)
-			CHECK(vmdef_diags_add(diags, def->devicetree.mark.line,
+			CHECK(def_diags_add(diags, def->devicetree.mark.line,
 					      def->devicetree.mark.column, "devicetree", "%s",
 					      error.message) == 0);
 	}
@@ -168,8 +168,8 @@ static void fuzz_definition(const char *text, size_t len, unsigned mode, unsigne
 		.max_regions = (opt & OPT_NO_REGIONS) ? VMDEF_NO_REGIONS
 						      : VMDEF_MAX_REGIONS_DEFAULT,
 	};
-	unsigned ipa_bits = (opt & OPT_IPA_48) ? 48 : LAYOUT_DEFAULT_IPA_BITS;
-	struct vmdef_diags diags = {};
+	unsigned ipa_bits = (opt & OPT_IPA_48) ? 48 : RM_IPA_BITS_DEFAULT;
+	struct def_diags diags = {};
 	struct vmdef *def = NULL, *dup = NULL;
 	struct layout *layout = NULL;
 	size_t before;
@@ -218,12 +218,12 @@ static void fuzz_definition(const char *text, size_t len, unsigned mode, unsigne
 out:
 	layout_free(layout);
 	vmdef_free(def);
-	vmdef_diags_clear(&diags);
+	def_diags_clear(&diags);
 }
 
 static void fuzz_config(const char *text, size_t len)
 {
-	struct vmdef_diags diags = {};
+	struct def_diags diags = {};
 	struct config cfg = {};
 	int r;
 
@@ -246,7 +246,7 @@ static void fuzz_config(const char *text, size_t len)
 		CHECK(cfg.restart.backoff_max_usec >= cfg.restart.backoff_usec);
 	}
 	config_done(&cfg);
-	vmdef_diags_clear(&diags);
+	def_diags_clear(&diags);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

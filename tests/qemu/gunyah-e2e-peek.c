@@ -5,7 +5,7 @@
  * the real hypervisor).
  *
  * gunyahd backs each parcel with a memfd named "gunyah:<vm>:<label>"
- * (daemon/guest.c); main memory is label 0. The payload (tests/qemu/payload)
+ * (daemon/image/guest.c); main memory is label 0. The payload (tests/qemu/payload)
  * keeps the marker "GHCOUNT!" followed by a little-endian u64 counter in its
  * image, which sits at the start of main memory. The definitions share main
  * memory rather than lend it, so the host still maps those pages and can

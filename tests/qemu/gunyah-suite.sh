@@ -10,7 +10,7 @@
 #   - test-real-payload: bare-metal payloads (tests/qemu/payload) started
 #     with GH_CREATE_VM ... GH_VM_START; counter, PSCI SYSTEM_OFF (exit
 #     type 1), forced stop (exit type 7), close while running
-#   - the backend conformance suite (tests/unit/test-hyp-conformance, static
+#   - the backend conformance suite (tests/daemon/test-hyp-conformance, static
 #     arm64 build), whose results must equal the sim's
 #   - the daemon scenario, when tests/qemu/gunyah-daemon-bundle.sh exists
 #   - the RM still answers at the end; nothing pinned, no zombie, rmmod
@@ -19,7 +19,7 @@
 #
 #   tests/qemu/gunyah-suite.sh SRCDIR OUTDIR [MESON_BUILD_ROOT]
 #
-# MESON_BUILD_ROOT supplies the host's tests/unit/test-hyp-conformance for
+# MESON_BUILD_ROOT supplies the host's tests/daemon/test-hyp-conformance for
 # the sim's results. The fixture is SRCDIR/../shared/real-gunyah, or
 # $GH_REAL_GUNYAH; without hypvm.elf there the suite skips (77). A missing
 # tool or package skips too, or fails with GH_QEMU_REQUIRED=1. Everything
@@ -109,14 +109,14 @@ if gh_stale "$work/bin/test-real-payload" "${tp_src[@]}" "$guest/ghtest.h" \
 	mv "$work/bin/test-real-payload.tmp" "$work/bin/test-real-payload"
 fi
 # the conformance suite with the kernel backend only, as suite.sh builds it
-conf_src=("$src/tests/unit/test-hyp-conformance.c" "$src/tests/common/test-guest.c"
-	  "$src/tests/common/guest-dtb.c" "$src/daemon/hyp.c" "$src/daemon/hyp-kernel.c"
-	  "$src/daemon/shared/log.c" "$src/tests/qemu/hyp-sim-stub.c")
-if gh_stale "$work/bin/test-hyp-conformance" "${conf_src[@]}" "$src/daemon/hyp.h" \
-	"$src"/daemon/shared/*.h "$src/tests/common/test-guest.h" \
+conf_src=("$src/tests/daemon/test-hyp-conformance.c" "$src/tests/common/test-guest.c"
+	  "$src/tests/common/guest-dtb.c" "$src/daemon/hyp/hyp.c" "$src/daemon/hyp/hyp-kernel.c"
+	  "$src/util/log.c" "$src/tests/qemu/hyp-sim-stub.c" "$src/tests/common/test-hyp.c")
+if gh_stale "$work/bin/test-hyp-conformance" "${conf_src[@]}" "$src/daemon/hyp/hyp.h" \
+	"$src"/util/*.h "$src/tests/common/test-guest.h" "$src/tests/common/test-hyp.h" \
 	"$src/tests/common/guest-dtb.h" "$src/include/uapi/linux/gunyah.h" "$0"; then
 	gh_log "building test-hyp-conformance (arm64, static, kernel backend only)"
-	if ! "${cc[@]}" "${cflags[@]}" -D_GNU_SOURCE -I"$src/daemon" \
+	if ! "${cc[@]}" "${cflags[@]}" -D_GNU_SOURCE -I"$src" -I"$src/daemon/hyp" -I"$src/daemon/image" -I"$src/daemon/def" \
 		-I"$arm/usr/include/glib-2.0" -I"$arm/usr/lib/aarch64-linux-gnu/glib-2.0/include" \
 		-o "$work/bin/test-hyp-conformance.tmp" "${conf_src[@]}" \
 		-lglib-2.0 -lpcre2-8 -lfdt -pthread -lm >"$work/conformance-build.log" 2>&1; then
@@ -294,7 +294,7 @@ fi
 conf_results() {	# TAP on stdin -> "ok|not ok PATH[ # directive]", sorted
 	grep -E '^(not )?ok [0-9]+ /hyp/' | sed -E 's/^(not ok|ok) [0-9]+ /\1 /' | LC_ALL=C sort
 }
-host_conf=${buildroot:+$buildroot/tests/unit/test-hyp-conformance}
+host_conf=${buildroot:+$buildroot/tests/daemon/test-hyp-conformance}
 kernel_results=$(sed -n '/^GH-QEMU: BEGIN hyp-conformance/,/^GH-QEMU: END hyp-conformance/p' \
 	"$serial" | conf_results || true)
 if [ -n "$host_conf" ] && [ -x "$host_conf" ]; then
@@ -309,7 +309,7 @@ if [ -n "$host_conf" ] && [ -x "$host_conf" ]; then
 			grep -c '^ok ') passed, identical)"
 	fi
 else
-	gh_log "no MESON_BUILD_ROOT with tests/unit/test-hyp-conformance: not compared with the sim"
+	gh_log "no MESON_BUILD_ROOT with tests/daemon/test-hyp-conformance: not compared with the sim"
 fi
 case $daemon in
 yes) ;;

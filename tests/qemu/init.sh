@@ -105,6 +105,17 @@ if want kmod; then
 	fi
 fi
 
+# bench-big-guest against its pin floor (GH_QEMU_PLAN=bigguest, never in all)
+if [ "$GH_BIGGUEST" = yes ]; then
+	check ghpin-insmod insmod /lib/ghpin.ko
+	if check emu-start-bigguest emu_start; then
+		# shellcheck disable=SC2086 # a list of sizes
+		run big-guest 3000 bench-big-guest -n "$GH_BIGGUEST_N" $GH_BIGGUEST_SIZES
+		emu_stop
+	fi
+	check ghpin-rmmod rmmod ghpin
+fi
+
 # Nothing holds the module any more: it must unload cleanly, and load again
 check rmmod rmmod gunyah
 check module-gone no_module

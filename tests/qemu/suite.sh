@@ -9,7 +9,7 @@
 #   tests/qemu/suite.sh x86_64|arm64 SRCDIR OUTDIR [MESON_BUILD_ROOT]
 #
 # MESON_BUILD_ROOT, when given, supplies the x86_64 guest's dynamically
-# linked programs (copied with their libraries): tests/unit/test-hyp-conformance
+# linked programs (copied with their libraries): tests/daemon/test-hyp-conformance
 # (the backend conformance suite against the module), and gunyahd with
 # bench/bench-e2e-* for the daemon scenario (tests/qemu/e2e.sh: dbus-daemon,
 # busctl and gdbus from the host come along). The arm64 guest gets a static
@@ -26,7 +26,12 @@
 #   e2e    the daemon scenario: module as shipped, extensions=0, android_lend=1
 #          (x86_64 only; needs MESON_BUILD_ROOT)
 #   bench  bench/e2e.sh (x86_64 only; needs MESON_BUILD_ROOT)
-# or all (the default: everything the architecture supports).
+#   bigguest  bench-big-guest (bench/big-guest.c) with the pin floor module
+#          (tests/qemu/guest/pin-floor); x86_64 only, never part of all.
+#          GH_BIGGUEST_SIZES (MiB, default "256 1024"; GH_BIGGUEST_4G=1 adds
+#          4096, about 5 more minutes under TCG), GH_BIGGUEST_N (runs, default
+#          3), the guest's RAM GH_BIGGUEST_MEM (default 2560M; 6G with 4096).
+# or all (the default: everything the architecture supports but bigguest).
 # GH_E2E_BENCH_N: iterations of bench/e2e.sh (default 3).
 set -euo pipefail
 
@@ -52,8 +57,8 @@ want() {	# want GROUP: the plan includes it
 }
 for g in ${plan//,/ }; do
 	case $g in
-	all | kmod | e2e | bench) ;;
-	*) gh_fail "GH_QEMU_PLAN: unknown group '$g' (kmod, e2e, bench or all)" ;;
+	all | kmod | e2e | bench | bigguest) ;;
+	*) gh_fail "GH_QEMU_PLAN: unknown group '$g' (kmod, e2e, bench, bigguest or all)" ;;
 	esac
 done
 
@@ -79,7 +84,11 @@ x86_64)
 	busybox=/bin/busybox
 	cc=(gcc)
 	kmake=()
-	qemu=(qemu-system-x86_64 -accel tcg -m 1G -smp 2)
+	guest_mem=1G
+	if [[ ",$plan," == *,bigguest,* ]]; then
+		guest_mem=${GH_BIGGUEST_MEM:-$([ "${GH_BIGGUEST_4G:-0}" = 1 ] && echo 6G || echo 2560M)}
+	fi
+	qemu=(qemu-system-x86_64 -accel tcg -m "$guest_mem" -smp 2)
 	console=ttyS0
 	;;
 arm64)
@@ -149,43 +158,57 @@ build_prog() {	# build_prog NAME FLAG SOURCES...
 	if gh_stale "$work/bin/$name" "$@" "$guest/ghtest.h" "$src/tests/common/guest-dtb.h" \
 		"$src/tests/common/xorshift.h" \
 		"$src/include/gunyah/rm-wire.h" \
-		"$src/include/uapi/linux/gunyah.h" "$src"/rm/*.h "$0"; then
+		"$src/include/uapi/linux/gunyah.h" "$src"/rm/emu/*.h "$0"; then
 		"${cc[@]}" "${cflags[@]}" "$flag" -o "$work/bin/$name.tmp" "$@" -lfdt -lpthread ||
 			gh_fail "cannot build $name"
 		mv "$work/bin/$name.tmp" "$work/bin/$name"
 	fi
 }
-[ -f "$src/rm/gh-rm-emu.c" ] || gh_fail "rm/gh-rm-emu.c is missing"
+[ -f "$src/rm/emu/gh-rm-emu.c" ] || gh_fail "rm/emu/gh-rm-emu.c is missing"
 gh_log "building gh-rm-emu and the tests ($arch, static)"
 # as meson builds it (docs/rm-emulator.md): the program, the library, the codec
-build_prog gh-rm-emu -D_GNU_SOURCE "$src"/rm/gh-rm-emu.c "$src"/rm/emu*.c "$src"/rm/wire.c
+build_prog gh-rm-emu -D_GNU_SOURCE "$src"/rm/emu/*.c "$src"/rm/wire/wire.c
 tests=(test-loopback test-ioctl test-lifecycle test-parcel-packing test-faults test-stress test-random test-rmmod test-zombie)
 for t in "${tests[@]}"; do
 	# these two use the wire codec itself
 	if [ "$t" = test-loopback ] || [ "$t" = test-parcel-packing ]; then
 		build_prog "$t" -Werror "$guest/$t.c" "$guest/ghtest.c" \
-			"$src/tests/common/guest-dtb.c" "$src/rm/wire.c"
+			"$src/tests/common/guest-dtb.c" "$src/rm/wire/wire.c"
 	else
 		build_prog "$t" -Werror "$guest/$t.c" "$guest/ghtest.c" \
 			"$src/tests/common/guest-dtb.c"
 	fi
 done
 [ "$e2e" = yes ] && build_prog e2e-notify -Werror "$guest/e2e-notify.c"
+# bigguest: bench-big-guest and its pin floor, ghpin.ko (built like gunyah.ko)
+bigguest=no
+if [ "$arch" = x86_64 ] && [[ ",$plan," == *,bigguest,* ]]; then
+	build_prog bench-big-guest -Werror -I"$guest" "$src/bench/big-guest.c" "$guest/ghtest.c" \
+		"$src/tests/common/guest-dtb.c"
+	mkdir -p "$work/ghpin"
+	cp -p "$guest"/pin-floor/{Kbuild,ghpin.c,ghpin.h} "$work/ghpin/"
+	if ! make -C "$kdir" M="$work/ghpin" W=1 "${check[@]}" modules >"$work/ghpin-build.log" 2>&1 ||
+		grep -E 'warning:|error:' "$work/ghpin-build.log" >&2; then
+		cat "$work/ghpin-build.log" >&2
+		gh_fail "ghpin.ko does not build cleanly"
+	fi
+	bigguest=yes
+fi
 
 # arm64: the backend conformance suite, statically, with the kernel backend
 # only (a stub stands in for the sim, so that its YAML and libevent
 # dependencies need no arm64 builds) and the unpacked arm64 GLib
 if [ "$arch" = arm64 ] && want kmod; then
-	conf_src=("$src/tests/unit/test-hyp-conformance.c" "$src/tests/common/test-guest.c"
-		  "$src/tests/common/guest-dtb.c" "$src/daemon/hyp.c" "$src/daemon/hyp-kernel.c" "$src/daemon/shared/log.c"
-		  "$src/tests/qemu/hyp-sim-stub.c")
-	if gh_stale "$work/bin/test-hyp-conformance" "${conf_src[@]}" "$src/daemon/hyp.h" \
-		"$src"/daemon/shared/*.h "$src/tests/common/test-guest.h" \
+	conf_src=("$src/tests/daemon/test-hyp-conformance.c" "$src/tests/common/test-guest.c"
+		  "$src/tests/common/guest-dtb.c" "$src/daemon/hyp/hyp.c" "$src/daemon/hyp/hyp-kernel.c" "$src/util/log.c"
+		  "$src/tests/qemu/hyp-sim-stub.c" "$src/tests/common/test-hyp.c")
+	if gh_stale "$work/bin/test-hyp-conformance" "${conf_src[@]}" "$src/daemon/hyp/hyp.h" \
+		"$src"/util/*.h "$src/tests/common/test-guest.h" "$src/tests/common/test-hyp.h" \
 		"$src/tests/common/guest-dtb.h" \
 		"$src/include/uapi/linux/gunyah.h" "$0"; then
 		gh_log "building test-hyp-conformance ($arch, static, kernel backend only)"
 		# GLib's static getpw* warnings are expected: nothing resolves users
-		if ! "${cc[@]}" "${cflags[@]}" -D_GNU_SOURCE -Werror -I"$src/daemon" \
+		if ! "${cc[@]}" "${cflags[@]}" -D_GNU_SOURCE -Werror -I"$src" -I"$src/daemon/hyp" -I"$src/daemon/image" -I"$src/daemon/def" \
 			-I"$src/tests/common" -I"$arm/usr/include/glib-2.0" \
 			-I"$arm/usr/lib/aarch64-linux-gnu/glib-2.0/include" \
 			-o "$work/bin/test-hyp-conformance.tmp" "${conf_src[@]}" \
@@ -204,6 +227,10 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,lib,etc,proc,sys,dev,tmp,run}
 cp "$busybox" "$root/bin/busybox"
 cp "$work/src/kmod/gunyah.ko" "$root/lib/gunyah.ko"
+if [ "$bigguest" = yes ]; then
+	cp "$work/ghpin/ghpin.ko" "$root/lib/ghpin.ko"
+	cp "$work/bin/bench-big-guest" "$root/bin/"
+fi
 cp "$work"/bin/gh-rm-emu "$root/bin/"
 for t in "${tests[@]}"; do
 	cp "$work/bin/$t" "$root/bin/"
@@ -211,7 +238,7 @@ done
 install -m 0755 "$src/tests/qemu/init.sh" "$root/init"
 install -m 0644 "$src/tests/qemu/guest-lib.sh" "$root/lib/gh-guest-lib.sh"
 conformance=no
-conf_bin=${buildroot:+$buildroot/tests/unit/test-hyp-conformance}
+conf_bin=${buildroot:+$buildroot/tests/daemon/test-hyp-conformance}
 if ! want kmod; then
 	:
 elif [ "$arch" = arm64 ] && [ -x "$work/bin/test-hyp-conformance" ]; then
@@ -262,6 +289,9 @@ GH_PLAN=$plan
 GH_CONFORMANCE=$conformance
 GH_E2E=$e2e
 GH_E2E_BENCH_N=${GH_E2E_BENCH_N:-3}
+GH_BIGGUEST=$bigguest
+GH_BIGGUEST_SIZES="${GH_BIGGUEST_SIZES:-256 1024$([ "${GH_BIGGUEST_4G:-0}" = 1 ] && echo " 4096")}"
+GH_BIGGUEST_N=${GH_BIGGUEST_N:-3}
 GH_STRESS_THREADS=${GH_STRESS_THREADS:-8}
 GH_STRESS_ITERATIONS=${GH_STRESS_ITERATIONS:-$([ "$arch" = x86_64 ] && echo 6 || echo 4)}
 GH_RANDOM_SEEDS=${GH_RANDOM_SEEDS:-4}
@@ -307,11 +337,11 @@ if grep -qE 'Kernel panic|Oops|Call Trace' "$serial"; then
 	verdict=1
 fi
 # One conformance suite for both backends: the module must give exactly the
-# sim's results (tests/unit runs the same binary against the sim)
+# sim's results (tests/daemon runs the same binary against the sim)
 conf_results() {	# TAP on stdin -> "ok|not ok PATH[ # directive]", sorted
 	grep -E '^(not )?ok [0-9]+ /hyp/' | sed -E 's/^(not ok|ok) [0-9]+ /\1 /' | LC_ALL=C sort
 }
-host_conf=${buildroot:+$buildroot/tests/unit/test-hyp-conformance}
+host_conf=${buildroot:+$buildroot/tests/daemon/test-hyp-conformance}
 if [ "$conformance" = yes ] && [ -n "$host_conf" ] && [ -x "$host_conf" ]; then
 	sim_results=$(GUNYAHD_TEST_BACKEND=sim "$host_conf" --tap 2>/dev/null | conf_results || true)
 	kernel_results=$(sed -n '/^GH-QEMU: BEGIN hyp-conformance/,/^GH-QEMU: END hyp-conformance/p' \
@@ -328,7 +358,7 @@ if [ "$conformance" = yes ] && [ -n "$host_conf" ] && [ -x "$host_conf" ]; then
 fi
 grep -E '^GH-QEMU: END ' "$serial" >&2 || true
 # bench/e2e's lines, once more at the end ("name value unit")
-grep -E '^e2e-[a-z0-9-]+ [0-9.]+ [a-z]+$' "$serial" | sed 's/^/qemu-suite: bench: /' >&2 || true
+grep -E '^(e2e|big-guest)-[a-zA-Z0-9-]+ [0-9.-]+ [a-z]+$' "$serial" | sed 's/^/qemu-suite: bench: /' >&2 || true
 gh_log "$arch: build $((t_built - t_start)) s, guest $((t_end - t_built)) s"
 if [ "$verdict" -eq 0 ]; then
 	gh_log "$arch: PASS"

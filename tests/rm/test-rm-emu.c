@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Unit tests of the RM emulator library (rm/emu*.c), driven with packets
+ * Unit tests of the RM emulator library (rm/emu/), driven with packets
  * the codec builds as the kernel's rsc_mgr would, over a fake host
  * physical memory:
  *  /rm-emu/golden/...    DESIGN §4's start sequence and teardown, with the
@@ -358,7 +358,7 @@ static void guest_run_blob(const void *blob, const char *want_name, u32 want_vcp
 	guest_free(g);
 }
 
-/* tests/unit/dtb/<name>.dts, the daemon's golden output, compiled with dtc */
+/* tests/daemon/dtb/<name>.dts, the daemon's golden output, compiled with dtc */
 static void test_golden_dts(gconstpointer data)
 {
 	const char *name = data;
@@ -389,7 +389,7 @@ static void test_golden_dtb_build(gconstpointer data)
 	const char *name = data;
 	g_autofree char *path = g_strdup_printf("%s/config/examples/%s.yaml", TEST_SRC_ROOT, name);
 	struct vmdef_parse_opts opts = { .any_files = true };
-	struct vmdef_diags diags = { 0 };
+	struct def_diags diags = { 0 };
 	struct dtb_inputs in = {
 		.has_ramdisk = true,
 		.initrd_start = 0x80e00000,
@@ -405,7 +405,7 @@ static void test_golden_dtb_build(gconstpointer data)
 	guest_run_blob(blob, def->devicetree.image_name, def->vcpus);
 	free(blob);
 	vmdef_free(def);
-	vmdef_diags_clear(&diags);
+	def_diags_clear(&diags);
 }
 
 /* ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Unit tests of the RM RPC wire codec (rm/wire.c): header, fragmentation,
+ * Unit tests of the RM RPC wire codec (rm/wire/wire.c): header, fragmentation,
  * reassembly rules, payload codecs, error mapping and name tables.
  */
 #include <glib.h>

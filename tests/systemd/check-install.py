@@ -12,7 +12,7 @@
    WantedBy= says. systemd 252 without PID 1: --root makes it load units and
    resolve ExecStart= inside the tree, so /usr/sbin/gunyahd must really be
    there. What the OS provides rather than gunyahd (sysinit.target and the
-   other units default dependencies pull in, /bin/kill) is copied from this
+   other units default dependencies pull in, /bin/sh) is copied from this
    machine into the tree first; gunyahd's own files never are.
 
 Usage: check-install.py --meson M --builddir B --prefix P --sysconfdir S

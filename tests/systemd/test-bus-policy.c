@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "gunyah/dbus-names.h"
-#include "shared/cleanup.h"
+#include "util/cleanup.h"
 #include "test-daemon.h"
 
 #define DBUS_PROPS "org.freedesktop.DBus.Properties"

@@ -2,7 +2,7 @@
 /*
  * Every ioctl rule of the seed and of docs/kmod.md ("The /dev/gunyah ABI"),
  * with its errno, against gunyah.ko served by gh-rm-emu. The same rules as
- * tests/unit/test-hyp-conformance.c, plus what only the module can show:
+ * tests/daemon/test-hyp-conformance.c, plus what only the module can show:
  * copy faults, unknown ioctls, O_CLOEXEC, the anon inode, pinned pages.
  */
 #define _GNU_SOURCE

@@ -3,7 +3,7 @@
  * The loopback transport and the RM client, with this test as the RM.
  *
  * Runs while no gh-rm-emu holds /dev/gunyah-rm: the test opens the device
- * itself and scripts every exchange with the wire codec (rm/wire.c), so it
+ * itself and scripts every exchange with the wire codec (rm/wire/wire.c), so it
  * sees exactly what the module sends, in which order, and can answer late,
  * wrongly or not at all. Ioctls that wait for the RM run on a helper thread
  * while the main thread plays the RM.

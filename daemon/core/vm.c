@@ -1,0 +1,979 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The VM state machine (DESIGN §6.4). Every state change goes through
+ * vm_set_state(), which checks the transition table and signals it.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exit-type.h"
+#include "gunyah/dbus-names.h"
+#include "guest.h"
+#include "hyp.h"
+#include "vm-instance.h"
+#include "layout.h"
+#include "loader.h"
+#include "manager.h"
+#include "util/log.h"
+#include "util/string-table.h"
+#include "util/time-util.h"
+#include "vm.h"
+#include "worker.h"
+
+#define BIT(s) (1u << (s))
+
+static const char *const vm_state_table[_VM_STATE_MAX] = {
+	[VM_STATE_DEFINED] = "defined",
+	[VM_STATE_CREATED] = "created",
+	[VM_STATE_STARTING] = "starting",
+	[VM_STATE_RUNNING] = "running",
+	[VM_STATE_STOPPING] = "stopping",
+	[VM_STATE_EXITED] = "exited",
+	[VM_STATE_CRASHED] = "crashed",
+	[VM_STATE_FAILED] = "failed",
+};
+
+/* Allowed targets of each state. */
+static const uint32_t vm_next[_VM_STATE_MAX] = {
+	[VM_STATE_DEFINED] = BIT(VM_STATE_CREATED),
+	[VM_STATE_CREATED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED),
+	[VM_STATE_STARTING] = BIT(VM_STATE_RUNNING) | BIT(VM_STATE_FAILED),
+	[VM_STATE_RUNNING] = BIT(VM_STATE_STOPPING) | BIT(VM_STATE_EXITED) |
+			     BIT(VM_STATE_CRASHED) | BIT(VM_STATE_DEFINED),
+	[VM_STATE_STOPPING] = BIT(VM_STATE_EXITED) | BIT(VM_STATE_CRASHED) |
+			      BIT(VM_STATE_DEFINED) | BIT(VM_STATE_RUNNING),
+	[VM_STATE_EXITED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED) |
+			    BIT(VM_STATE_FAILED),
+	[VM_STATE_CRASHED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED) |
+			     BIT(VM_STATE_FAILED),
+	[VM_STATE_FAILED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED),
+};
+
+/* States in which each request is accepted. */
+static const uint32_t vm_request_states[_VM_REQUEST_MAX] = {
+	[VM_REQUEST_CREATE] = BIT(VM_STATE_DEFINED),
+	[VM_REQUEST_START] = BIT(VM_STATE_DEFINED) | BIT(VM_STATE_CREATED) |
+			     BIT(VM_STATE_EXITED) | BIT(VM_STATE_CRASHED) | BIT(VM_STATE_FAILED),
+	[VM_REQUEST_STOP] = BIT(VM_STATE_RUNNING) | BIT(VM_STATE_STOPPING),
+	[VM_REQUEST_DESTROY] = BIT(VM_STATE_CREATED) | BIT(VM_STATE_RUNNING) |
+			       BIT(VM_STATE_STOPPING) | BIT(VM_STATE_EXITED) |
+			       BIT(VM_STATE_CRASHED) | BIT(VM_STATE_FAILED),
+};
+
+static const char *const vm_request_table[_VM_REQUEST_MAX] = {
+	[VM_REQUEST_CREATE] = "create",
+	[VM_REQUEST_START] = "start",
+	[VM_REQUEST_STOP] = "stop",
+	[VM_REQUEST_DESTROY] = "destroy",
+};
+
+DEFINE_STRING_TABLE(vm_state, enum vm_state, vm_state_table)
+DEFINE_STRING_TABLE_TO_STRING(vm_request, enum vm_request, vm_request_table)
+
+bool vm_state_transition_allowed(enum vm_state from, enum vm_state to)
+{
+	if (from < 0 || from >= _VM_STATE_MAX || to < 0 || to >= _VM_STATE_MAX)
+		return false;
+	return vm_next[from] & BIT(to);
+}
+
+bool vm_request_allowed(enum vm_request req, enum vm_state state)
+{
+	if (req < 0 || req >= _VM_REQUEST_MAX || state < 0 || state >= _VM_STATE_MAX)
+		return false;
+	return vm_request_states[req] & BIT(state);
+}
+
+static const char *const vm_op_table[_VM_OP_MAX] = {
+	[VM_OP_NONE] = "idle",
+	[VM_OP_CREATE] = "creating",
+	[VM_OP_RECREATE] = "recreating",
+	[VM_OP_START] = "starting",
+	[VM_OP_STOP] = "stopping",
+	[VM_OP_RELEASE] = "destroying",
+};
+
+DEFINE_STRING_TABLE_TO_STRING(vm_op, enum vm_op, vm_op_table)
+
+/* Refused: the state does not allow the request, or work is in flight. */
+static int vm_check_request(const struct vm *vm, enum vm_request req, sd_bus_error *error)
+{
+	if (!vm_request_allowed(req, vm->state))
+		return sd_bus_error_setf(error, GH_ERROR_INVALID_STATE, "VM '%s' is %s, cannot %s",
+					 vm->name, vm_state_to_string(vm->state),
+					 vm_request_to_string(req));
+	if (vm->op != VM_OP_NONE)
+		return sd_bus_error_setf(error, GH_ERROR_INVALID_STATE,
+					 "VM '%s' is %s and busy %s, cannot %s", vm->name,
+					 vm_state_to_string(vm->state), vm_op_to_string(vm->op),
+					 vm_request_to_string(req));
+	return 0;
+}
+
+static void vm_set_state(struct vm *vm, enum vm_state state, const char *reason)
+{
+	char *copy;
+
+	if (!vm_state_transition_allowed(vm->state, state)) {
+		/* A bug, not a user error: say so loudly, but keep the daemon up. */
+		log_error("VM '%s': illegal transition %s -> %s", vm->name,
+			  vm_state_to_string(vm->state), vm_state_to_string(state));
+	}
+	copy = strdup(reason ? reason : "");
+	if (copy) {
+		free(vm->state_reason);
+		vm->state_reason = copy;
+	}
+	log_info("VM '%s': %s -> %s%s%s", vm->name, vm_state_to_string(vm->state),
+		 vm_state_to_string(state), *vm->state_reason ? ", " : "", vm->state_reason);
+	vm->state = state;
+	manager_vm_state_changed(vm->manager, vm);
+}
+
+/* The same state for a new reason (e.g. failed -> failed: restart-limit). */
+static void vm_set_reason(struct vm *vm, const char *reason)
+{
+	char *copy = strdup(reason);
+
+	if (!copy)
+		return;
+	free(vm->state_reason);
+	vm->state_reason = copy;
+	log_info("VM '%s': %s, %s", vm->name, vm_state_to_string(vm->state), reason);
+	manager_vm_state_changed(vm->manager, vm);
+}
+
+bool vm_is_live(const struct vm *vm)
+{
+	return vm->inst.hvm != NULL;
+}
+
+int vm_devicetree(const struct vm *vm, const void **ret, size_t *ret_size, void **ret_owned,
+		  sd_bus_error *error)
+{
+	struct definition_rules rules;
+	int r;
+
+	*ret_owned = NULL;
+	if (vm->inst.guest) {
+		*ret = vm->inst.guest->dtb_blob;
+		*ret_size = vm->inst.guest->dtb_blob_size;
+		return 0;
+	}
+	rules = manager_definition_rules(vm->manager);
+	rules.max_guest_memory = 0;	/* a plan holds no memory */
+	r = vm_instance_plan_dtb(&rules, vm->name, vm->def, &vm->files, ret_owned, ret_size,
+				 error);
+	*ret = *ret_owned;
+	return r;
+}
+
+const struct vmdef *vm_resource_def(const struct vm *vm)
+{
+	if (vm->op == VM_OP_CREATE || vm->op == VM_OP_RECREATE)
+		return vm->op_def;
+	return vm->inst.def;
+}
+
+int vm_new(struct manager *m, struct vmdef *def, bool transient, struct vm **ret)
+{
+	_cleanup_(vm_freep) struct vm *vm = NULL;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->manager = m;
+	vm->exit_type = -1;
+	vm->files = LOADER_FILES_NONE;
+	vm->transient = transient;
+	vm->name = strdup(def->name);
+	vm->state_reason = strdup("");
+	if (!vm->name || !vm->state_reason)
+		return -ENOMEM;
+	vm->def = def;
+	*ret = steal_ptr(vm);
+	return 0;
+}
+
+struct vm *vm_free(struct vm *vm)
+{
+	if (!vm)
+		return NULL;
+	vm_teardown(vm);
+	if (vm->restart_timer)
+		event_free(vm->restart_timer);
+	safe_close(vm->files.kernel_fd);
+	safe_close(vm->files.ramdisk_fd);
+	safe_close(vm->files.overlay_fd);
+	vmdef_free(vm->def);
+	free(vm->state_reason);
+	free(vm->last_error);
+	free(vm->name);
+	free(vm);
+	return NULL;
+}
+
+void vm_set_def(struct vm *vm, struct vmdef *def)
+{
+	vmdef_free(vm->def);
+	vm->def = def;
+}
+
+bool vm_definition_pending(const struct vm *vm)
+{
+	return vm->inst.def && vm->inst.def->digest != vm->def->digest;
+}
+
+void vm_note_error(struct vm *vm, int r, const sd_bus_error *error)
+{
+	char *copy = strdup(error && error->message ? error->message : strerror(-r));
+
+	if (!copy)
+		return;
+	free(vm->last_error);
+	vm->last_error = copy;
+	vm->last_error_usec = now_usec(CLOCK_REALTIME);
+	manager_vm_error_changed(vm->manager, vm);
+}
+
+void vm_log_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata)
+{
+	const char *what = userdata;
+
+	if (r >= 0)
+		log_info("VM '%s': %s done", vm->name, what);
+	else
+		log_error("VM '%s': %s failed: %s", vm->name, what,
+			  error && error->message ? error->message : strerror(-r));
+}
+
+static void vm_events_free(struct vm *vm)
+{
+	if (vm->status_event) {
+		event_free(vm->status_event);
+		vm->status_event = NULL;
+	}
+	if (vm->stop_timer) {
+		event_free(vm->stop_timer);
+		vm->stop_timer = NULL;
+	}
+}
+
+static void vm_cancel_restart(struct vm *vm)
+{
+	if (vm->restart_timer)
+		evtimer_del(vm->restart_timer);
+}
+
+/* Hands the live instance over (to a job that releases it); the VM keeps none. */
+static void vm_detach(struct vm *vm, struct vm_instance *ret)
+{
+	vm_events_free(vm);
+	*ret = vm->inst;
+	vm->inst = (struct vm_instance) {};
+}
+
+static void vm_attach(struct vm *vm, struct vm_instance *inst)
+{
+	vm->inst = *inst;
+	*inst = (struct vm_instance) {};
+	vm->created_usec = now_usec(CLOCK_REALTIME);
+	vm->started_usec = 0;
+}
+
+void vm_teardown(struct vm *vm)
+{
+	struct vm_instance inst;
+
+	vm_cancel_restart(vm);
+	vm_detach(vm, &inst);
+	vm_instance_release(&inst);
+}
+
+void vm_shutdown(struct vm *vm)
+{
+	vm_teardown(vm);
+	vm_set_state(vm, VM_STATE_DEFINED, "shutdown");
+}
+
+/*
+ * One piece of backend work for a VM. The job owns what it works on: the
+ * old instance it releases, the definition it builds from, the new
+ * instance; START and STOP borrow the VM's backend handle, which nothing
+ * else touches while the op is in flight.
+ */
+struct vm_job {
+	struct vm *vm;
+	enum vm_op op;
+	struct hyp *hyp;
+	struct definition_rules rules;	/* the limit is manager_check_limits()'s */
+	struct vm_instance old;
+	struct vmdef *def;
+	struct loader_files files;	/* borrowed from the VM, which outlives the job */
+	struct vm_instance built;
+	struct hyp_vm *hvm;		/* START, STOP */
+	struct gh_vm_stop stop;
+	sd_bus_error error;
+};
+
+static int vm_job_work(void *userdata)
+{
+	struct vm_job *j = userdata;
+
+	vm_instance_release(&j->old);
+	switch (j->op) {
+	case VM_OP_CREATE:
+	case VM_OP_RECREATE:
+		return vm_instance_build(j->hyp, &j->rules, j->vm->name, j->def, &j->files,
+					 &j->built, &j->error);
+	case VM_OP_START:
+		return hyp_vm_start(j->hvm);
+	case VM_OP_STOP:
+		return hyp_vm_stop(j->hvm, &j->stop);
+	case VM_OP_RELEASE:
+		return 0;
+	case VM_OP_NONE:
+	case _VM_OP_MAX:
+	case _VM_OP_INVALID:
+		break;
+	}
+	return -EINVAL;
+}
+
+static void vm_job_done(void *userdata, int r);
+
+static struct vm_job *vm_job_new(struct vm *vm, enum vm_op op)
+{
+	struct vm_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->vm = vm;
+	j->op = op;
+	j->hyp = vm->manager->hyp;
+	j->rules = manager_definition_rules(vm->manager);
+	j->rules.max_guest_memory = 0;
+	j->files = vm->files;
+	j->hvm = vm->inst.hvm;
+	j->error = SD_BUS_ERROR_NULL;
+	return j;
+}
+
+static void vm_job_free(struct vm_job *j)
+{
+	vm_instance_release(&j->old);
+	vm_instance_release(&j->built);
+	vmdef_free(j->def);
+	sd_bus_error_free(&j->error);
+	free(j);
+}
+
+/* Queues j; the VM is busy with j->op until vm_job_done(). Frees j on failure. */
+static int vm_job_submit(struct vm_job *j, sd_bus_error *error)
+{
+	struct vm *vm = j->vm;
+	int r;
+
+	r = worker_submit(vm->manager->worker, vm_job_work, vm_job_done, j);
+	if (r < 0) {
+		vm_job_free(j);
+		return sd_bus_error_set_errnof(error, -r, "VM '%s': cannot start a worker: %s",
+					       vm->name, strerror(-r));
+	}
+	vm->op = j->op;
+	vm->op_def = j->def;
+	return 0;
+}
+
+/* Runs the waiting caller's callback, once. */
+static void vm_complete(struct vm *vm, int r, const sd_bus_error *error)
+{
+	vm_done_fn done = vm->op_done;
+	void *userdata = vm->op_userdata;
+
+	vm->op_done = NULL;
+	vm->op_userdata = NULL;
+	vm->op_then_start = false;
+	if (r < 0)
+		vm_note_error(vm, r, error);
+	if (done)
+		done(vm, r, error, userdata);
+}
+
+static int vm_submit_build(struct vm *vm, enum vm_op op, sd_bus_error *error)
+{
+	struct vm_job *j;
+	int r;
+
+	r = manager_check_limits(vm->manager, vm, vm->def, error);
+	if (r < 0)
+		return r;
+	j = vm_job_new(vm, op);
+	if (!j)
+		return sd_bus_error_set_errno(error, -ENOMEM);
+	r = vmdef_dup(vm->def, &j->def);
+	if (r < 0) {
+		vm_job_free(j);
+		return sd_bus_error_set_errno(error, r);
+	}
+	if (op == VM_OP_RECREATE) {
+		vm_cancel_restart(vm);
+		vm_detach(vm, &j->old);
+	}
+	r = vm_job_submit(j, error);
+	if (r < 0 && op == VM_OP_RECREATE)
+		/* The old instance went with the job: nothing is live any more. */
+		vm_set_state(vm, VM_STATE_DEFINED, "create-failed");
+	return r;
+}
+
+static int vm_submit_start(struct vm *vm, sd_bus_error *error)
+{
+	struct vm_job *j = vm_job_new(vm, VM_OP_START);
+	int r;
+
+	if (!j)
+		return sd_bus_error_set_errno(error, -ENOMEM);
+	r = vm_job_submit(j, error);
+	if (r < 0)
+		return r;
+	vm_set_state(vm, VM_STATE_STARTING, NULL);
+	return 0;
+}
+
+static const char *vm_exit_reason(enum vmdef_exit_type t, uint32_t exit_code,
+				  enum vm_state *ret_state, bool *ret_reboot)
+{
+	const struct exit_type_info *info = exit_type_info(t);
+
+	*ret_reboot = info && info->class == EXIT_CLASS_REBOOT;
+	*ret_state = info && info->class != EXIT_CLASS_CRASH ? VM_STATE_EXITED : VM_STATE_CRASHED;
+	if (!info)
+		return "unknown-exit";
+	/* An exit code is the guest's own verdict on a plain exit. */
+	if (info->error_reason && exit_code != 0) {
+		*ret_state = VM_STATE_CRASHED;
+		return info->error_reason;
+	}
+	return info->reason;
+}
+
+static void vm_restart_now(struct vm *vm);
+
+static void vm_on_restart_timer(evutil_socket_t fd, short what, void *userdata)
+{
+	(void) fd;
+	(void) what;
+	vm_restart_now(userdata);
+}
+
+/*
+ * The restart policy after an exit, a crash or a failed start: restart
+ * after a back-off that doubles with every restart of the current burst,
+ * and give up (failed, restart-limit) past `burst` restarts in `interval`.
+ */
+static void vm_apply_restart_policy(struct vm *vm)
+{
+	const struct vmdef *def = vm->inst.def ? vm->inst.def : vm->def;
+	struct manager *m = vm->manager;
+	uint64_t now = now_usec(CLOCK_MONOTONIC), delay;
+	struct timeval tv;
+	bool wanted;
+
+	switch (def->restart.policy) {
+	case VMDEF_RESTART_ALWAYS:
+		wanted = !vm->stop_requested;
+		break;
+	case VMDEF_RESTART_ON_FAILURE:
+		wanted = vm->state == VM_STATE_CRASHED || vm->state == VM_STATE_FAILED;
+		break;
+	case VMDEF_RESTART_NO:
+	case _VMDEF_RESTART_MAX:
+	case _VMDEF_RESTART_INVALID:
+	default:
+		wanted = false;
+		break;
+	}
+	if (!wanted || m->shutting_down)
+		return;
+
+	if (vm->burst_count == 0 || now - vm->burst_start_usec > def->restart.interval_usec) {
+		vm->burst_start_usec = now;
+		vm->burst_count = 0;
+	}
+	if (vm->burst_count >= def->restart.burst) {
+		log_error("VM '%s': %u restarts within %.0f s, giving up", vm->name,
+			  vm->burst_count, sec_from_usec(def->restart.interval_usec));
+		if (vm->state == VM_STATE_FAILED)
+			vm_set_reason(vm, "restart-limit");
+		else
+			vm_set_state(vm, VM_STATE_FAILED, "restart-limit");
+		return;
+	}
+	delay = m->config.restart.backoff_usec;
+	for (unsigned i = 0; i < vm->burst_count && delay < m->config.restart.backoff_max_usec; i++)
+		delay *= 2;
+	if (delay > m->config.restart.backoff_max_usec)
+		delay = m->config.restart.backoff_max_usec;
+	vm->burst_count++;
+
+	if (!vm->restart_timer) {
+		vm->restart_timer = evtimer_new(m->base, vm_on_restart_timer, vm);
+		if (!vm->restart_timer) {
+			log_error("VM '%s': cannot arm the restart timer", vm->name);
+			return;
+		}
+	}
+	tv = timeval_from_usec(delay);
+	log_notice("VM '%s': restarting in %.1f s (policy %s, restart %u of %u)", vm->name,
+		   sec_from_usec(delay), vmdef_restart_to_string(def->restart.policy),
+		   vm->burst_count, def->restart.burst);
+	if (evtimer_add(vm->restart_timer, &tv) < 0)
+		log_error("VM '%s': cannot arm the restart timer", vm->name);
+}
+
+static void vm_on_exit(struct vm *vm, const struct gh_vm_status *status)
+{
+	enum vmdef_exit_type type = exit_type_from_rm(status->exit_type);
+	uint32_t word = 0;
+	enum vm_state state;
+	const char *reason;
+	bool reboot;
+
+	for (unsigned i = 0; i < 4 && i < status->exit_reason_size; i++)
+		word |= (uint32_t) status->exit_reason[i] << (8 * i);
+	vm->exit_type = type;
+	vm->exit_code = word >> 16;	/* exit flags | exit code << 16 */
+	reason = vm_exit_reason(type, vm->exit_code, &state, &reboot);
+	vm_events_free(vm);
+	vm_set_state(vm, state, reason);
+	if (reboot)
+		/* The guest asked for it: not a failure, so not in the burst. */
+		vm_restart_now(vm);
+	else
+		vm_apply_restart_policy(vm);
+}
+
+static void vm_on_status(evutil_socket_t fd, short what, void *userdata)
+{
+	struct vm *vm = userdata;
+	struct gh_vm_status status;
+	int r;
+
+	(void) fd;
+	(void) what;
+	r = hyp_vm_get_status(vm->inst.hvm, &status);
+	if (r < 0) {
+		log_errno(LOG_WARNING, r, "VM '%s': cannot read status, ignoring: %m", vm->name);
+		return;
+	}
+	vm->inst.vmid = status.vmid;
+	if (status.exit_status == GH_VM_EXIT_STATUS_EXITED ||
+	    status.exit_status == GH_VM_EXIT_STATUS_CRASHED)
+		vm_on_exit(vm, &status);
+}
+
+static int vm_watch_status(struct vm *vm)
+{
+	int fd = hyp_vm_get_fd(vm->inst.hvm);
+
+	if (fd < 0)
+		return 0;	/* no extension: exits are not observed */
+	vm->status_event = event_new(vm->manager->base, fd, EV_READ | EV_PERSIST, vm_on_status, vm);
+	if (!vm->status_event)
+		return -ENOMEM;
+	if (event_add(vm->status_event, NULL) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* A start is in flight: building to start, or GH_VM_START itself. */
+static bool vm_starting(const struct vm *vm)
+{
+	return vm->op == VM_OP_START ||
+	       ((vm->op == VM_OP_CREATE || vm->op == VM_OP_RECREATE) && vm->op_then_start);
+}
+
+static int vm_submit_release(struct vm *vm, vm_done_fn done, void *userdata,
+			     sd_bus_error *error);
+static int vm_submit_stop(struct vm *vm, uint32_t flags, sd_bus_error *error);
+
+/* Takes the abandoned start's follow-up out of the VM and runs it. */
+static void vm_finish_abandon(struct vm *vm)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	vm_done_fn done = vm->abandon_done;
+	void *userdata = vm->abandon_userdata;
+	bool destroy = vm->abandon_destroy;
+	int r = 0;
+
+	vm->abandon = false;
+	vm->abandon_done = NULL;
+	vm->abandon_userdata = NULL;
+	if (!vm_is_live(vm) || vm->manager->shutting_down) {
+		/* Nothing left to stop or destroy (or the shutdown does it). */
+	} else if (destroy) {
+		r = vm_submit_release(vm, done, userdata, &error);
+		if (r >= 0)
+			return;
+	} else if (vm->state == VM_STATE_RUNNING) {
+		r = vm_submit_stop(vm, GH_VM_STOP_FORCE, &error);
+		if (r >= 0) {
+			vm->op_done = done;
+			vm->op_userdata = userdata;
+			vm_set_state(vm, VM_STATE_STOPPING, "forced");
+			return;
+		}
+	}
+	if (r < 0)
+		vm_note_error(vm, r, &error);
+	if (done)
+		done(vm, r, r < 0 ? &error : NULL, userdata);
+}
+
+/* The start's caller learns it was abandoned; r < 0 replaces that when the start failed. */
+static void vm_complete_abandoned(struct vm *vm, int r, sd_bus_error *error)
+{
+	if (r >= 0) {
+		sd_bus_error_free(error);
+		sd_bus_error_setf(error, GH_ERROR_INVALID_STATE, "VM '%s': start abandoned: %s",
+				  vm->name, vm->abandon_destroy ? "destroyed" : "stopped by force");
+		r = -ECANCELED;
+	}
+	vm_complete(vm, r, error);
+	vm_finish_abandon(vm);
+}
+
+static void vm_build_done(struct vm *vm, struct vm_job *j, int r)
+{
+	enum vm_state before = vm->state;
+
+	if (r < 0) {
+		/* A recreate released the old instance: nothing is live any more. */
+		if (j->op == VM_OP_RECREATE)
+			vm_set_state(vm, VM_STATE_DEFINED, "create-failed");
+		if (vm->abandon)
+			vm_complete_abandoned(vm, r, &j->error);
+		else
+			vm_complete(vm, r, &j->error);
+		return;
+	}
+	vm_attach(vm, &j->built);
+	if (before == VM_STATE_DEFINED)
+		vm_set_state(vm, VM_STATE_CREATED, NULL);
+	if (!vm->op_then_start) {
+		vm_complete(vm, 0, NULL);
+		return;
+	}
+	if (vm->abandon) {
+		vm_complete_abandoned(vm, 0, &j->error);
+		return;
+	}
+	if (vm->manager->shutting_down) {
+		sd_bus_error_setf(&j->error, GH_ERROR_INVALID_STATE,
+				  "VM '%s': gunyahd is shutting down", vm->name);
+		vm_complete(vm, -ESHUTDOWN, &j->error);
+		return;
+	}
+	r = vm_submit_start(vm, &j->error);
+	if (r < 0)
+		vm_complete(vm, r, &j->error);
+}
+
+static void vm_start_done(struct vm *vm, struct vm_job *j, int r)
+{
+	char reason[128];
+
+	if (r < 0) {
+		vm_hyp_error(vm->name, "GH_VM_START", r, &j->error);
+		snprintf(reason, sizeof(reason), "start-failed: %s", strerror(-r));
+		vm_set_state(vm, VM_STATE_FAILED, reason);
+		if (vm->abandon) {
+			vm_complete_abandoned(vm, r, &j->error);
+			return;
+		}
+		vm_complete(vm, r, &j->error);
+		vm_apply_restart_policy(vm);
+		return;
+	}
+	vm->started_usec = now_usec(CLOCK_REALTIME);
+	r = vm_watch_status(vm);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "VM '%s': cannot watch its status, exits will go unnoticed: %m",
+			  vm->name);
+	vm_set_state(vm, VM_STATE_RUNNING, NULL);
+	if (vm->abandon)
+		vm_complete_abandoned(vm, 0, &j->error);
+	else
+		vm_complete(vm, 0, NULL);
+}
+
+static int vm_arm_stop_timer(struct vm *vm, uint64_t usec);
+
+static void vm_stop_done(struct vm *vm, struct vm_job *j, int r)
+{
+	bool force = j->stop.flags & GH_VM_STOP_FORCE;
+
+	/* The VM may have exited meanwhile: then there is nothing left to stop. */
+	if (vm->state != VM_STATE_RUNNING && vm->state != VM_STATE_STOPPING) {
+		vm_complete(vm, 0, NULL);
+		return;
+	}
+	if (r < 0) {
+		char reason[128];
+
+		/* The hypervisor refused: the VM runs on. */
+		vm_hyp_error(vm->name, "GH_VM_STOP", r, &j->error);
+		snprintf(reason, sizeof(reason), "stop-failed: %s", strerror(-r));
+		if (vm->state == VM_STATE_STOPPING && !vm->stop_timer)
+			vm_set_state(vm, VM_STATE_RUNNING, reason);
+		vm_complete(vm, r, &j->error);
+		return;
+	}
+	if (!force) {
+		r = vm_arm_stop_timer(vm, vm->inst.def->stop_timeout_usec);
+		if (r < 0)
+			log_errno(LOG_WARNING, r, "VM '%s': cannot arm the stop timeout: %m", vm->name);
+	}
+	vm_complete(vm, 0, NULL);
+}
+
+static void vm_release_done(struct vm *vm)
+{
+	vm->exit_type = -1;
+	vm->exit_code = 0;
+	vm->burst_count = 0;
+	vm_set_state(vm, VM_STATE_DEFINED, "destroyed");
+	vm_complete(vm, 0, NULL);
+	if (vm->transient || vm->removed)
+		/* Nothing keeps it: a transient VM, or its file is gone. */
+		manager_remove_vm(vm->manager, vm);
+}
+
+static void vm_job_done(void *userdata, int r)
+{
+	struct vm_job *j = userdata;
+	struct vm *vm = j->vm;
+	enum vm_op op = j->op;
+
+	vm->op = VM_OP_NONE;
+	vm->op_def = NULL;
+	manager_backend_work_done(vm->manager);
+	switch (op) {
+	case VM_OP_CREATE:
+	case VM_OP_RECREATE:
+		vm_build_done(vm, j, r);
+		break;
+	case VM_OP_START:
+		vm_start_done(vm, j, r);
+		break;
+	case VM_OP_STOP:
+		vm_stop_done(vm, j, r);
+		break;
+	case VM_OP_RELEASE:
+		vm_job_free(j);
+		vm_release_done(vm);	/* may free the VM */
+		return;
+	case VM_OP_NONE:
+	case _VM_OP_MAX:
+	case _VM_OP_INVALID:
+		break;
+	}
+	vm_job_free(j);
+}
+
+int vm_create(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
+{
+	int r;
+
+	r = vm_check_request(vm, VM_REQUEST_CREATE, error);
+	if (r < 0)
+		return r;
+	r = vm_submit_build(vm, VM_OP_CREATE, error);
+	if (r < 0)
+		return r;
+	vm->op_done = done;
+	vm->op_userdata = userdata;
+	return 0;
+}
+
+static int vm_start_common(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
+{
+	int r;
+
+	r = vm_check_request(vm, VM_REQUEST_START, error);
+	if (r < 0)
+		return r;
+	vm_cancel_restart(vm);
+	vm->stop_requested = false;
+	switch (vm->state) {
+	case VM_STATE_CREATED:
+		r = vm_submit_start(vm, error);
+		break;
+	case VM_STATE_DEFINED:
+		r = vm_submit_build(vm, VM_OP_CREATE, error);
+		break;
+	default:
+		/* exited, crashed, failed: a new instance replaces the old one. */
+		r = vm_submit_build(vm, VM_OP_RECREATE, error);
+		break;
+	}
+	if (r < 0)
+		return r;
+	vm->op_then_start = vm->op != VM_OP_START;
+	vm->op_done = done;
+	vm->op_userdata = userdata;
+	return 0;
+}
+
+int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
+{
+	int r = vm_start_common(vm, done, userdata, error);
+
+	/* Someone asked for this start: the restart policy gets a fresh burst. */
+	if (r >= 0)
+		vm->burst_count = 0;
+	return r;
+}
+
+static void vm_restart_now(struct vm *vm)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r;
+
+	vm->restart_count++;
+	r = vm_start_common(vm, vm_log_done, (void *) "restart", &error);
+	if (r < 0) {
+		vm_note_error(vm, r, &error);
+		vm_log_done(vm, r, &error, (void *) "restart");
+	}
+}
+
+static int vm_submit_stop(struct vm *vm, uint32_t flags, sd_bus_error *error)
+{
+	struct vm_job *j = vm_job_new(vm, VM_OP_STOP);
+
+	if (!j)
+		return sd_bus_error_set_errno(error, -ENOMEM);
+	j->stop.flags = flags;
+	return vm_job_submit(j, error);
+}
+
+static void vm_on_stop_timeout(evutil_socket_t fd, short what, void *userdata)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	struct vm *vm = userdata;
+	int r;
+
+	(void) fd;
+	(void) what;
+	if (vm->op != VM_OP_NONE) {
+		/* Busy for a moment (a stop request in flight): look again soon. */
+		(void) vm_arm_stop_timer(vm, 100000);
+		return;
+	}
+	log_warning("VM '%s': no exit %.1f s after the stop request, forcing", vm->name,
+		    sec_from_usec(vm->inst.def->stop_timeout_usec));
+	r = vm_submit_stop(vm, GH_VM_STOP_FORCE, &error);
+	if (r < 0) {
+		vm_note_error(vm, r, &error);
+		log_errno(LOG_ERR, r, "VM '%s': forced stop failed: %s", vm->name,
+			  error.message ? error.message : strerror(-r));
+	}
+}
+
+static int vm_arm_stop_timer(struct vm *vm, uint64_t usec)
+{
+	struct timeval tv = timeval_from_usec(usec);
+
+	if (!vm->stop_timer) {
+		vm->stop_timer = evtimer_new(vm->manager->base, vm_on_stop_timeout, vm);
+		if (!vm->stop_timer)
+			return -ENOMEM;
+	}
+	return evtimer_add(vm->stop_timer, &tv) < 0 ? -EIO : 0;
+}
+
+/* A forced stop or destroy during a start: accepted, run when the start returns. */
+static int vm_abandon_start(struct vm *vm, bool destroy, vm_done_fn done, void *userdata,
+			    sd_bus_error *error)
+{
+	if (vm->abandon)
+		return sd_bus_error_setf(error, GH_ERROR_INVALID_STATE,
+					 "VM '%s' is starting and already being %s", vm->name,
+					 vm->abandon_destroy ? "destroyed" : "stopped by force");
+	vm->abandon = true;
+	vm->abandon_destroy = destroy;
+	vm->abandon_done = done;
+	vm->abandon_userdata = userdata;
+	vm->stop_requested = true;
+	log_notice("VM '%s': start abandoned for a %s, once the hypervisor answers", vm->name,
+		   destroy ? "destroy" : "forced stop");
+	return 0;
+}
+
+int vm_stop(struct vm *vm, bool force, vm_done_fn done, void *userdata, sd_bus_error *error)
+{
+	int r;
+
+	if (force && vm_starting(vm))
+		return vm_abandon_start(vm, false, done, userdata, error);
+	r = vm_check_request(vm, VM_REQUEST_STOP, error);
+	if (r < 0)
+		return r;
+	vm->stop_requested = true;
+
+	if (!(hyp_features(vm->manager->hyp) & HYP_FEATURE_VM_STOP))
+		/* Without GH_VM_STOP the only way to stop a VM is to close it. */
+		return vm_destroy(vm, done, userdata, error);
+
+	if (vm->state == VM_STATE_STOPPING && !force) {
+		/* Already asked; the stop timer is running. */
+		if (done)
+			done(vm, 0, NULL, userdata);
+		return 0;
+	}
+	r = vm_submit_stop(vm, force ? GH_VM_STOP_FORCE : 0, error);
+	if (r < 0)
+		return r;
+	vm->op_done = done;
+	vm->op_userdata = userdata;
+	/* Stopping from the moment it was asked; back to running if the hypervisor refuses. */
+	if (vm->state == VM_STATE_RUNNING)
+		vm_set_state(vm, VM_STATE_STOPPING, force ? "forced" : "requested");
+	return 0;
+}
+
+int vm_destroy(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error)
+{
+	int r;
+
+	if (vm_starting(vm))
+		return vm_abandon_start(vm, true, done, userdata, error);
+	r = vm_check_request(vm, VM_REQUEST_DESTROY, error);
+	if (r < 0)
+		return r;
+	return vm_submit_release(vm, done, userdata, error);
+}
+
+static int vm_submit_release(struct vm *vm, vm_done_fn done, void *userdata,
+			     sd_bus_error *error)
+{
+	struct vm_job *j;
+	int r;
+
+	j = vm_job_new(vm, VM_OP_RELEASE);
+	if (!j)
+		return sd_bus_error_set_errno(error, -ENOMEM);
+	vm_cancel_restart(vm);
+	vm_detach(vm, &j->old);
+	r = vm_job_submit(j, error);
+	if (r < 0)
+		return r;
+	vm->op_done = done;
+	vm->op_userdata = userdata;
+	return 0;
+}

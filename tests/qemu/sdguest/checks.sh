@@ -1,0 +1,307 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# gunyahd under real systemd, in the guest of tests/qemu/systemd-suite.sh
+# (run by gunyah-sdtest.service once the base system is up): the project is
+# installed as `meson install` put it, gunyah.ko and gh-rm-emu come from
+# gunyah-rm-emu.service, and everything is driven through systemctl, busctl,
+# dbus-send and journalctl, as an administrator would.
+#
+# Each check prints "GH-SD: ok NAME (seen: ...)" or "GH-SD: FAIL NAME (seen:
+# ...)"; "GH-SD: GAP" lines name what the daemon does not do yet (they do not
+# fail). Then the kernel log between markers and "GH-SD-RESULT: PASS" or
+# "GH-SD-RESULT: FAIL: names"; the host judges the serial log.
+#
+# The checks are grouped in sections run in the order of GH_SECTIONS
+# (conf, from the host's GH_SD_SECTIONS); each expects the ones before it in
+# the default order. A new group (e.g. VMs surviving a daemon restart through
+# the fd store) is a section_NAME function here and its name in the host's
+# default list.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export SYSTEMD_PAGER='' SYSTEMD_COLORS=0 LC_ALL=C.UTF-8
+T=/usr/lib/gunyah-sdtest
+# GH_DEFS GH_SECTIONS GH_OFFLINE_EXPOSURE GH_MAX_EXPOSURE, written by the host
+# shellcheck source=/dev/null
+. "$T/conf"
+
+MGR=org.gunyah.Manager1
+MGR_PATH=/org/gunyah/Manager1
+OP=gh-operator		# in group gunyah
+OTHER=gh-other		# in no group of ours
+failed=""
+
+say() { echo "GH-SD: $*"; }
+oneline() { printf '%s' "$*" | tr '\n' ' ' | cut -c1-300; }
+pass() { say "ok $1 (seen: $(oneline "$2"))"; }
+fail() { say "FAIL $1 (seen: $(oneline "$2"))"; failed="$failed $1"; }
+# is NAME SEEN WANT
+is() { if [ "$2" = "$3" ]; then pass "$1" "$2"; else fail "$1" "$2; want: $3"; fi; }
+# like NAME SEEN ERE
+like() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then pass "$1" "$2"; else fail "$1" "$2; want /$3/"; fi
+}
+unlike() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then fail "$1" "$2; must not match /$3/"; else pass "$1" "$2"; fi
+}
+# wait_for TENTHS CMD...: 0 as soon as CMD succeeds
+wait_for() {
+	local n=$1 i=0
+	shift
+	while [ "$i" -lt "$n" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+show() { systemctl show --value -p "$2" "$1"; }
+active() { systemctl is-active "$1" 2>&1; }
+mgr() { busctl call "$MGR" "$MGR_PATH" "$MGR" "$@" 2>&1; }
+vm_state() {
+	busctl get-property "$MGR" "$MGR_PATH/vm/$1" org.gunyah.VM1 State 2>&1 |
+		sed -e 's/^s //' -e 's/"//g'
+}
+state_is() { [ "$(vm_state "$1")" = "$2" ]; }
+# as USER CMD...: CMD as USER with USER's groups (no login, no PAM)
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$u" --init-groups -- "$@" 2>&1
+}
+ctl() { "$T/gh-rm-emu" ctl --control /run/gh-rm-emu.sock "$@" 2>&1; }
+# journal lines (MESSAGE only) of gunyahd.service at PRIORITY or more urgent
+jmsg() { journalctl -q -u gunyahd.service -o cat -p "${1:-debug}"; }
+# The values of FIELD in what gunyahd wrote (its stdout/stderr stream; not
+# systemd's own messages about the unit), one per line, sorted
+jvalues() {
+	journalctl -q _SYSTEMD_UNIT=gunyahd.service _TRANSPORT=stdout -o cat \
+		--output-fields="$1" | grep . | sort -u
+}
+# The PRIORITY= of gunyahd's journal entries whose message has TEXT
+jprio() {
+	local p
+	for p in 0 1 2 3 4 5 6 7; do
+		journalctl -q _SYSTEMD_UNIT=gunyahd.service _TRANSPORT=stdout "PRIORITY=$p" -o cat |
+			grep -qF -- "$1" && echo "$p"
+	done
+}
+
+# ---------------------------------------------------------------------------
+# The base system: systemd, the users and directories from the package's
+# sysusers.d and tmpfiles.d, the bus
+
+section_boot() {
+	is pid1-systemd "$(readlink /proc/1/exe)" /usr/lib/systemd/systemd
+	like sysusers-group-gunyah "$(getent group gunyah)" '^gunyah:x:[0-9]+:(.*,)?gunyahd(,.*)?$'
+	like sysusers-user-gunyahd "$(getent passwd gunyahd)" '^gunyahd:x:[0-9]+:[0-9]+:Gunyah VM manager:/var/lib/gunyah:'
+	is tmpfiles-state-dir "$(stat -c '%U:%G %a' /var/lib/gunyah 2>&1)" "gunyahd:gunyahd 700"
+	is tmpfiles-definitions-dir "$(stat -c '%U:%G %a' "$GH_DEFS" 2>&1)" "root:root 755"
+	is dbus-socket "$(active dbus.socket)" active
+	is gunyahd-not-yet-running "$(active gunyahd.service)" inactive
+}
+
+# ---------------------------------------------------------------------------
+# gunyah.ko and the RM emulator: /dev/gunyah from udev and the package's rule
+
+emu_ready() { [ -e /run/gh-rm-emu.ready ]; }
+dev_active() { [ "$(active dev-gunyah.device)" = active ]; }
+
+section_device() {
+	local out
+	out=$(systemctl start gunyah-rm-emu.service 2>&1)
+	is emu-unit-started "$?${out:+ $out}" 0
+	wait_for 300 emu_ready
+	is emu-ready "$(cat /run/gh-rm-emu.ready 2>&1)" "$(show gunyah-rm-emu.service MainPID)"
+	udevadm settle --timeout=30
+	wait_for 300 dev_active
+	is dev-gunyah-device-unit "$(active dev-gunyah.device)" active
+	is dev-gunyah-group-mode "$(stat -c '%G %a' /dev/gunyah 2>&1)" "gunyah 660"
+	is dev-gunyah-rm-root-only "$(stat -c '%U:%G %a' /dev/gunyah-rm 2>&1)" "root:root 600"
+}
+
+# ---------------------------------------------------------------------------
+# systemctl start: Type=notify, so the start returns once READY=1 came
+
+section_start() {
+	local out pid gid
+	out=$(systemctl start gunyahd.service 2>&1)
+	is start-gunyahd "$?${out:+ $out}" 0
+	is start-active-running "$(show gunyahd.service ActiveState)/$(show gunyahd.service SubState)" \
+		active/running
+	is start-type-notify "$(show gunyahd.service Type)" notify
+	# STATUS= comes with READY=1 (sd_notify "READY=1\nSTATUS=...")
+	like start-status-text "$(show gunyahd.service StatusText)" 'kernel backend'
+	is start-no-restarts "$(show gunyahd.service NRestarts)" 0
+	pid=$(show gunyahd.service MainPID)
+	gid=$(getent group gunyah | cut -d: -f3)
+	is start-user "$(stat -c %U "/proc/$pid" 2>&1)" gunyahd
+	like start-groups "$(grep '^Groups:' "/proc/$pid/status" 2>&1)" "[[:space:]]$gid([[:space:]]|\$)"
+	is start-no-capabilities "$(grep '^CapEff:' "/proc/$pid/status" 2>&1)" \
+		"CapEff:	0000000000000000"
+	is start-backend-kernel "$(busctl get-property "$MGR" "$MGR_PATH" "$MGR" Backend 2>&1)" 's "kernel"'
+	like start-lists-nav "$(mgr ListVMs)" '"nav" "defined"'
+}
+
+# ---------------------------------------------------------------------------
+# The bus policy, for real: an operator in group gunyah changes VMs, anyone
+# else may read but is refused by dbus-daemon itself
+
+section_access() {
+	local out uid
+	useradd -M -U -G gunyah -s /usr/sbin/nologin "$OP"
+	useradd -M -U -s /usr/sbin/nologin "$OTHER"
+	uid=$(id -u "$OP")
+
+	is op-create "$(as "$OP" busctl call "$MGR" "$MGR_PATH" "$MGR" CreateVM s nav)" \
+		'o "/org/gunyah/Manager1/vm/nav"'
+	out=$(as "$OP" busctl call "$MGR" "$MGR_PATH" "$MGR" StartVM s nav)
+	is op-start "$?${out:+ $out}" 0
+	is op-start-running "$(vm_state nav)" running
+	like op-start-rm-running "$(ctl vms)" 'state=RUNNING'
+	like op-start-audit "$(jmsg info | grep "StartVM by uid $uid ")" \
+		"^VM 'nav': StartVM by uid $uid pid [0-9]+ \\(:[0-9.]+\\): done\$"
+
+	# dbus-send names the error; the text is dbus-daemon's, not gunyahd's
+	out=$(as "$OTHER" dbus-send --system --print-reply --dest="$MGR" "$MGR_PATH" \
+		"$MGR.StopVM" string:nav boolean:true)
+	like other-denied "$out" '^Error org\.freedesktop\.DBus\.Error\.AccessDenied: Rejected send message'
+	is other-denied-still-running "$(vm_state nav)" running
+	like other-may-read "$(as "$OTHER" busctl call "$MGR" "$MGR_PATH" "$MGR" ListVMs)" '"nav" "running"'
+
+	out=$(as "$OP" busctl call "$MGR" "$MGR_PATH" "$MGR" StopVM sb nav true)
+	is op-stop "$?${out:+ $out}" 0
+	wait_for 300 state_is nav exited
+	is op-stop-exited "$(vm_state nav)" exited
+	out=$(as "$OP" busctl call "$MGR" "$MGR_PATH" "$MGR" DestroyVM s nav)
+	is op-destroy "$?${out:+ $out}" 0
+	is op-destroy-defined "$(vm_state nav)" defined
+	is op-destroy-rm-empty "$(ctl vms)" ""
+}
+
+# ---------------------------------------------------------------------------
+# D-Bus activation: a call while gunyahd is stopped starts gunyahd.service
+
+section_activation() {
+	local out before
+	before=$(show gunyahd.service InvocationID)
+	out=$(systemctl stop gunyahd.service 2>&1)
+	is activation-stopped "$?$out $(active gunyahd.service)" "0 inactive"
+	# an unprivileged reader: activation needs no privilege
+	like activation-call "$(as "$OTHER" busctl call "$MGR" "$MGR_PATH" "$MGR" ListVMs)" '"nav" "defined"'
+	is activation-active "$(active gunyahd.service)" active
+	out=$(show gunyahd.service InvocationID)
+	if [ -n "$out" ] && [ "$out" != "$before" ]; then
+		pass activation-new-invocation "$before -> $out"
+	else
+		fail activation-new-invocation "$before -> $out"
+	fi
+	like activation-by-dbus "$(journalctl -q -o cat -u dbus.service | grep "$MGR")" \
+		"Activating via systemd: service name='$MGR' unit='gunyahd.service'"
+}
+
+# ---------------------------------------------------------------------------
+# systemctl reload: SIGHUP, the definitions read again, same process
+
+has_vm() { mgr ListVMs | grep -q "\"$1\""; }
+
+section_reload() {
+	local out pid
+	pid=$(show gunyahd.service MainPID)
+	sed 's/^name: nav$/name: sdreload/' "$GH_DEFS/nav.yaml" >"$GH_DEFS/sdreload.yaml"
+	printf 'version: 1\nname: sdbroken\nvcpus: many\n' >"$GH_DEFS/sdbroken.yaml"
+	out=$(systemctl reload gunyahd.service 2>&1)
+	is reload "$?${out:+ $out}" 0
+	wait_for 300 has_vm sdreload
+	like reload-new-definition "$(mgr ListVMs)" '"sdreload" "defined"'
+	unlike reload-broken-left-out "$(mgr ListVMs)" '"sdbroken"'
+	is reload-same-process "$(show gunyahd.service MainPID) $(active gunyahd.service)" "$pid active"
+	like reload-logged "$(jmsg info | grep 'Reloaded: ')" 'Reloaded: [0-9]+ VM\(s\) defined'
+	like reload-broken-logged "$(jmsg warning | grep sdbroken)" 'sdbroken'
+	rm -f "$GH_DEFS/sdreload.yaml" "$GH_DEFS/sdbroken.yaml"
+	systemctl reload gunyahd.service
+	wait_for 300 eval '! has_vm sdreload'
+	unlike reload-removed "$(mgr ListVMs)" '"sdreload"'
+}
+
+# ---------------------------------------------------------------------------
+# journalctl: the daemon's messages at their priorities
+
+section_journal() {
+	local out
+	out=$(mgr StartVM s sdnosuchvm)
+	like journal-failing-call "$out" 'Call failed'
+	out=$(jmsg | grep -m1 'serving org.gunyah.Manager1')
+	like journal-ready-message "$out" '^gunyahd .* serving org\.gunyah\.Manager1 on the kernel backend'
+	is journal-notice-priority "$(jprio 'serving org.gunyah.Manager1')" 5
+	is journal-info-priority "$(jprio "StartVM by uid $(id -u "$OP") ")" 6
+	is journal-warning-priority "$(jprio "sdnosuchvm")" 4
+	like journal-p-warning "$(jmsg warning | grep sdnosuchvm)" "StartVM by uid 0 .* failed: .*sdnosuchvm"
+	unlike journal-p-warning-no-info "$(jmsg warning)" ': done$'
+	unlike journal-no-raw-prefix "$(jmsg)" '^<[0-7]>'
+	is journal-identifier "$(jvalues SYSLOG_IDENTIFIER)" gunyahd
+	# VM_NAME=: structured fields need sd-journal; gunyahd logs to stderr
+	out=$(jvalues VM_NAME)
+	if [ -z "$out" ]; then
+		say "GAP journal-vm-name (seen: no VM_NAME= field: gunyahd logs '<N>message' to stderr, util/log.c, not through sd-journal)"
+	else
+		like journal-vm-name "$out" '^(nav|sdnosuchvm)$'
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# systemd-analyze security on the running system = the offline check
+
+section_security() {
+	local out exp
+	out=$(systemd-analyze security --no-pager gunyahd.service 2>&1)
+	exp=$(printf '%s\n' "$out" | sed -n 's/^→ Overall exposure level for gunyahd.service: \([0-9.]*\).*/\1/p')
+	is security-exposure-as-offline "$exp" "$GH_OFFLINE_EXPOSURE"
+	if [ -n "$exp" ] && awk -v e="$exp" -v m="$GH_MAX_EXPOSURE" 'BEGIN { exit !(e <= m) }'; then
+		pass security-exposure-max "$exp <= $GH_MAX_EXPOSURE"
+	else
+		fail security-exposure-max "'$exp' > $GH_MAX_EXPOSURE"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# systemctl stop: a clean exit, every VM and the device given back
+
+module_gone() { [ ! -e /sys/module/gunyah ]; }
+
+section_stop() {
+	local out
+	out=$(systemctl stop gunyahd.service 2>&1)
+	is stop "$?${out:+ $out}" 0
+	is stop-result "$(show gunyahd.service Result) $(show gunyahd.service ExecMainStatus)" "success 0"
+	is stop-rm-empty "$(ctl vms)" ""
+	# errors: the broken definition of section reload, nothing else
+	unlike stop-no-other-errors "$(jmsg err | grep -v sdbroken)" .
+	systemctl stop gunyah-rm-emu.service
+	wait_for 300 module_gone
+	is stop-module-removed "$(cat /sys/module/gunyah/refcnt 2>&1)" \
+		"cat: /sys/module/gunyah/refcnt: No such file or directory"
+}
+
+say "booted $(uname -r), systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p')"
+for s in $GH_SECTIONS; do
+	say "section $s (uptime $(cut -d' ' -f1 /proc/uptime) s)"
+	"section_$s"
+done
+
+if [ -n "$failed" ]; then
+	echo "--- journalctl -u gunyahd -u gunyah-rm-emu -u dbus (last 80)"
+	journalctl -q --no-pager -o short-monotonic -n 80 -u gunyahd.service \
+		-u gunyah-rm-emu.service -u dbus.service
+	echo "--- gh-rm-emu log (last 40)"
+	tail -n 40 /run/gh-rm-emu.log 2>/dev/null
+fi
+echo "GH-SD-DMESG-BEGIN"
+dmesg
+echo "GH-SD-DMESG-END"
+if [ -z "$failed" ]; then
+	echo "GH-SD-RESULT: PASS"
+else
+	echo "GH-SD-RESULT: FAIL:$failed"
+fi
