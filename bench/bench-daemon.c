@@ -115,19 +115,26 @@ int bench_daemon_start(struct bench_daemon *d, int timeout_ms, double *ret_ms)
 	return daemon_spawn_start(d, NULL, timeout_ms, ret_ms);
 }
 
-int bench_daemon_rss_kib(struct bench_daemon *d, long *ret)
+int bench_daemon_status_kib(struct bench_daemon *d, const char *field, long *ret)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	char path[64], line[256];
+	size_t n = strlen(field);
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int) d->pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", ret) == 1)
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, " %ld kB", ret) == 1)
 			return 0;
 	return -ENODATA;
+}
+
+int bench_daemon_rss_kib(struct bench_daemon *d, long *ret)
+{
+	return bench_daemon_status_kib(d, "VmRSS", ret);
 }
 
 static void closedirp(DIR **d)

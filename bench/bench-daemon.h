@@ -56,7 +56,9 @@ int bench_daemon_start(struct bench_daemon *d, int timeout_ms, double *ret_ms);
 /* A client connection to the private bus. */
 int bench_bus_connect(struct bench_daemon *d, sd_bus **ret);
 
-/* VmRSS of the daemon in KiB, from /proc/PID/status. */
+/* A "Field: N kB" line of the daemon's /proc/PID/status (VmRSS, RssAnon, RssShmem). */
+int bench_daemon_status_kib(struct bench_daemon *d, const char *field, long *ret);
+/* VmRSS of the daemon in KiB. */
 int bench_daemon_rss_kib(struct bench_daemon *d, long *ret);
 /*
  * Context switches of every thread of the daemon so far: voluntary (it

@@ -42,19 +42,14 @@ struct rss {
 
 static int read_rss(struct bench_daemon *d, struct rss *ret)
 {
-	_cleanup_fclose_ FILE *f = NULL;
-	char path[64], line[256];
+	int r;
 
 	*ret = (struct rss) { -1, -1, -1 };
-	snprintf(path, sizeof(path), "/proc/%d/status", (int) d->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &ret->vm) != 1 &&
-		    sscanf(line, "RssAnon: %ld kB", &ret->anon) != 1)
-			sscanf(line, "RssShmem: %ld kB", &ret->shmem);
-	return ret->vm < 0 ? -ENODATA : 0;
+	r = bench_daemon_status_kib(d, "VmRSS", &ret->vm);
+	/* RssAnon and RssShmem are informative: an older kernel may lack them. */
+	(void) bench_daemon_status_kib(d, "RssAnon", &ret->anon);
+	(void) bench_daemon_status_kib(d, "RssShmem", &ret->shmem);
+	return r;
 }
 
 static int start_vm(sd_bus *bus, const char *name)

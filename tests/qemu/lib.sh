@@ -241,3 +241,30 @@ gh_arm64_prepare() {
 		gh_fail "unpacked arm64 packages are incomplete in $cache"
 	fi
 }
+
+# gh_guest_verdict SERIAL TAG QEMU_RC: the guest's own verdict (a line
+# "TAG-RESULT: PASS") and its kernel log between TAG-DMESG-BEGIN and
+# TAG-DMESG-END, which must show no oops, WARN, BUG, KASAN/UBSAN report,
+# lockdep splat or call trace. Logs each problem; returns 0 when clean.
+gh_guest_verdict() {
+	local serial=$1 tag=$2 qemu_rc=$3 verdict=0 bad
+	[ "$qemu_rc" -eq 0 ] || { gh_log "qemu exited with $qemu_rc (124: timeout)"; verdict=1; }
+	grep -q "^$tag-RESULT: PASS" "$serial" || { gh_log "the guest did not report success"; verdict=1; }
+	if ! grep -q "^$tag-DMESG-END" "$serial"; then
+		gh_log "the guest's kernel log is missing"
+		verdict=1
+	fi
+	bad=$(sed -n "/^$tag-DMESG-BEGIN/,/^$tag-DMESG-END/p" "$serial" |
+		grep -E 'BUG:|WARNING:|WARN|Oops|Call Trace|KASAN|UBSAN|general protection|Kernel panic|kernel BUG|RIP:|blocked for more than|lockdep|circular locking|scheduling while atomic|sleeping function called' ||
+		true)
+	if [ -n "$bad" ]; then
+		gh_log "the guest's kernel log is not clean:"
+		printf '%s\n' "$bad" >&2
+		verdict=1
+	fi
+	if grep -qE 'Kernel panic|Oops|Call Trace' "$serial"; then
+		gh_log "the serial log shows a kernel crash"
+		verdict=1
+	fi
+	return $verdict
+}

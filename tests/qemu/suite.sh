@@ -318,24 +318,7 @@ t_end=$(date +%s)
 # ---------------------------------------------------------------------------
 # Verdict
 verdict=0
-[ "$qemu_rc" -eq 0 ] || { gh_log "qemu exited with $qemu_rc (124: timeout)"; verdict=1; }
-grep -q '^GH-QEMU-RESULT: PASS' "$serial" || { gh_log "the guest did not report success"; verdict=1; }
-if ! grep -q '^GH-QEMU-DMESG-END' "$serial"; then
-	gh_log "the guest's kernel log is missing"
-	verdict=1
-fi
-dmesg_bad=$(sed -n '/^GH-QEMU-DMESG-BEGIN/,/^GH-QEMU-DMESG-END/p' "$serial" |
-	grep -E 'BUG:|WARNING:|WARN|Oops|Call Trace|KASAN|UBSAN|general protection|Kernel panic|kernel BUG|RIP:|blocked for more than|lockdep|circular locking|scheduling while atomic|sleeping function called' ||
-	true)
-if [ -n "$dmesg_bad" ]; then
-	gh_log "the guest's kernel log is not clean:"
-	printf '%s\n' "$dmesg_bad" >&2
-	verdict=1
-fi
-if grep -qE 'Kernel panic|Oops|Call Trace' "$serial"; then
-	gh_log "the serial log shows a kernel crash"
-	verdict=1
-fi
+gh_guest_verdict "$serial" GH-QEMU "$qemu_rc" || verdict=1
 # One conformance suite for both backends: the module must give exactly the
 # sim's results (tests/daemon runs the same binary against the sim)
 conf_results() {	# TAP on stdin -> "ok|not ok PATH[ # directive]", sorted

@@ -73,17 +73,17 @@ as() {
 ctl() { "$T/gh-rm-emu" ctl --control /run/gh-rm-emu.sock "$@" 2>&1; }
 # journal lines (MESSAGE only) of gunyahd.service at PRIORITY or more urgent
 jmsg() { journalctl -q -u gunyahd.service -o cat -p "${1:-debug}"; }
-# The values of FIELD in what gunyahd wrote (its stdout/stderr stream; not
+# The values of FIELD in what gunyahd logged (through sd-journal; not
 # systemd's own messages about the unit), one per line, sorted
 jvalues() {
-	journalctl -q _SYSTEMD_UNIT=gunyahd.service _TRANSPORT=stdout -o cat \
+	journalctl -q _SYSTEMD_UNIT=gunyahd.service _TRANSPORT=journal -o cat \
 		--output-fields="$1" | grep . | sort -u
 }
 # The PRIORITY= of gunyahd's journal entries whose message has TEXT
 jprio() {
 	local p
 	for p in 0 1 2 3 4 5 6 7; do
-		journalctl -q _SYSTEMD_UNIT=gunyahd.service _TRANSPORT=stdout "PRIORITY=$p" -o cat |
+		journalctl -q _SYSTEMD_UNIT=gunyahd.service _TRANSPORT=journal "PRIORITY=$p" -o cat |
 			grep -qF -- "$1" && echo "$p"
 	done
 }
@@ -241,13 +241,11 @@ section_journal() {
 	unlike journal-p-warning-no-info "$(jmsg warning)" ': done$'
 	unlike journal-no-raw-prefix "$(jmsg)" '^<[0-7]>'
 	is journal-identifier "$(jvalues SYSLOG_IDENTIFIER)" gunyahd
-	# VM_NAME=: structured fields need sd-journal; gunyahd logs to stderr
-	out=$(jvalues VM_NAME)
-	if [ -z "$out" ]; then
-		say "GAP journal-vm-name (seen: no VM_NAME= field: gunyahd logs '<N>message' to stderr, util/log.c, not through sd-journal)"
-	else
-		like journal-vm-name "$out" '^(nav|sdnosuchvm)$'
-	fi
+	# gunyahd writes to the journal itself (sd-journal), not as a stream
+	is journal-transport "$(journalctl -q _SYSTEMD_UNIT=gunyahd.service _TRANSPORT=stdout -o cat | grep -c .)" 0
+	# VM_NAME=: every message about a VM carries its name as a field
+	like journal-vm-name "$(jvalues VM_NAME)" '^nav$'
+	like journal-vm-name-match "$(journalctl -q _SYSTEMD_UNIT=gunyahd.service VM_NAME=nav -o cat)" "^VM 'nav': "
 }
 
 # ---------------------------------------------------------------------------
