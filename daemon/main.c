@@ -25,6 +25,7 @@
 #include "hyp.h"
 #include "manager.h"
 #include "util/log.h"
+#include "util/string-table.h"
 #include "util/time-util.h"
 
 #define DEFAULT_DEVICE "/dev/gunyah"
@@ -33,7 +34,17 @@ enum backend_choice {
 	BACKEND_AUTO,
 	BACKEND_KERNEL,
 	BACKEND_SIM,
+	_BACKEND_MAX,
+	_BACKEND_INVALID = -EINVAL,
 };
+
+static const char *const backend_choice_table[_BACKEND_MAX] = {
+	[BACKEND_AUTO] = "auto",
+	[BACKEND_KERNEL] = "kernel",
+	[BACKEND_SIM] = "sim",
+};
+
+static DEFINE_STRING_TABLE_FROM_STRING(backend_choice, enum backend_choice, backend_choice_table)
 
 struct options {
 	const char *config;
@@ -49,6 +60,7 @@ struct daemon {
 	sd_bus *bus;
 	struct bus_loop *bus_loop;
 	struct manager *manager;
+	struct event *signals[3];	/* SIGTERM, SIGINT: quit; SIGHUP: reload */
 	struct event *watchdog;
 	bool quit;
 };
@@ -111,13 +123,8 @@ static int parse_argv(int argc, char **argv, struct options *o)
 			o->definitions = optarg;
 			break;
 		case ARG_BACKEND:
-			if (strcmp(optarg, "auto") == 0)
-				o->backend = BACKEND_AUTO;
-			else if (strcmp(optarg, "kernel") == 0)
-				o->backend = BACKEND_KERNEL;
-			else if (strcmp(optarg, "sim") == 0)
-				o->backend = BACKEND_SIM;
-			else {
+			o->backend = backend_choice_from_string(optarg);
+			if (o->backend < 0) {
 				log_error("Unknown backend '%s': expected auto, kernel or sim", optarg);
 				return -EINVAL;
 			}
@@ -289,14 +296,115 @@ static int serve(struct daemon *d)
 	return bus_loop_disconnected(d->bus_loop) ? -ECONNRESET : 0;
 }
 
+/* The backend and the manager on it, with the configuration. */
+static int setup_manager(struct daemon *d, const struct options *o, struct config *config)
+{
+	struct hyp *hyp = NULL;
+	int r;
+
+	r = load_config(o, config);
+	if (r < 0)
+		return r;
+	r = open_backend(o, &hyp);
+	if (r < 0)
+		return r;
+	r = manager_new(d->base, hyp, &d->manager);
+	if (r < 0) {
+		hyp_free(hyp);
+		return log_errno(LOG_ERR, r, "Cannot create the manager: %m");
+	}
+	manager_set_config(d->manager, config);
+	r = manager_set_config_source(d->manager, o->config ? o->config : GUNYAHD_CONFIG_FILE,
+				      o->config != NULL, o->definitions != NULL);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Cannot set up: %m");
+	return 0;
+}
+
+/* The connection and the objects on it; the name comes once VMs are loaded. */
+static int setup_bus(struct daemon *d, const struct options *o)
+{
+	int r;
+
+	r = open_bus(o, &d->bus);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Cannot connect to the D-Bus bus: %m");
+	r = bus_manager_register(d->manager, d->bus);
+	if (r >= 0)
+		r = bus_vm_register(d->manager, d->bus);
+	if (r >= 0)
+		r = bus_observer_register(d->manager, d->bus);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Cannot register D-Bus objects: %m");
+	return 0;
+}
+
+static int load_definitions(struct daemon *d, const char *dir)
+{
+	struct stat st;
+	int r;
+
+	if (stat(dir, &st) == 0) {
+		/* Unreadable: logged; the daemon serves all the same and a reload retries. */
+		r = manager_load_definitions(d->manager, dir);
+		return r == -ENOMEM ? log_errno(LOG_ERR, r, "Cannot set up: %m") : 0;
+	}
+	log_warning("Definitions directory '%s' does not exist, no VMs defined", dir);
+	/* Remembered all the same: a reload finds it once it exists. */
+	r = manager_set_definitions_dir(d->manager, dir);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Cannot set up: %m");
+	return 0;
+}
+
+/* The bus name, then the loop's watches: requests are served from here on. */
+static int start_serving(struct daemon *d)
+{
+	static const struct {
+		int sig;
+		event_callback_fn fn;
+	} signals[] = {
+		{ SIGTERM, on_quit_signal },
+		{ SIGINT, on_quit_signal },
+		{ SIGHUP, on_reload_signal },
+	};
+	int r;
+
+	r = sd_bus_request_name(d->bus, GH_DBUS_SERVICE, 0);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Cannot own the bus name %s: %m", GH_DBUS_SERVICE);
+	r = bus_loop_new(d->bus, d->base, &d->bus_loop);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Cannot attach D-Bus to the event loop: %m");
+	for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
+		d->signals[i] = evsignal_new(d->base, signals[i].sig, signals[i].fn, d);
+		if (!d->signals[i] || evsignal_add(d->signals[i], NULL) < 0)
+			return log_errno(LOG_ERR, -ENOMEM, "Cannot watch signals");
+	}
+	r = arm_watchdog(d);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Cannot arm the watchdog: %m");
+	return 0;
+}
+
+static void daemon_done(struct daemon *d)
+{
+	for (size_t i = 0; i < ELEMENTSOF(d->signals); i++)
+		if (d->signals[i])
+			event_free(d->signals[i]);
+	if (d->watchdog)
+		event_free(d->watchdog);
+	bus_loop_free(d->bus_loop);
+	manager_free(d->manager);
+	sd_bus_flush_close_unref(d->bus);
+	event_base_free(d->base);
+}
+
 static int run(const struct options *o)
 {
 	struct daemon d = {};
-	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
-	struct hyp *hyp = NULL;
 	struct config config = {};
-	const char *dir;
-	struct stat st;
+	const char *kind;
 	int r;
 
 	/* A client going away mid-write must not kill the daemon. */
@@ -305,84 +413,22 @@ static int run(const struct options *o)
 	d.base = event_base_new();
 	if (!d.base)
 		return log_errno(LOG_ERR, -ENOMEM, "Cannot create the event loop");
-
-	r = load_config(o, &config);
+	r = setup_manager(&d, o, &config);
+	if (r >= 0)
+		r = setup_bus(&d, o);
+	if (r >= 0)
+		r = load_definitions(&d, o->definitions ? o->definitions
+							: d.manager->config.definitions_dir);
+	if (r >= 0)
+		r = start_serving(&d);
 	if (r < 0)
 		goto out;
-	r = open_backend(o, &hyp);
-	if (r < 0)
-		goto out;
-	r = manager_new(d.base, hyp, &d.manager);
-	if (r < 0) {
-		hyp_free(hyp);
-		log_errno(LOG_ERR, r, "Cannot create the manager: %m");
-		goto out;
-	}
-	manager_set_config(d.manager, &config);
-	dir = o->definitions ? o->definitions : d.manager->config.definitions_dir;
-	r = manager_set_config_source(d.manager, o->config ? o->config : GUNYAHD_CONFIG_FILE,
-				      o->config != NULL, o->definitions != NULL);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Cannot set up: %m");
-		goto out;
-	}
 
-	r = open_bus(o, &d.bus);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Cannot connect to the D-Bus bus: %m");
-		goto out;
-	}
-	r = bus_manager_register(d.manager, d.bus);
-	if (r >= 0)
-		r = bus_vm_register(d.manager, d.bus);
-	if (r >= 0)
-		r = bus_observer_register(d.manager, d.bus);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Cannot register D-Bus objects: %m");
-		goto out;
-	}
-
-	if (stat(dir, &st) == 0) {
-		r = manager_load_definitions(d.manager, dir);
-	} else {
-		log_warning("Definitions directory '%s' does not exist, no VMs defined", dir);
-		/* Remembered all the same: a reload finds it once it exists. */
-		r = manager_set_definitions_dir(d.manager, dir);
-		if (r < 0) {
-			log_errno(LOG_ERR, r, "Cannot set up: %m");
-			goto out;
-		}
-	}
-
-	r = sd_bus_request_name(d.bus, GH_DBUS_SERVICE, 0);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Cannot own the bus name %s: %m", GH_DBUS_SERVICE);
-		goto out;
-	}
-	r = bus_loop_new(d.bus, d.base, &d.bus_loop);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Cannot attach D-Bus to the event loop: %m");
-		goto out;
-	}
-	sigterm = evsignal_new(d.base, SIGTERM, on_quit_signal, &d);
-	sigint = evsignal_new(d.base, SIGINT, on_quit_signal, &d);
-	sighup = evsignal_new(d.base, SIGHUP, on_reload_signal, &d);
-	if (!sigterm || !sigint || !sighup || evsignal_add(sigterm, NULL) < 0 ||
-	    evsignal_add(sigint, NULL) < 0 || evsignal_add(sighup, NULL) < 0) {
-		r = log_errno(LOG_ERR, -ENOMEM, "Cannot watch signals");
-		goto out;
-	}
-	r = arm_watchdog(&d);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Cannot arm the watchdog: %m");
-		goto out;
-	}
-
+	kind = hyp_kind_to_string(hyp_kind(d.manager->hyp));
 	log_notice("gunyahd %s serving %s on the %s backend, %zu VM(s) defined", GUNYAHD_VERSION,
-		   GH_DBUS_SERVICE, hyp_kind_to_string(hyp_kind(d.manager->hyp)),
-		   d.manager->n_vms);
+		   GH_DBUS_SERVICE, kind, d.manager->n_vms);
 	sd_notifyf(false, "READY=1\nSTATUS=Serving %zu VM definition(s) on the %s backend",
-		   d.manager->n_vms, hyp_kind_to_string(hyp_kind(d.manager->hyp)));
+		   d.manager->n_vms, kind);
 	manager_autostart(d.manager);
 
 	r = serve(&d);
@@ -392,18 +438,7 @@ static int run(const struct options *o)
 	if (!bus_loop_disconnected(d.bus_loop))
 		(void) sd_bus_flush(d.bus);
 out:
-	if (sigterm)
-		event_free(sigterm);
-	if (sigint)
-		event_free(sigint);
-	if (sighup)
-		event_free(sighup);
-	if (d.watchdog)
-		event_free(d.watchdog);
-	bus_loop_free(d.bus_loop);
-	manager_free(d.manager);
-	sd_bus_flush_close_unref(d.bus);
-	event_base_free(d.base);
+	daemon_done(&d);
 	config_done(&config);
 	return r;
 }
