@@ -309,22 +309,16 @@ void manager_log_diags(const char *origin, const struct def_diags *diags)
 }
 
 int manager_diags_error(const char *origin, const struct def_diags *diags, int r,
-			       const char *name, sd_bus_error *error)
+			const char *name, sd_bus_error *error)
 {
 	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
 
-	if (!f)
-		return -ENOMEM;
-	for (size_t i = 0; i < diags->n; i++) {
-		_cleanup_free_ char *line = def_diag_format(origin, &diags->items[i]);
-
-		/* One problem per line, as gunyahctl prints them. */
-		fprintf(f, "%s%s", i ? "\n" : "", line ? line : "?");
+	if (diags->n) {
+		text = def_diags_format(origin, diags);
+		if (!text)
+			return -ENOMEM;
 	}
-	fclose(f);
-	return sd_bus_error_setf(error, name, "%s", diags->n ? text : strerror(-r));
+	return sd_bus_error_setf(error, name, "%s", text ? text : strerror(-r));
 }
 
 void manager_shutdown(struct manager *m)

@@ -37,7 +37,7 @@ void vm_instance_release(struct vm_instance *inst)
 	inst->vmid = 0;
 }
 
-/* The definition pipeline's checks once more, named for the VM. */
+/* The definition pipeline's checks once more, named for the VM, every problem one per line. */
 static int vm_instance_check(const struct definition_rules *rules, const char *name,
 			     const struct vmdef *def, sd_bus_error *error)
 {
@@ -50,7 +50,7 @@ static int vm_instance_check(const struct definition_rules *rules, const char *n
 	if (r >= 0)
 		return 0;
 	if (diags.n)
-		msg = def_diag_format(def->origin, &diags.items[0]);
+		msg = def_diags_format(def->origin, &diags);
 	def_diags_clear(&diags);
 	return sd_bus_error_setf(error, error_name ?: GH_ERROR_LAYOUT_CONFLICT, "VM '%s': %s",
 				 name, msg ? msg : strerror(-r));

@@ -81,3 +81,22 @@ char *def_diag_format(const char *origin, const struct def_diag *diag)
 	return r < 0 ? NULL : s;
 }
 
+char *def_diags_format(const char *origin, const struct def_diags *diags)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < diags->n; i++) {
+		_cleanup_free_ char *line = def_diag_format(origin, &diags->items[i]);
+
+		fprintf(f, "%s%s", i ? "\n" : "", line ? line : "?");
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}

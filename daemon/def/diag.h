@@ -26,4 +26,6 @@ int def_diags_add(struct def_diags *d, unsigned line, unsigned column,
 		  const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* "origin:line:column: key: message" (no "key: " when the key is empty). */
 char *def_diag_format(const char *origin, const struct def_diag *diag);
+/* Every diagnostic, formatted, one per line (as gunyahctl prints them); NULL: no memory. */
+char *def_diags_format(const char *origin, const struct def_diags *diags);
 void def_diags_clear(struct def_diags *d);

@@ -1023,6 +1023,38 @@ static void test_config_reload(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(log, "keeping the one in use"));
 }
 
+/*
+ * A definition loaded under one IPA width is checked again at Create,
+ * through the same pipeline: after a reload narrows the width, the file
+ * no longer passes (its previous definition is kept), and Create refuses
+ * it with every problem, one per line, and builds nothing.
+ */
+static void test_create_rechecks(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *arg = write_config(f, "ipa-bits: 36\n");
+	const char *args[] = { arg, NULL };
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) lines = NULL;
+	GVariant *reply;
+
+	(void) data;
+	test_daemon_define(&f->d, "high", "regions:\n"
+			   "  - { label: 1, base: 0x200000000, size: 4K }\n"
+			   "  - { label: 2, base: 0x300000000, size: 4K }\n");
+	test_daemon_start(&f->d, args);
+	g_free(write_config(f, "ipa-bits: 32\n"));
+	test_manager_call_ok(&f->d, "Reload", NULL);
+	g_assert_true(vm_exists(f, "high"));
+	reply = test_manager_call(&f->d, "CreateVM", g_variant_new("(s)", "high"), &error);
+	g_assert_null(reply);
+	test_assert_dbus_error(error, GH_ERROR_LAYOUT_CONFLICT, "VM 'high': ");
+	lines = g_strsplit(error->message, "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), ==, 2);
+	g_assert_nonnull(strstr(lines[0], "regions[0]"));
+	g_assert_nonnull(strstr(lines[1], "regions[1]"));
+	test_assert_state(&f->d, "high", "defined");
+}
+
 /* A definitions directory missing at start: Reload says so, then finds it once it exists. */
 static void test_reload_missing_dir(struct fixture *f, gconstpointer data)
 {
@@ -1140,6 +1172,7 @@ int main(int argc, char **argv)
 		{ "/dbus/config/invalid-stops-the-daemon", test_bad_config },
 		{ "/dbus/config/invalid-sim-env-stops-the-daemon", test_bad_sim_env },
 		{ "/dbus/config/reload", test_config_reload },
+		{ "/dbus/config/create-rechecks", test_create_rechecks },
 		{ "/dbus/config/sighup", test_config_sighup },
 		{ "/dbus/reload/missing-dir", test_reload_missing_dir },
 		{ "/dbus/restart/policy-and-limit", test_restart_policy },
