@@ -22,6 +22,7 @@ controlplane-(create|start|destroy|cycle)-budget	<= 1.00
 worker-daemon-vs-per-job	<= 1.00
 idle-wakeups-per-ping	<= 1.00
 big-guest-[0-9]+M-(thp|hugetlb)-register-vs-pin	<= 1.3
+big-guest-real-[0-9]+M-(thp|hugetlb)-register-vs-pin	<= 1.3
 EOF
 )
 # absolute values shown too

@@ -448,7 +448,7 @@ int main(int argc, char **argv)
 	struct options o = {};
 	int r;
 
-	log_setup();
+	log_setup_journal();
 	r = parse_argv(argc, argv, &o);
 	if (r <= 0)
 		return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -1,31 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <systemd/sd-journal.h>
-#include <unistd.h>
 
 #include "log.h"
 
-#define VM_PREFIX	"VM '"
-#define VM_NAME_MAX	64
-
 static int max_level = LOG_INFO;
-static bool to_journal;
+static log_sink_fn sink;
 
-void log_setup(void)
+void log_set_sink(log_sink_fn fn)
 {
-	const char *e = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
-	struct stat st;
-
-	/* systemd's own test: stderr is the stream the journal handed us. */
-	to_journal = e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 &&
-		     fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+	sink = fn;
 }
 
 void log_set_max_level(int prio)
@@ -54,35 +40,6 @@ int log_level_from_string(const char *s)
 	return -EINVAL;
 }
 
-/* "VM 'NAME': ..." -> NAME in buf (the convention of every message about a VM). */
-static bool vm_name_of(const char *msg, char buf[static VM_NAME_MAX + 1])
-{
-	const char *end;
-	size_t n;
-
-	if (strncmp(msg, VM_PREFIX, strlen(VM_PREFIX)) != 0)
-		return false;
-	msg += strlen(VM_PREFIX);
-	end = strchr(msg, '\'');
-	n = end ? (size_t) (end - msg) : 0;
-	if (n == 0 || n > VM_NAME_MAX)
-		return false;
-	memcpy(buf, msg, n);
-	buf[n] = '\0';
-	return true;
-}
-
-/* The message with its priority and, when it is about a VM, VM_NAME=. */
-static int log_journal(int prio, const char *msg)
-{
-	char name[VM_NAME_MAX + 1];
-
-	if (vm_name_of(msg, name))
-		return sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", prio, "VM_NAME=%s", name,
-				       NULL);
-	return sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", prio, NULL);
-}
-
 static __attribute__((format(printf, 3, 0))) void log_emit(int prio, int r, const char *fmt,
 							     va_list ap)
 {
@@ -92,7 +49,7 @@ static __attribute__((format(printf, 3, 0))) void log_emit(int prio, int r, cons
 	/* %m means the error we were handed, not whatever errno is now. */
 	errno = r < 0 ? -r : r;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (!to_journal || log_journal(prio, buf) < 0)
+	if (!sink || sink(prio, buf) < 0)
 		fprintf(stderr, "<%d>%s\n", prio, buf);
 	errno = saved;
 }

@@ -38,6 +38,14 @@
 # verified with 6 MB, the daemon bundle included; the HLOS has about
 # 900 MiB free, "GH-QEMU: memory" in the serial log).
 #
+# GH_REAL_PLAN=bigguest (the benchmark big-guest-real, bench/meson.build)
+# runs bench-big-guest -R (bench/big-guest.c, static arm64) with its pin
+# floor ghpin.ko (tests/qemu/guest/pin-floor) in place of the payloads, the
+# conformance suite and the daemon: GH_BIGGUEST_SIZES (MiB, default 256),
+# GH_BIGGUEST_KINDS (default 4k,thp,hugetlb), GH_BIGGUEST_N (runs, default
+# 3). Its work directory is OUTDIR/gunyah-arm64-bigguest; the default plan
+# is unchanged.
+#
 # Environment: GH_QEMU_TIMEOUT (seconds for the guest, default 480),
 # GH_RM_TIMEOUT_MS (gunyah.ko's rm_timeout_ms, default 30000: the RM is
 # slow releasing parcels under TCG), GH_REAL_GUNYAH, GH_QEMU_REQUIRED,
@@ -60,9 +68,15 @@ if [ ! -f "$real/hypvm.elf" ]; then
 fi
 real=$(cd "$real" && pwd)
 
+plan=${GH_REAL_PLAN:-default}
+case $plan in
+default | bigguest) ;;
+*) gh_fail "GH_REAL_PLAN: unknown plan '$plan' (default or bigguest)" ;;
+esac
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$out/gunyah-arm64
+[ "$plan" = default ] || work=$out/gunyah-arm64-$plan
 mkdir -p "$work/bin"
 t_start=$(date +%s)
 initrd_addr=${GH_INITRD_ADDR:-0x48000000}
@@ -78,9 +92,11 @@ host_rel=$(gh_amd64_release) ||
 	gh_skip "no linux-headers-*-amd64 with a matching /boot/vmlinuz (install linux-headers-amd64 linux-image-amd64)"
 cache=$out/arm64-debs
 gh_arm64_prepare "$host_rel" "$cache"
-gh_arm64_fetch_glib "$cache" ||
-	gh_skip "cannot fetch libglib2.0-dev:arm64 and libpcre2-dev:arm64 (static GLib for test-hyp-conformance)"
-gh_log "arm64 kernel $rel on $(basename "$real")/hypvm.elf"
+if [ "$plan" = default ]; then
+	gh_arm64_fetch_glib "$cache" ||
+		gh_skip "cannot fetch libglib2.0-dev:arm64 and libpcre2-dev:arm64 (static GLib for test-hyp-conformance)"
+fi
+gh_log "plan $plan, arm64 kernel $rel on $(basename "$real")/hypvm.elf"
 
 # ---------------------------------------------------------------------------
 # gunyah.ko (W=1, and sparse when installed: warnings fail the build)
@@ -112,7 +128,8 @@ fi
 conf_src=("$src/tests/daemon/test-hyp-conformance.c" "$src/tests/common/test-guest.c"
 	  "$src/tests/common/guest-dtb.c" "$src/daemon/hyp/hyp.c" "$src/daemon/hyp/hyp-kernel.c"
 	  "$src/util/log.c" "$src/tests/qemu/hyp-sim-stub.c" "$src/tests/common/test-hyp.c")
-if gh_stale "$work/bin/test-hyp-conformance" "${conf_src[@]}" "$src/daemon/hyp/hyp.h" \
+if [ "$plan" = default ] &&
+   gh_stale "$work/bin/test-hyp-conformance" "${conf_src[@]}" "$src/daemon/hyp/hyp.h" \
 	"$src"/util/*.h "$src/tests/common/test-guest.h" "$src/tests/common/test-hyp.h" \
 	"$src/tests/common/guest-dtb.h" "$src/include/uapi/linux/gunyah.h" "$0"; then
 	gh_log "building test-hyp-conformance (arm64, static, kernel backend only)"
@@ -124,6 +141,25 @@ if gh_stale "$work/bin/test-hyp-conformance" "${conf_src[@]}" "$src/daemon/hyp/h
 		gh_fail "cannot build test-hyp-conformance for arm64"
 	fi
 	mv "$work/bin/test-hyp-conformance.tmp" "$work/bin/test-hyp-conformance"
+fi
+# bigguest: bench-big-guest and its pin floor, ghpin.ko (built like gunyah.ko)
+if [ "$plan" = bigguest ]; then
+	bg_src=("$src/bench/big-guest.c" "$guest/ghtest.c" "$src/tests/common/guest-dtb.c")
+	if gh_stale "$work/bin/bench-big-guest" "${bg_src[@]}" "$guest/ghtest.h" \
+		"$guest/pin-floor/ghpin.h" "$src/include/uapi/linux/gunyah.h" "$0"; then
+		gh_log "building bench-big-guest (arm64, static)"
+		"${cc[@]}" "${cflags[@]}" -I"$guest" -o "$work/bin/bench-big-guest.tmp" \
+			"${bg_src[@]}" -lfdt || gh_fail "cannot build bench-big-guest"
+		mv "$work/bin/bench-big-guest.tmp" "$work/bin/bench-big-guest"
+	fi
+	mkdir -p "$work/ghpin"
+	cp -p "$guest"/pin-floor/{Kbuild,ghpin.c,ghpin.h} "$work/ghpin/"
+	if ! make -C "$kdir" M="$work/ghpin" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- W=1 \
+		"${check[@]}" modules >"$work/ghpin-build.log" 2>&1 ||
+		grep -E 'warning:|error:|warn:' "$work/ghpin-build.log" >&2; then
+		cat "$work/ghpin-build.log" >&2
+		gh_fail "ghpin.ko does not build cleanly"
+	fi
 fi
 payloads=$work/payload
 if gh_stale "$payloads/payload-rpc.bin" "$src"/tests/qemu/payload/* "$0" ||
@@ -144,7 +180,13 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,lib,etc,proc,sys,dev,tmp,run,srv/payload}
 cp "$busybox" "$root/bin/busybox"
 cp "$work/src/kmod/gunyah.ko" "$root/lib/gunyah.ko"
-cp "$work/bin/test-real-payload" "$work/bin/test-hyp-conformance" "$root/bin/"
+cp "$work/bin/test-real-payload" "$root/bin/"
+if [ "$plan" = default ]; then
+	cp "$work/bin/test-hyp-conformance" "$root/bin/"
+else
+	cp "$work/ghpin/ghpin.ko" "$root/lib/ghpin.ko"
+	cp "$work/bin/bench-big-guest" "$root/bin/"
+fi
 cp "$payloads"/payload-*.bin "$payloads"/vm*.dtb "$root/srv/payload/"
 install -m 0755 "$src/tests/qemu/init-gunyah.sh" "$root/init"
 install -m 0644 "$src/tests/qemu/guest-lib.sh" "$root/lib/gh-guest-lib.sh"
@@ -152,7 +194,9 @@ install -m 0644 "$src/tests/qemu/guest-lib.sh" "$root/lib/gh-guest-lib.sh"
 # its world to the root, and /bin/gunyah-e2e.sh that init runs)
 daemon=absent
 bundle=$src/tests/qemu/gunyah-daemon-bundle.sh
-if [ "${GH_QEMU_DAEMON:-1}" = 0 ]; then
+if [ "$plan" != default ]; then
+	daemon=plan
+elif [ "${GH_QEMU_DAEMON:-1}" = 0 ]; then
 	gh_log "GH_QEMU_DAEMON=0: the daemon scenario does not run"
 	daemon=off
 elif [ -f "$bundle" ]; then
@@ -175,8 +219,13 @@ else
 	gh_log "no tests/qemu/gunyah-daemon-bundle.sh: the daemon scenario does not run"
 fi
 cat >"$root/etc/gh-suite.conf" <<EOF
-GH_CONFORMANCE=yes
+GH_REAL_PLAN=$plan
+GH_CONFORMANCE=$([ "$plan" = default ] && echo yes || echo no)
 GH_RM_TIMEOUT_MS=$rm_timeout_ms
+GH_BIGGUEST_SIZES="${GH_BIGGUEST_SIZES:-256}"
+GH_BIGGUEST_KINDS=${GH_BIGGUEST_KINDS:-4k,thp,hugetlb}
+GH_BIGGUEST_N=${GH_BIGGUEST_N:-3}
+GH_BIGGUEST_TIMEOUT=$((${GH_QEMU_TIMEOUT:-480} - 120))
 EOF
 initrd=$work/initramfs.cpio.gz
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -6) >"$initrd"
@@ -297,7 +346,9 @@ conf_results() {	# TAP on stdin -> "ok|not ok PATH[ # directive]", sorted
 host_conf=${buildroot:+$buildroot/tests/daemon/test-hyp-conformance}
 kernel_results=$(sed -n '/^GH-QEMU: BEGIN hyp-conformance/,/^GH-QEMU: END hyp-conformance/p' \
 	"$serial" | conf_results || true)
-if [ -n "$host_conf" ] && [ -x "$host_conf" ]; then
+if [ "$plan" != default ]; then
+	gh_log "plan $plan: no conformance suite"
+elif [ -n "$host_conf" ] && [ -x "$host_conf" ]; then
 	sim_results=$(GUNYAHD_TEST_BACKEND=sim "$host_conf" --tap 2>/dev/null | conf_results || true)
 	if [ -z "$kernel_results" ] || [ "$sim_results" != "$kernel_results" ]; then
 		gh_log "test-hyp-conformance: the real RM differs from the sim:"
@@ -316,8 +367,11 @@ yes) ;;
 skipped) gh_log "daemon scenario: skipped by its bundle" ;;
 absent) gh_log "daemon scenario: not part of this tree" ;;
 off) gh_log "daemon scenario: off (GH_QEMU_DAEMON=0)" ;;
+plan) gh_log "daemon scenario: not in plan $plan" ;;
 esac
 grep -E '^GH-QEMU: (END|CHECK) ' "$serial" >&2 || true
+grep -E '^big-guest-[a-zA-Z0-9-]+ [0-9.-]+ [a-z]+$' "$serial" | sed 's/^/gunyah-suite: bench: /' >&2 ||
+	true
 gh_log "build $((t_built - t_start)) s, guest $((t_end - t_built)) s"
 if [ "$verdict" -eq 0 ]; then
 	gh_log "PASS"

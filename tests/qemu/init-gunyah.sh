@@ -6,10 +6,11 @@
 # the HLOS under the real Gunyah hypervisor and Resource Manager. Loads
 # gunyah.ko on the hvc transport, runs the bare-metal payload lifecycles
 # (test-real-payload), the backend conformance suite, and the daemon
-# scenario when the initramfs has one (/bin/gunyah-e2e.sh), checks that the
-# RM still answers and that nothing is pinned or a zombie, unloads the
-# module, prints the kernel log between markers and a result marker, and
-# powers off. The host side judges the serial log.
+# scenario when the initramfs has one (/bin/gunyah-e2e.sh), or with
+# GH_REAL_PLAN=bigguest only bench-big-guest -R and its pin floor ghpin.ko;
+# checks that the RM still answers and that nothing is pinned or a zombie,
+# unloads the module, prints the kernel log between markers and a result
+# marker, and powers off. The host side judges the serial log.
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -41,7 +42,13 @@ check dev-gunyah test -c /dev/gunyah
 check hvc-probed probed
 dmesg | grep -E 'gunyah|Gunyah' | sed 's/^/GH-QEMU: dmesg: /'
 
-if [ -c /dev/gunyah ]; then
+if [ -c /dev/gunyah ] && [ "${GH_REAL_PLAN:-default}" = bigguest ]; then
+	check ghpin-insmod insmod /lib/ghpin.ko
+	# shellcheck disable=SC2086 # a list of sizes
+	run big-guest "$GH_BIGGUEST_TIMEOUT" bench-big-guest -R -n "$GH_BIGGUEST_N" \
+		-k "$GH_BIGGUEST_KINDS" $GH_BIGGUEST_SIZES
+	check ghpin-rmmod rmmod ghpin
+elif [ -c /dev/gunyah ]; then
 	run payload 300 test-real-payload "$payloads"
 	if [ "$GH_CONFORMANCE" = yes ]; then
 		run hyp-conformance 420 env GUNYAHD_TEST_BACKEND=kernel GUNYAHD_TEST_DEVICE=/dev/gunyah \
@@ -50,6 +57,8 @@ if [ -c /dev/gunyah ]; then
 	if [ -x /bin/gunyah-e2e.sh ]; then
 		run daemon 600 /bin/gunyah-e2e.sh
 	fi
+fi
+if [ -c /dev/gunyah ]; then
 	# every RM call still answers, and nothing leaked
 	run rm-alive 120 test-real-payload --alive
 	check no-zombies param_is zombies 0
