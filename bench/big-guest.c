@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench-big-guest: create, start and destroy of big guests on gunyah.ko
- * and gh-rm-emu (in the x86_64 QEMU guest; bench/big-guest.sh drives it),
+ * and gh-rm-emu (in the x86_64 QEMU guest, run by tests/qemu/init.sh
+ * under GH_QEMU_PLAN=bigguest; -R: on the real RM, tests/qemu/gunyah-suite.sh),
  * each step timed, against the floor of the same machine:
  *
  *   touch     writing one byte of every 4 KiB page of a fresh mapping once
