@@ -35,6 +35,7 @@ struct ctl {
 	bool timeout_set;
 	uint64_t timeout_usec;		/* 0: no limit */
 	bool json;			/* --json: machine-readable output */
+	bool transient;			/* --transient: validate for CreateTransientVM */
 	bool no_legend;			/* --no-legend: no headers or footers */
 	int exit_status;		/* set by the first reported failure */
 };

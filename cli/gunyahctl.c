@@ -26,6 +26,7 @@ enum {
 	OPT_TIMEOUT = 1u << 2,
 	OPT_JSON = 1u << 3,
 	OPT_NO_LEGEND = 1u << 4,
+	OPT_TRANSIENT = 1u << 5,
 };
 
 #define ANY_ARGS (-1)
@@ -49,14 +50,14 @@ static const struct verb verbs[] = {
 	{ "destroy", "NAME", 1, 0, verb_destroy },
 	{ "wait", "NAME STATE", 2, OPT_TIMEOUT, verb_wait },
 	{ "reload", "", 0, OPT_JSON, verb_reload },
-	{ "validate", "FILE", 1, OPT_JSON, verb_validate },
+	{ "validate", "FILE", 1, OPT_JSON | OPT_TRANSIENT, verb_validate },
 	{ "dtb", "NAME", 1, 0, verb_dtb },
 	{ "monitor", "[NAME...]", ANY_ARGS, OPT_JSON, verb_monitor },
 };
 
 /* Indexed by the bit of OPT_*. */
 static const char *const option_names[] = {
-	"--force", "--no-wait", "--timeout", "--json", "--no-legend",
+	"--force", "--no-wait", "--timeout", "--json", "--no-legend", "--transient",
 };
 
 int ctl_set_exit(struct ctl *ctl, enum ctl_exit status, int r)
@@ -107,7 +108,9 @@ static void help(void)
 	       "     --timeout SECONDS   start, stop, reboot, wait: give up waiting after\n"
 	       "                         SECONDS (default: no limit)\n"
 	       "     --json              list, status, monitor, validate, reload: print JSON\n"
-	       "     --no-legend         list: print no header and no footer\n\n"
+	       "     --no-legend         list: print no header and no footer\n"
+	       "     --transient         validate: check the file as a transient VM's\n"
+	       "                         definition (files as fd:KEY)\n\n"
 	       "Exit status:\n"
 	       "  0  success\n"
 	       "  1  gunyahd refused the request or the operation failed\n"
@@ -153,6 +156,7 @@ static int parse_argv(int argc, char **argv, struct ctl *ctl, unsigned int *ret_
 		ARG_TIMEOUT,
 		ARG_JSON,
 		ARG_NO_LEGEND,
+		ARG_TRANSIENT,
 	};
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -164,6 +168,7 @@ static int parse_argv(int argc, char **argv, struct ctl *ctl, unsigned int *ret_
 		{ "timeout", required_argument, NULL, ARG_TIMEOUT },
 		{ "json", no_argument, NULL, ARG_JSON },
 		{ "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+		{ "transient", no_argument, NULL, ARG_TRANSIENT },
 		{}
 	};
 	unsigned int used = 0;
@@ -204,6 +209,10 @@ static int parse_argv(int argc, char **argv, struct ctl *ctl, unsigned int *ret_
 		case ARG_NO_LEGEND:
 			ctl->no_legend = true;
 			used |= OPT_NO_LEGEND;
+			break;
+		case ARG_TRANSIENT:
+			ctl->transient = true;
+			used |= OPT_TRANSIENT;
 			break;
 		case ':':
 			return usage_error(ctl, "option '%s' needs an argument", argv[optind - 1]);

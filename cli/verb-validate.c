@@ -2,7 +2,8 @@
 /*
  * validate: the file is read here, with the caller's rights, and its text
  * sent to Manager1.ValidateDefinitionFor as a definition for the
- * definitions directory; each problem is printed as FILE:LINE:COLUMN:
+ * definitions directory (or, --transient, for CreateTransientVM); each
+ * problem is printed as FILE:LINE:COLUMN:
  * MESSAGE, or with --json as JSON (ctl-problems.h).
  */
 #include <errno.h>
@@ -155,9 +156,9 @@ static int validate_send(struct ctl *ctl, struct ctl_problems *out, const char *
 	r = ctl_bus_connect(ctl);
 	if (r < 0)
 		return r;
-	/* A file to validate is one for the definitions directory: paths, not fd:KEY. */
+	/* For the definitions directory (paths), or with --transient for CreateTransientVM (fd:KEY). */
 	r = ctl_bus_call_manager(ctl, "ValidateDefinitionFor", 0, &reply, "ss", t->data,
-				 "directory");
+				 ctl->transient ? "transient" : "directory");
 	if (r < 0)
 		return r;
 	r = validate_read_reply(out, label, reply);

@@ -75,7 +75,8 @@ _gunyahctl()
 	stop)		opts='--force --no-wait --timeout' ;;
 	reboot)		opts='--force --timeout' ;;
 	wait)		opts='--timeout' ;;
-	reload|validate|monitor) opts='--json' ;;
+	validate)	opts='--json --transient' ;;
+	reload|monitor) opts='--json' ;;
 	esac
 
 	if [[ $cur == -* ]]; then

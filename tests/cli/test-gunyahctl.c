@@ -255,6 +255,7 @@ static void test_usage(void)
 		(const char *const[]) { "status", "--no-legend", "nav", NULL },
 		(const char *const[]) { "start", "--json", "nav", NULL },
 		(const char *const[]) { "dtb", "--json", "nav", NULL },
+		(const char *const[]) { "create", "--transient", "nav", NULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -827,6 +828,35 @@ static void test_validate(struct fixture *f, gconstpointer data)
 	g_clear_pointer(&expect, g_free);
 	expect = g_strdup_printf("%s:7:1: ", bad);
 	g_assert_nonnull(strstr(res.out, expect));
+	ctl_result_clear(&res);
+}
+
+/* --transient: the same file checked for CreateTransientVM, where files are fd:KEY. */
+static void test_validate_transient(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *by_path = NULL, *by_fd = NULL, *expect = NULL;
+	struct ctl_result res = {};
+
+	(void) data;
+	test_daemon_start(&f->d, NULL);
+	by_path = write_file(f, "path.yaml", "version: 1\nname: p\nmemory:\n  size: 16M\n"
+			     "kernel: /boot/Image\n", -1);
+	by_fd = write_file(f, "fd.yaml", "version: 1\nname: t\nmemory:\n  size: 16M\n"
+			   "kernel: fd:kernel\n", -1);
+	/* Each is fine for one use and refused for the other, at the kernel key. */
+	run_ctl_quiet(f, "validate", by_path);
+	run_ctl_quiet(f, "validate", "--transient", by_fd);
+	run_ctl(f, &res, "validate", "--transient", by_path);
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	expect = g_strdup_printf("%s:5:9: kernel: ", by_path);
+	g_assert_true(g_str_has_prefix(res.out, expect));
+	g_assert_nonnull(strstr(res.out, "fd:KEY"));
+	ctl_result_clear(&res);
+	g_clear_pointer(&expect, g_free);
+	run_ctl(f, &res, "validate", by_fd);
+	g_assert_cmpint(res.status, ==, EXIT_INVALID);
+	expect = g_strdup_printf("%s:5:9: kernel: ", by_fd);
+	g_assert_true(g_str_has_prefix(res.out, expect));
 	ctl_result_clear(&res);
 }
 
@@ -2061,6 +2091,7 @@ int main(int argc, char **argv)
 	add("/cli/errors/access-denied", test_access_denied);
 	add("/cli/reload", test_reload);
 	add("/cli/validate/daemon", test_validate);
+	add("/cli/validate/transient", test_validate_transient);
 	add("/cli/validate/local", test_validate_local_problems);
 	add("/cli/validate/stdin", test_validate_stdin);
 	add("/cli/validate/placement", test_validate_placement);
