@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "bench-stats.h"
 #include "util/cleanup.h"
 
 #include "bench-daemon.h"
@@ -19,13 +20,6 @@
 double bench_now_ms(void)
 {
 	return daemon_spawn_now_ms();
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *) a, y = *(const double *) b;
-
-	return (x > y) - (x < y);
 }
 
 double bench_quantile(double *v, size_t n, double q)

@@ -28,6 +28,7 @@
 #include <linux/gunyah.h>
 #include <systemd/sd-bus.h>
 
+#include "bench-stats.h"
 #include "guest.h"
 #include "hyp.h"
 #include "layout.h"
@@ -47,13 +48,6 @@ static double now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *) a, y = *(const double *) b;
-
-	return (x > y) - (x < y);
 }
 
 static int write_file(const char *path, uint64_t size, const uint8_t *head, size_t head_size)

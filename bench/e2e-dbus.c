@@ -24,29 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-stats.h"
 #include "gunyah/dbus-names.h"
 #define PINGS_MAX	1000
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Calls Manager1.METHOD(name) and returns its duration in ms, or -1. */
 static double call(sd_bus *bus, const char *method, const char *name)

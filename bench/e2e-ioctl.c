@@ -44,6 +44,7 @@
 
 #include <linux/gunyah.h>
 
+#include "bench-stats.h"
 #include "guest-dtb.h"
 
 #define MiB		(1024ull * 1024)
@@ -73,27 +74,6 @@ struct opts {
 	uint64_t dtb_offset;		/* 0: the last dtb_slot bytes */
 	uint64_t dtb_slot;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* A shared memfd mapping in the pages gunyahd chose (guest.c does the same). */
 static void *map_memfd(uint64_t size, enum pages pages)
