@@ -17,11 +17,6 @@
 #define KERNEL_SIZE	65536
 #define STOP_TIMEOUT_MS	30000
 
-double bench_now_ms(void)
-{
-	return daemon_spawn_now_ms();
-}
-
 double bench_quantile(double *v, size_t n, double q)
 {
 	double exact = q * (double) n;
@@ -38,12 +33,7 @@ int bench_write_kernel(const char *path)
 	return daemon_spawn_write_kernel(path, KERNEL_SIZE);
 }
 
-int bench_write_kernel_sized(const char *path, size_t size)
-{
-	return daemon_spawn_write_kernel(path, size);
-}
-
-int bench_daemon_init(struct bench_daemon *d, const char *prog)
+int bench_daemon_init(struct daemon_spawn *d, const char *prog)
 {
 	int r = daemon_spawn_init(d, prog, "gunyahd-bench");
 
@@ -51,19 +41,19 @@ int bench_daemon_init(struct bench_daemon *d, const char *prog)
 	return r < 0 ? r : daemon_spawn_write_config(d, "version: 1\n");
 }
 
-int bench_daemon_define(struct bench_daemon *d, const char *name)
+int bench_daemon_define(struct daemon_spawn *d, const char *name)
 {
 	return bench_daemon_define_sized(d, name, 16, KERNEL_SIZE);
 }
 
-int bench_daemon_define_sized(struct bench_daemon *d, const char *name, unsigned mem_mib,
+int bench_daemon_define_sized(struct daemon_spawn *d, const char *name, unsigned mem_mib,
 			      size_t kernel_bytes)
 {
 	char kernel[192];
 	int r;
 
 	snprintf(kernel, sizeof(kernel), "%s/%s.Image", d->dir, name);
-	r = bench_write_kernel_sized(kernel, kernel_bytes);
+	r = daemon_spawn_write_kernel(kernel, kernel_bytes);
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot define %s in %s: %s\n", d->prog, name, d->dir,
 			strerror(-r));
@@ -72,17 +62,7 @@ int bench_daemon_define_sized(struct bench_daemon *d, const char *name, unsigned
 	return daemon_spawn_define(d, name, mem_mib, kernel, "cmdline: \"console=hvc0\"\n");
 }
 
-int bench_bus_start(struct bench_daemon *d)
-{
-	return daemon_spawn_bus_start(d);
-}
-
-void bench_bus_stop(struct bench_daemon *d)
-{
-	daemon_spawn_bus_stop(d);
-}
-
-int bench_bus_connect(struct bench_daemon *d, sd_bus **ret)
+int bench_bus_connect(struct daemon_spawn *d, sd_bus **ret)
 {
 	sd_bus *bus = NULL;
 	int r;
@@ -104,12 +84,7 @@ int bench_bus_connect(struct bench_daemon *d, sd_bus **ret)
 	return 0;
 }
 
-int bench_daemon_start(struct bench_daemon *d, int timeout_ms, double *ret_ms)
-{
-	return daemon_spawn_start(d, NULL, timeout_ms, ret_ms);
-}
-
-int bench_daemon_status_kib(struct bench_daemon *d, const char *field, long *ret)
+int bench_daemon_status_kib(struct daemon_spawn *d, const char *field, long *ret)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	char path[64], line[256];
@@ -126,7 +101,7 @@ int bench_daemon_status_kib(struct bench_daemon *d, const char *field, long *ret
 	return -ENODATA;
 }
 
-int bench_daemon_rss_kib(struct bench_daemon *d, long *ret)
+int bench_daemon_rss_kib(struct daemon_spawn *d, long *ret)
 {
 	return bench_daemon_status_kib(d, "VmRSS", ret);
 }
@@ -137,7 +112,7 @@ static void closedirp(DIR **d)
 		closedir(*d);
 }
 
-int bench_daemon_ctxt_switches(struct bench_daemon *d, unsigned long long *ret_voluntary,
+int bench_daemon_ctxt_switches(struct daemon_spawn *d, unsigned long long *ret_voluntary,
 			       unsigned long long *ret_involuntary)
 {
 	_cleanup_(closedirp) DIR *dir = NULL;
@@ -169,7 +144,7 @@ int bench_daemon_ctxt_switches(struct bench_daemon *d, unsigned long long *ret_v
 	return 0;
 }
 
-int bench_daemon_stop(struct bench_daemon *d)
+int bench_daemon_stop(struct daemon_spawn *d)
 {
 	int r = daemon_spawn_stop(d, STOP_TIMEOUT_MS);
 
@@ -178,18 +153,9 @@ int bench_daemon_stop(struct bench_daemon *d)
 	if (!WIFEXITED(d->status) || WEXITSTATUS(d->status) != 0) {
 		fprintf(stderr, "%s: gunyahd did not exit cleanly after SIGTERM (status 0x%x):\n",
 			d->prog, (unsigned) d->status);
-		bench_daemon_print_log(d);
+		daemon_spawn_print_log(d);
 		return -EIO;
 	}
 	return 0;
 }
 
-void bench_daemon_print_log(struct bench_daemon *d)
-{
-	daemon_spawn_print_log(d);
-}
-
-void bench_daemon_fini(struct bench_daemon *d)
-{
-	(void) daemon_spawn_fini(d);
-}

@@ -47,18 +47,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-memfd.h"
 #include "bench-stats.h"
 #include "ghtest.h"
 #include "pin-floor/ghpin.h"
 
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB	0x0004U
-#endif
-#ifndef MFD_HUGE_2MB
-#define MFD_HUGE_2MB	(21U << 26)
-#endif
 
-#define SZ_2M		(2ul << 20)
 #define SHMEM_THP	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 #define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
 #define PINNED_PAGES	"/sys/module/gunyah/parameters/pinned_pages"
@@ -114,34 +108,13 @@ static long long read_num(const char *path)
  */
 static void *map_kind(enum kind k, size_t size)
 {
-	unsigned int flags = k == KIND_HUGETLB ? MFD_HUGETLB | MFD_HUGE_2MB : 0;
-	int fd = memfd_create("bench-big-guest", MFD_CLOEXEC | flags);
-	uint8_t *area, *p = MAP_FAILED;
-	uintptr_t a;
+	static const enum bench_pages pages[N_KINDS] = {
+		[KIND_4K] = BENCH_PAGES_4K,
+		[KIND_THP] = BENCH_PAGES_THP,
+		[KIND_HUGETLB] = BENCH_PAGES_HUGETLB,
+	};
 
-	if (fd < 0)
-		return NULL;
-	area = mmap(NULL, size + SZ_2M, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		    -1, 0);
-	if (area != MAP_FAILED && ftruncate(fd, (off_t)size) == 0) {
-		a = k == KIND_4K ? (uintptr_t)area : ((uintptr_t)area + SZ_2M - 1) & ~(SZ_2M - 1);
-		p = mmap((void *)a, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
-	}
-	close(fd);
-	if (p == MAP_FAILED) {
-		if (area != MAP_FAILED)
-			munmap(area, size + SZ_2M);
-		return NULL;
-	}
-	if (p > area)
-		munmap(area, (size_t)(p - area));
-	if (p + size < area + size + SZ_2M)
-		munmap(p + size, (size_t)(area + size + SZ_2M - (p + size)));
-	if (k == KIND_THP && madvise(p, size, MADV_HUGEPAGE) < 0) {
-		munmap(p, size);
-		return NULL;
-	}
-	return p;
+	return bench_map_memfd("bench-big-guest", size, pages[k], false);
 }
 
 static int floor_once(enum kind k, size_t size, struct result *res, unsigned i)
@@ -253,8 +226,8 @@ static int kind_prepare(enum kind k, size_t size)
 
 	switch (k) {
 	case KIND_HUGETLB:
-		snprintf(buf, sizeof(buf), "%zu", size / SZ_2M);
-		if (write_str(NR_HUGEPAGES, buf) < 0 || read_num(NR_HUGEPAGES) < (long long)(size / SZ_2M))
+		snprintf(buf, sizeof(buf), "%zu", size / BENCH_SZ_2M);
+		if (write_str(NR_HUGEPAGES, buf) < 0 || read_num(NR_HUGEPAGES) < (long long)(size / BENCH_SZ_2M))
 			return 1;
 		return 0;
 	case KIND_THP:

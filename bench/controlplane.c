@@ -82,7 +82,7 @@ static double inproc_call(struct inproc *p, enum call c)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	struct outcome o = {};
-	double t0 = bench_now_ms(), t;
+	double t0 = daemon_spawn_now_ms(), t;
 	int r;
 
 	switch (c) {
@@ -99,7 +99,7 @@ static double inproc_call(struct inproc *p, enum call c)
 	while (r >= 0 && !o.done)
 		if (event_base_loop(p->base, EVLOOP_ONCE) < 0)
 			r = -EIO;
-	t = (bench_now_ms() - t0) * 1e3;
+	t = (daemon_spawn_now_ms() - t0) * 1e3;
 	if (r >= 0 && o.r < 0) {
 		r = o.r;
 		fprintf(err, PROG ": in-process %s: %s\n", call_names[c], o.message);
@@ -115,7 +115,7 @@ static double bus_call(sd_bus *bus, const char *method)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
-	double t0 = bench_now_ms(), t;
+	double t0 = daemon_spawn_now_ms(), t;
 	int r;
 
 	if (method)
@@ -125,7 +125,7 @@ static double bus_call(sd_bus *bus, const char *method)
 	else
 		r = sd_bus_call_method(bus, GH_DBUS_SERVICE, GH_DBUS_MANAGER_PATH,
 				       "org.freedesktop.DBus.Peer", "Ping", &error, &reply, NULL);
-	t = (bench_now_ms() - t0) * 1e3;
+	t = (daemon_spawn_now_ms() - t0) * 1e3;
 	sd_bus_message_unref(reply);
 	if (r < 0) {
 		fprintf(err, PROG ": %s: %s\n", method ? method : "Ping",
@@ -253,7 +253,7 @@ static void samples_free(struct samples *s)
 	free(s->ping);
 }
 
-static int run(struct bench_daemon *d, struct inproc *p, unsigned n)
+static int run(struct daemon_spawn *d, struct inproc *p, unsigned n)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	struct samples s = {};
@@ -262,9 +262,9 @@ static int run(struct bench_daemon *d, struct inproc *p, unsigned n)
 
 	r = bench_daemon_define_sized(d, VM_NAME, MEM_MIB, KERNEL_BYTES);
 	if (r >= 0)
-		r = bench_bus_start(d);
+		r = daemon_spawn_bus_start(d);
 	if (r >= 0)
-		r = bench_daemon_start(d, READY_TIMEOUT_MS, NULL);
+		r = daemon_spawn_start(d, NULL, READY_TIMEOUT_MS, NULL);
 	if (r >= 0)
 		r = bench_bus_connect(d, &bus);
 	snprintf(log, sizeof(log), "%s/inproc.log", d->dir);
@@ -291,7 +291,7 @@ static int run(struct bench_daemon *d, struct inproc *p, unsigned n)
 
 int main(int argc, char **argv)
 {
-	struct bench_daemon d;
+	struct daemon_spawn d;
 	struct inproc p = {};
 	unsigned long n = 200;
 	int c, r;
@@ -313,10 +313,10 @@ int main(int argc, char **argv)
 	if (err != stderr)
 		dup2(fileno(err), STDERR_FILENO);	/* the daemon's log, if any, to the real one */
 	if (r < 0 && d.pid > 0)
-		bench_daemon_print_log(&d);
+		daemon_spawn_print_log(&d);
 	inproc_fini(&p);
 	if (d.pid > 0 && bench_daemon_stop(&d) < 0 && r >= 0)
 		r = -EIO;
-	bench_daemon_fini(&d);
+	(void) daemon_spawn_fini(&d);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

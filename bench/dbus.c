@@ -212,9 +212,9 @@ static int measure(struct bench *b, enum op op, double *ret_us)
 	double t0, t;
 	int r;
 
-	t0 = bench_now_ms();
+	t0 = daemon_spawn_now_ms();
 	r = call(b, op, &reply, &error);
-	t = bench_now_ms() - t0;
+	t = daemon_spawn_now_ms() - t0;
 	if (r < 0) {
 		fprintf(stderr, PROG ": %s: %s: %s\n", op_names[op], error.name ?: "",
 			error.message ?: strerror(-r));
@@ -290,7 +290,7 @@ static int run(struct bench *b, unsigned n)
 
 int main(int argc, char **argv)
 {
-	struct bench_daemon d;
+	struct daemon_spawn d;
 	struct bench b = {};
 	unsigned long n = 2000;
 	char name[16];
@@ -327,9 +327,9 @@ int main(int argc, char **argv)
 		 "regions:\n  - label: 1\n    base: 0xc0000000\n    size: 2M\n"
 		 "    access: rw\n    sharing: shared\n", d.dir);
 	if (r >= 0)
-		r = bench_bus_start(&d);
+		r = daemon_spawn_bus_start(&d);
 	if (r >= 0)
-		r = bench_daemon_start(&d, READY_TIMEOUT_MS, NULL);
+		r = daemon_spawn_start(&d, NULL, READY_TIMEOUT_MS, NULL);
 	if (r >= 0)
 		r = bench_bus_connect(&d, &b.bus);
 	if (r >= 0)
@@ -340,10 +340,10 @@ int main(int argc, char **argv)
 	free(b.vm_path);
 	if (r < 0 && d.pid > 0) {
 		fprintf(stderr, PROG ": the daemon's log:\n");
-		bench_daemon_print_log(&d);
+		daemon_spawn_print_log(&d);
 	}
 	if (d.pid > 0 && bench_daemon_stop(&d) < 0)
 		r = -EIO;
-	bench_daemon_fini(&d);
+	(void) daemon_spawn_fini(&d);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -44,22 +44,14 @@
 
 #include <linux/gunyah.h>
 
+#include "bench-memfd.h"
 #include "bench-stats.h"
 #include "guest-dtb.h"
 
 #define MiB		(1024ull * 1024)
-#define SZ_2M		(2 * MiB)
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB	0x0004U
-#endif
-#ifndef MFD_HUGE_2MB
-#define MFD_HUGE_2MB	(21U << 26)
-#endif
 #define MEM_BASE	0x80000000ull
 #define SHM_BASE	0xc0000000ull
 #define DTB_SLOT	(64u * 1024)	/* the blob and room for the RM's overlay */
-
-enum pages { PAGES_4K, PAGES_THP, PAGES_HUGETLB };
 
 struct opts {
 	unsigned iterations;
@@ -67,46 +59,13 @@ struct opts {
 	uint64_t shm_size;
 	unsigned vcpus;
 	const char *device;
-	enum pages pages;
+	enum bench_pages pages;
 	const char *kernel;		/* NULL: none */
 	const char *ramdisk;
 	uint64_t ramdisk_offset;
 	uint64_t dtb_offset;		/* 0: the last dtb_slot bytes */
 	uint64_t dtb_slot;
 };
-
-/* A shared memfd mapping in the pages gunyahd chose (guest.c does the same). */
-static void *map_memfd(uint64_t size, enum pages pages)
-{
-	unsigned int flags = pages == PAGES_HUGETLB ? MFD_HUGETLB | MFD_HUGE_2MB : 0;
-	int fd = memfd_create("bench-e2e", MFD_CLOEXEC | flags);
-	uint8_t *area, *p = MAP_FAILED;
-	uintptr_t a;
-
-	if (fd < 0)
-		return NULL;
-	area = mmap(NULL, size + SZ_2M, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		    -1, 0);
-	if (area != MAP_FAILED && ftruncate(fd, (off_t)size) == 0) {
-		a = ((uintptr_t)area + SZ_2M - 1) & ~(uintptr_t)(SZ_2M - 1);
-		p = mmap((void *)a, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
-	}
-	close(fd);
-	if (p == MAP_FAILED) {
-		if (area != MAP_FAILED)
-			munmap(area, size + SZ_2M);
-		return NULL;
-	}
-	if (p > area)
-		munmap(area, (size_t)(p - area));
-	if (p + size < area + size + SZ_2M)
-		munmap(p + size, (size_t)(area + size + SZ_2M - (p + size)));
-	if (pages == PAGES_THP && madvise(p, size, MADV_HUGEPAGE) < 0) {
-		munmap(p, size);
-		return NULL;
-	}
-	return p;
-}
 
 /* pread()s the whole file to mem + offset, as gunyahd's loader does. */
 static int load_file(void *mem, uint64_t mem_size, const char *path, uint64_t offset)
@@ -176,9 +135,9 @@ static int one_vm(int dev, const struct opts *o, double *t_create, double *t_sta
 	int64_t offset;
 	int vm, r = 0;
 
-	mem = map_memfd(o->mem_size, o->pages);
+	mem = bench_map_memfd("bench-e2e", o->mem_size, o->pages, true);
 	if (o->shm_size)
-		shm = map_memfd(o->shm_size, o->pages);
+		shm = bench_map_memfd("bench-e2e", o->shm_size, o->pages, true);
 	if (!mem || (o->shm_size && !shm)) {
 		fprintf(stderr, "bench-e2e-ioctl: cannot map guest memory\n");
 		return -ENOMEM;
@@ -267,8 +226,8 @@ int main(int argc, char **argv)
 			o.device = optarg;
 			break;
 		case 'p':
-			o.pages = !strcmp(optarg, "2M-thp") ? PAGES_THP :
-				  !strcmp(optarg, "2M-hugetlb") ? PAGES_HUGETLB : PAGES_4K;
+			o.pages = !strcmp(optarg, "2M-thp") ? BENCH_PAGES_THP :
+				  !strcmp(optarg, "2M-hugetlb") ? BENCH_PAGES_HUGETLB : BENCH_PAGES_4K;
 			break;
 		case 'k':
 			o.kernel = optarg;

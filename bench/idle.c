@@ -40,7 +40,7 @@ struct rss {
 	long vm, anon, shmem;	/* KiB */
 };
 
-static int read_rss(struct bench_daemon *d, struct rss *ret)
+static int read_rss(struct daemon_spawn *d, struct rss *ret)
 {
 	int r;
 
@@ -66,13 +66,13 @@ static int start_vm(sd_bus *bus, const char *name)
 }
 
 /* The WATCHDOG=1 datagrams on the notify socket until deadline_ms. */
-static unsigned count_pings(struct bench_daemon *d, double deadline_ms)
+static unsigned count_pings(struct daemon_spawn *d, double deadline_ms)
 {
 	unsigned pings = 0;
 	char buf[1024];
 	double left;
 
-	while ((left = deadline_ms - bench_now_ms()) > 0) {
+	while ((left = deadline_ms - daemon_spawn_now_ms()) > 0) {
 		struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
 		ssize_t n;
 
@@ -89,7 +89,7 @@ static unsigned count_pings(struct bench_daemon *d, double deadline_ms)
 }
 
 /* Drops what is queued on the notify socket. */
-static void drain(struct bench_daemon *d)
+static void drain(struct daemon_spawn *d)
 {
 	char buf[1024];
 
@@ -97,7 +97,7 @@ static void drain(struct bench_daemon *d)
 		;
 }
 
-static int run(struct bench_daemon *d, unsigned window_s)
+static int run(struct daemon_spawn *d, unsigned window_s)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	unsigned long long sw0, sw1, inv0, inv1;
@@ -112,9 +112,9 @@ static int run(struct bench_daemon *d, unsigned window_s)
 	}
 	d->watchdog_usec = WATCHDOG_USEC;
 	if (r >= 0)
-		r = bench_bus_start(d);
+		r = daemon_spawn_bus_start(d);
 	if (r >= 0)
-		r = bench_daemon_start(d, READY_TIMEOUT_MS, NULL);
+		r = daemon_spawn_start(d, NULL, READY_TIMEOUT_MS, NULL);
 	if (r >= 0)
 		r = bench_bus_connect(d, &bus);
 	if (r >= 0)
@@ -134,7 +134,7 @@ static int run(struct bench_daemon *d, unsigned window_s)
 	if (r < 0)
 		return r;
 	drain(d);
-	pings = count_pings(d, bench_now_ms() + window_s * 1000.0);
+	pings = count_pings(d, daemon_spawn_now_ms() + window_s * 1000.0);
 	r = bench_daemon_ctxt_switches(d, &sw1, &inv1);
 	if (r < 0)
 		return r;
@@ -156,7 +156,7 @@ static int run(struct bench_daemon *d, unsigned window_s)
 
 int main(int argc, char **argv)
 {
-	struct bench_daemon d;
+	struct daemon_spawn d;
 	unsigned long window = 10;
 	int c, r;
 
@@ -172,6 +172,6 @@ int main(int argc, char **argv)
 		r = run(&d, (unsigned) window);
 	if (d.pid > 0 && bench_daemon_stop(&d) < 0 && r >= 0)
 		r = -EIO;
-	bench_daemon_fini(&d);
+	(void) daemon_spawn_fini(&d);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -36,12 +36,12 @@
 struct setup {
 	const char *name;	/* "64", "1" */
 	unsigned n_vms;
-	struct bench_daemon d;
+	struct daemon_spawn d;
 	double ms[MAX_RUNS];
 	double rss[MAX_RUNS];
 };
 
-static int check_vm_count(struct bench_daemon *d, unsigned expected)
+static int check_vm_count(struct daemon_spawn *d, unsigned expected)
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	sd_bus *bus = NULL;
@@ -57,7 +57,7 @@ static int check_vm_count(struct bench_daemon *d, unsigned expected)
 		fprintf(stderr, PROG ": VMCount: %s\n", error.message ?: strerror(-r));
 	else if (n != expected) {
 		fprintf(stderr, PROG ": gunyahd defines %u VM(s), expected %u:\n", n, expected);
-		bench_daemon_print_log(d);
+		daemon_spawn_print_log(d);
 		r = -EBADMSG;
 	}
 	sd_bus_error_free(&error);
@@ -68,15 +68,15 @@ static int check_vm_count(struct bench_daemon *d, unsigned expected)
 /* One start; its time and RSS stored at index i unless i < 0 (warm-up). */
 static int run_once(struct setup *s, int i)
 {
-	struct bench_daemon *d = &s->d;
+	struct daemon_spawn *d = &s->d;
 	double ms;
 	long rss;
 	int r;
 
-	r = bench_bus_start(d);
+	r = daemon_spawn_bus_start(d);
 	if (r < 0)
 		return r;
-	r = bench_daemon_start(d, READY_TIMEOUT_MS, &ms);
+	r = daemon_spawn_start(d, NULL, READY_TIMEOUT_MS, &ms);
 	if (r >= 0) {
 		r = bench_daemon_rss_kib(d, &rss);
 		if (r < 0)
@@ -86,7 +86,7 @@ static int run_once(struct setup *s, int i)
 		r = check_vm_count(d, s->n_vms);
 	if (d->pid > 0 && bench_daemon_stop(d) < 0 && r >= 0)
 		r = -EIO;
-	bench_bus_stop(d);
+	daemon_spawn_bus_stop(d);
 	if (r >= 0 && i >= 0) {
 		s->ms[i] = ms;
 		s->rss[i] = (double) rss;
@@ -159,6 +159,6 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	for (unsigned k = 0; k < ELEMENTSOF(setups); k++)
-		bench_daemon_fini(&setups[k].d);
+		(void) daemon_spawn_fini(&setups[k].d);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -145,7 +145,7 @@ fi
 # bigguest: bench-big-guest and its pin floor, ghpin.ko (built like gunyah.ko)
 if [ "$plan" = bigguest ]; then
 	bg_src=("$src/bench/big-guest.c" "$guest/ghtest.c" "$src/tests/common/guest-dtb.c")
-	if gh_stale "$work/bin/bench-big-guest" "${bg_src[@]}" "$guest/ghtest.h" "$src/bench/bench-stats.h" \
+	if gh_stale "$work/bin/bench-big-guest" "${bg_src[@]}" "$guest/ghtest.h" "$src/bench/bench-stats.h" "$src/bench/bench-memfd.h" \
 		"$guest/pin-floor/ghpin.h" "$src/include/uapi/linux/gunyah.h" "$0"; then
 		gh_log "building bench-big-guest (arm64, static)"
 		"${cc[@]}" "${cflags[@]}" -I"$guest" -o "$work/bin/bench-big-guest.tmp" \

@@ -156,7 +156,7 @@ build_prog() {	# build_prog NAME FLAG SOURCES...
 	local name=$1 flag=$2
 	shift 2
 	if gh_stale "$work/bin/$name" "$@" "$guest/ghtest.h" "$src/tests/common/guest-dtb.h" \
-		"$src/tests/common/xorshift.h" "$src/bench/bench-stats.h" \
+		"$src/tests/common/xorshift.h" "$src/bench/bench-stats.h" "$src/bench/bench-memfd.h" \
 		"$src/include/gunyah/rm-wire.h" \
 		"$src/include/uapi/linux/gunyah.h" "$src"/rm/emu/*.h "$0"; then
 		"${cc[@]}" "${cflags[@]}" "$flag" -o "$work/bin/$name.tmp" "$@" -lfdt -lpthread ||
