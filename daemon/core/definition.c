@@ -66,20 +66,18 @@ static int check_limit(const struct definition_rules *rules, const struct vmdef 
 			     memory, rules->max_guest_memory);
 }
 
-int definition_check(const struct definition_rules *rules, const struct vmdef *def,
-		     const char **ret_error, struct def_diags *diags)
+typedef int (*definition_check_fn)(const struct definition_rules *rules,
+				   const struct vmdef *def, const char **ret_error,
+				   struct def_diags *diags);
+
+/* Runs every check, so that one call reports every problem. */
+static int run_checks(const definition_check_fn *checks, size_t n_checks,
+		      const struct definition_rules *rules, const struct vmdef *def,
+		      const char **ret_error, struct def_diags *diags)
 {
-	static int (*const checks[])(const struct definition_rules *rules,
-				     const struct vmdef *def, const char **ret_error,
-				     struct def_diags *diags) = {
-		check_layout,
-		check_placement,
-		check_limit,
-	};
 	size_t first = diags->n;
 
-	/* Every check runs, so that one call reports every problem. */
-	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
+	for (size_t i = 0; i < n_checks; i++) {
 		const char *error = NULL;
 		size_t n = diags->n;
 		int r = checks[i](rules, def, &error, diags);
@@ -90,6 +88,23 @@ int definition_check(const struct definition_rules *rules, const struct vmdef *d
 			*ret_error = error;
 	}
 	return diags->n > first ? -EINVAL : 0;
+}
+
+int definition_check(const struct definition_rules *rules, const struct vmdef *def,
+		     const char **ret_error, struct def_diags *diags)
+{
+	static const definition_check_fn checks[] = { check_layout, check_placement, check_limit };
+
+	return run_checks(checks, ELEMENTSOF(checks), rules, def, ret_error, diags);
+}
+
+int definition_recheck(const struct definition_rules *rules, const struct vmdef *def,
+		       const char **ret_error, struct def_diags *diags)
+{
+	/* Placement and devicetree depend on the definition alone: checked when it was read. */
+	static const definition_check_fn checks[] = { check_layout, check_limit };
+
+	return run_checks(checks, ELEMENTSOF(checks), rules, def, ret_error, diags);
 }
 
 int definition_read(const struct definition_rules *rules, enum definition_use use,

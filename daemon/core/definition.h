@@ -52,6 +52,15 @@ int definition_check(const struct definition_rules *rules, const struct vmdef *d
 		     const char **ret_error, struct def_diags *diags);
 
 /*
+ * What may have changed for a definition read before: the checks that
+ * depend on the configuration (the layout against ipa-bits, the memory
+ * limit), as definition_check() runs them. Create and GetDeviceTree use
+ * this on a VM's stored definition; the loader then places the real images.
+ */
+int definition_recheck(const struct definition_rules *rules, const struct vmdef *def,
+		       const char **ret_error, struct def_diags *diags);
+
+/*
  * Parses text (or, when text is NULL, the file at origin) for use, then
  * definition_check()s it. Every problem goes to *diags. Returns 0 and
  * *ret; -EINVAL with *ret_error (InvalidDefinition for the schema); -ENOMEM;

@@ -37,7 +37,7 @@ void vm_instance_release(struct vm_instance *inst)
 	inst->vmid = 0;
 }
 
-/* The definition pipeline's checks once more, named for the VM, every problem one per line. */
+/* What the configuration may have changed since def was read, every problem one per line. */
 static int vm_instance_check(const struct definition_rules *rules, const char *name,
 			     const struct vmdef *def, sd_bus_error *error)
 {
@@ -46,7 +46,7 @@ static int vm_instance_check(const struct definition_rules *rules, const char *n
 	const char *error_name = NULL;
 	int r;
 
-	r = definition_check(rules, def, &error_name, &diags);
+	r = definition_recheck(rules, def, &error_name, &diags);
 	if (r >= 0)
 		return 0;
 	if (diags.n)

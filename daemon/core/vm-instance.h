@@ -27,9 +27,9 @@ struct vm_instance {
 };
 
 /*
- * Builds an instance of def: the definition checked against rules
- * (definition_check(), as when it was read: the configuration may have
- * changed since), guest memory, images and devicetree (loader),
+ * Builds an instance of def: the definition checked again against rules
+ * where the configuration may have changed since it was read
+ * (definition_recheck()), guest memory, images and devicetree (loader),
  * GH_CREATE_VM, one region per parcel and the DTB config. On failure
  * nothing is left and *error names the VM (LayoutConflict,
  * InvalidDefinition, LimitExceeded, Hypervisor).

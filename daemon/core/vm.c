@@ -151,6 +151,18 @@ bool vm_is_live(const struct vm *vm)
 	return vm->inst.hvm != NULL;
 }
 
+/*
+ * The rules an instance of vm is checked against: the configured ones, but
+ * the memory limit is manager_check_limits()'s, next to every other VM.
+ */
+static struct definition_rules vm_instance_rules(const struct vm *vm)
+{
+	struct definition_rules rules = manager_definition_rules(vm->manager);
+
+	rules.max_guest_memory = 0;
+	return rules;
+}
+
 int vm_devicetree(const struct vm *vm, const void **ret, size_t *ret_size, void **ret_owned,
 		  sd_bus_error *error)
 {
@@ -163,8 +175,7 @@ int vm_devicetree(const struct vm *vm, const void **ret, size_t *ret_size, void 
 		*ret_size = vm->inst.guest->dtb_blob_size;
 		return 0;
 	}
-	rules = manager_definition_rules(vm->manager);
-	rules.max_guest_memory = 0;	/* a plan holds no memory */
+	rules = vm_instance_rules(vm);
 	r = vm_instance_plan_dtb(&rules, vm->name, vm->def, &vm->files, ret_owned, ret_size,
 				 error);
 	*ret = *ret_owned;
@@ -354,8 +365,7 @@ static struct vm_job *vm_job_new(struct vm *vm, enum vm_op op)
 	j->vm = vm;
 	j->op = op;
 	j->hyp = vm->manager->hyp;
-	j->rules = manager_definition_rules(vm->manager);
-	j->rules.max_guest_memory = 0;
+	j->rules = vm_instance_rules(vm);
 	j->files = vm->files;
 	j->hvm = vm->inst.hvm;
 	j->error = SD_BUS_ERROR_NULL;

@@ -13,18 +13,8 @@
 #include "config.h"		/* the build's: GUNYAHD_DEFINITIONS_DIR */
 #include "config-file.h"
 #include "rm-limits.h"
+#include "util/string-util.h"
 #include "ydoc.h"
-
-static int strdup_to(const char *s, char **ret)
-{
-	char *c = strdup(s);
-
-	if (!c)
-		return -ENOMEM;
-	free(*ret);
-	*ret = c;
-	return 0;
-}
 
 void config_done(struct config *c)
 {
@@ -53,8 +43,8 @@ int config_init_defaults(struct config *c)
 
 	if (!c)
 		return -EINVAL;
-	if (strdup_to(GUNYAHD_DEFINITIONS_DIR, &d.definitions_dir) < 0 ||
-	    strdup_to(CONFIG_DEFAULT_ACCESS_GROUP, &d.access_group) < 0)
+	if (free_and_strdup(&d.definitions_dir, GUNYAHD_DEFINITIONS_DIR) < 0 ||
+	    free_and_strdup(&d.access_group, CONFIG_DEFAULT_ACCESS_GROUP) < 0)
 		return -ENOMEM;
 	*c = d;
 	d = (struct config) {};
@@ -200,31 +190,19 @@ static int parse_definitions(struct ydoc *d, const struct ynode *n, const char *
 	return r;
 }
 
-static int parse_access_group(struct ydoc *d, const struct ynode *n, const char *path,
-			      void *data, const void *arg)
-{
-	char buf[YDOC_SHOW_BUF];
-	int r;
-
-	(void) arg;
-	r = ydoc_want_scalar(d, n, path, "a group name");
-	if (r > 0 && !group_name_is_valid(n->value))
-		return ydoc_diag(d, n, path,
-				 "invalid group name '%s': 1 to %d characters from a-z 0-9 _ -, starting with a-z or _",
-				 ynode_show(n, buf), CONFIG_GROUP_NAME_MAX);
-	if (r > 0)
-		r = strdup_to(n->value, data) ?: 1;
-	return r;
-}
-
 static const int64_t schema_version = CONFIG_SCHEMA_VERSION;
+
+static const struct ydoc_name_spec group_name = {
+	"a group name", "group name", group_name_is_valid, CONFIG_GROUP_NAME_MAX,
+	"a-z 0-9 _ -, starting with a-z or _",
+};
 
 static const struct ydoc_field_spec root_table[] = {
 	{ "version", true, ydoc_field_version, 0, &schema_version },
 	{ "definitions", false, parse_definitions, offsetof(struct config, definitions_dir),
 	  NULL },
-	{ "access-group", false, parse_access_group, offsetof(struct config, access_group),
-	  NULL },
+	{ "access-group", false, ydoc_field_name, offsetof(struct config, access_group),
+	  &group_name },
 	{ "ipa-bits", false, ydoc_field_u32, offsetof(struct config, ipa_bits),
 	  YDOC_RANGE(CONFIG_IPA_BITS_MIN, CONFIG_IPA_BITS_MAX) },
 	{ "limits", false, ydoc_field_map, 0, YDOC_TABLE(limits_table) },

@@ -18,6 +18,7 @@
 
 #include "rm-limits.h"
 #include "util/string-table.h"
+#include "util/string-util.h"
 #include "vmdef.h"
 #include "ydoc.h"
 
@@ -303,17 +304,6 @@ static const struct ydoc_size_spec memory_base_aligned = {
 };
 static const struct ydoc_size_spec gic_aligned = { .align = GIC_ALIGN, .align_name = "64 KiB" };
 static const struct ydoc_size_spec dtb_offset_aligned = { .align = 8, .align_name = "8" };
-
-static int strdup_to(const char *s, char **ret)
-{
-	char *c = strdup(s);
-
-	if (!c)
-		return -ENOMEM;
-	free(*ret);
-	*ret = c;
-	return 0;
-}
 
 static struct vmdef_mark mark_of(const struct ynode *n)
 {
@@ -771,23 +761,6 @@ static int parse_simulate(struct ydoc *d, const struct ynode *n, const char *pat
 
 /* the top level */
 
-static int parse_name(struct ydoc *d, const struct ynode *n, const char *path, void *data,
-		      const void *arg)
-{
-	char buf[YDOC_SHOW_BUF];
-	int r;
-
-	(void) arg;
-	r = ydoc_want_scalar(d, n, path, "a name");
-	if (r > 0 && !vmdef_name_is_valid(n->value))
-		return ydoc_diag(d, n, path,
-				 "invalid name '%s': 1 to %d characters from A-Z a-z 0-9 _ . -, starting with a letter or digit",
-				 ynode_show(n, buf), VMDEF_NAME_MAX);
-	if (r > 0)
-		r = strdup_to(n->value, data) ?: 1;
-	return r;
-}
-
 static int parse_kernel(struct ydoc *d, const struct ynode *n, const char *path, void *data,
 			const void *arg)
 {
@@ -826,9 +799,14 @@ static int parse_ramdisk_offset(struct ydoc *d, const struct ynode *n, const cha
 
 static const int64_t schema_version = VMDEF_SCHEMA_VERSION;
 
+static const struct ydoc_name_spec vm_name = {
+	"a name", "name", vmdef_name_is_valid, VMDEF_NAME_MAX,
+	"A-Z a-z 0-9 _ . -, starting with a letter or digit",
+};
+
 static const struct ydoc_field_spec root_table[] = {
 	{ "version", true, ydoc_field_version, 0, &schema_version },
-	{ "name", true, parse_name, OF_DEF(name), NULL },
+	{ "name", true, ydoc_field_name, OF_DEF(name), &vm_name },
 	{ "autostart", false, ydoc_field_bool, OF_DEF(autostart), NULL },
 	{ "vcpus", false, ydoc_field_u32, OF_DEF(vcpus), YDOC_RANGE(1, VMDEF_MAX_VCPUS) },
 	{ "memory", true, parse_memory, 0, NULL },
@@ -855,7 +833,7 @@ static int parse_root(struct ydoc *d, const struct ynode *root, struct vmdef *de
 	if (r < 0)
 		return r;
 	if (!def->devicetree.image_name && def->name)
-		return strdup_to(def->name, &def->devicetree.image_name);
+		return free_and_strdup(&def->devicetree.image_name, def->name);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "util/string-util.h"
 #include "ydoc.h"
 
 static bool streq(const char *a, const char *b)
@@ -821,7 +822,6 @@ int ydoc_get_bool(struct ydoc *d, const struct ynode *n, const char *path, bool 
 int ydoc_get_string(struct ydoc *d, const struct ynode *n, const char *path, size_t min_len,
 		    size_t max_len, bool printable, char **ret)
 {
-	char *s;
 	int r;
 
 	r = ydoc_want_scalar(d, n, path, "a string");
@@ -837,12 +837,8 @@ int ydoc_get_string(struct ydoc *d, const struct ynode *n, const char *path, siz
 			if ((unsigned char) n->value[i] < 0x20 || n->value[i] == 0x7f)
 				return ydoc_diag(d, n, path,
 						 "must not contain control characters");
-	s = strdup(n->value);
-	if (!s)
-		return -ENOMEM;
-	free(*ret);
-	*ret = s;
-	return 1;
+	r = free_and_strdup(ret, n->value);
+	return r < 0 ? r : 1;
 }
 
 int ydoc_get_size(struct ydoc *d, const struct ynode *n, const char *path, uint64_t *ret)
@@ -1092,6 +1088,23 @@ int ydoc_field_string(struct ydoc *d, const struct ynode *n, const char *path, v
 	const struct ydoc_string_spec *spec = arg;
 
 	return ydoc_get_string(d, n, path, spec->min_len, spec->max_len, spec->printable, data);
+}
+
+int ydoc_field_name(struct ydoc *d, const struct ynode *n, const char *path, void *data,
+		    const void *arg)
+{
+	const struct ydoc_name_spec *spec = arg;
+	char buf[YDOC_SHOW_BUF];
+	int r;
+
+	r = ydoc_want_scalar(d, n, path, spec->what);
+	if (r <= 0)
+		return r;
+	if (!spec->valid(n->value))
+		return ydoc_diag(d, n, path, "invalid %s '%s': 1 to %d characters from %s",
+				 spec->noun, ynode_show(n, buf), spec->max_len, spec->chars);
+	r = free_and_strdup(data, n->value);
+	return r < 0 ? r : 1;
 }
 
 int ydoc_field_size(struct ydoc *d, const struct ynode *n, const char *path, void *data,

@@ -238,6 +238,13 @@ struct ydoc_size_spec {		/* ydoc_field_size; NULL arg: any size */
 	uint64_t align;		/* 0: any; else ydoc_check_aligned() with align_name */
 	const char *align_name;
 };
+struct ydoc_name_spec {		/* ydoc_field_name: a name checked by a predicate */
+	const char *what;		/* "a group name": what a non-scalar should have been */
+	const char *noun;		/* "group name": in "invalid group name 'x'" */
+	bool (*valid)(const char *s);
+	int max_len;			/* for the message: "1 to MAX characters from CHARS" */
+	const char *chars;
+};
 struct ydoc_enum_spec {		/* ydoc_field_enum: the names, indexed by value */
 	const char *const *names;
 	size_t n_names;
@@ -266,6 +273,9 @@ int ydoc_field_duration(struct ydoc *d, const struct ynode *n, const char *path,
 int ydoc_field_duration_nonzero(struct ydoc *d, const struct ynode *n, const char *path,
 				void *data, const void *arg);
 int ydoc_field_enum(struct ydoc *d, const struct ynode *n, const char *path, void *data,
+		    const void *arg);
+/* A name (char *, replaced) that spec->valid accepts; the message states the rule. */
+int ydoc_field_name(struct ydoc *d, const struct ynode *n, const char *path, void *data,
 		    const void *arg);
 /* version: arg points to the int64_t schema version this gunyahd reads. No field. */
 int ydoc_field_version(struct ydoc *d, const struct ynode *n, const char *path, void *data,

@@ -550,21 +550,33 @@ static void emu_h_mem_append(struct emu *emu, struct emu_req *r)
 		p->complete = true;
 }
 
+/*
+ * RECLAIM and RELEASE share a request: the parcel it names (NULL, with
+ * r->err set when the request does not decode or no parcel has the handle).
+ */
+static struct emu_parcel *emu_mem_req_parcel(struct emu *emu, struct emu_req *r,
+					     struct gh_rm_mem_reclaim_req *q)
+{
+	struct emu_parcel *p;
+
+	if (gh_rm_dec_mem_reclaim_req(r->p, r->len, q) < 0) {
+		r->err = GH_RM_ERROR_MSG_INVALID;
+		return NULL;
+	}
+	emu_req_extra(r, "handle=%u", q->mem_handle);
+	p = emu_parcel_lookup(emu, q->mem_handle);
+	if (!p)
+		r->err = GH_RM_ERROR_HANDLE_INVALID;
+	return p;
+}
+
 static void emu_h_mem_reclaim(struct emu *emu, struct emu_req *r)
 {
 	struct gh_rm_mem_reclaim_req q;
-	struct emu_parcel *p;
+	struct emu_parcel *p = emu_mem_req_parcel(emu, r, &q);
 
-	if (gh_rm_dec_mem_reclaim_req(r->p, r->len, &q) < 0) {
-		r->err = GH_RM_ERROR_MSG_INVALID;
+	if (!p)
 		return;
-	}
-	emu_req_extra(r, "handle=%u", q.mem_handle);
-	p = emu_parcel_lookup(emu, q.mem_handle);
-	if (!p) {
-		r->err = GH_RM_ERROR_HANDLE_INVALID;
-		return;
-	}
 	r->vmid = emu_parcel_target(p);
 	if (p->owner != GH_RM_VMID_HLOS) {
 		r->err = GH_RM_ERROR_DENIED;
@@ -591,19 +603,13 @@ static void emu_h_mem_reclaim(struct emu *emu, struct emu_req *r)
 static void emu_h_mem_release(struct emu *emu, struct emu_req *r)
 {
 	struct gh_rm_mem_reclaim_req q;
-	struct emu_parcel *p;
+	struct emu_parcel *p = emu_mem_req_parcel(emu, r, &q);
 
-	if (gh_rm_dec_mem_reclaim_req(r->p, r->len, &q) < 0) {
-		r->err = GH_RM_ERROR_MSG_INVALID;
+	if (!p)
 		return;
-	}
-	emu_req_extra(r, "handle=%u", q.mem_handle);
-	p = emu_parcel_lookup(emu, q.mem_handle);
 	/* the HLOS only ever owns parcels here: it never borrowed one to release */
-	if (!p || !emu_parcel_acl(p, GH_RM_VMID_HLOS))
-		r->err = GH_RM_ERROR_HANDLE_INVALID;
-	else
-		r->err = GH_RM_ERROR_DENIED;
+	r->err = emu_parcel_acl(p, GH_RM_VMID_HLOS) ? GH_RM_ERROR_DENIED
+						    : GH_RM_ERROR_HANDLE_INVALID;
 }
 
 const struct emu_handler emu_mem_handlers[] = {
