@@ -161,6 +161,29 @@ struct gh_vm_stop {
 #define GH_VM_STOP		_IOW(GH_IOCTL_TYPE, 0x21, struct gh_vm_stop)
 
 /*
+ * GH_VM_OPEN_CONSOLE - A new fd (O_CLOEXEC) on the VM's RM console
+ *
+ * The module opens the RM console of every VM it creates before the VM
+ * starts and keeps its output in a per-VM ring (module parameter
+ * console_ring_size), so every console fd can read boot output from the
+ * first byte the ring still holds. Each console fd has its own position:
+ * - read() returns output; a reader the ring overtook skips to the oldest
+ *   byte kept and GH_CONSOLE_GET_LOST counts what it skipped. Once the VM
+ *   has exited and the fd has read everything, read() returns 0.
+ * - write() sends input to the guest, split into writes the RM accepts;
+ *   EAGAIN (O_NONBLOCK) or blocking while the RM's queue is full; EPIPE
+ *   once the VM has exited.
+ * - poll(): EPOLLIN when there is output (or end of output), EPOLLOUT when
+ *   input would be accepted, EPOLLHUP once the VM has exited and the fd
+ *   read everything.
+ * A kernel without the console answers -ENOTTY.
+ */
+#define GH_VM_OPEN_CONSOLE	_IO(GH_IOCTL_TYPE, 0x22)
+
+/* On a console fd: bytes this fd skipped because the ring overtook it, since open. */
+#define GH_CONSOLE_GET_LOST	_IOR(GH_IOCTL_TYPE, 0x23, __u64)
+
+/*
  * Android common kernels reject GH_MEM_LENT and offer this instead
  * (android14-6.1). Same argument as GH_VM_SET_USER_MEM_REGION.
  */
