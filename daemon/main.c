@@ -20,13 +20,16 @@
 #include "bus-loop.h"
 #include "bus-manager.h"
 #include "bus-observer.h"
+#include "bus-systemd.h"
 #include "bus-vm.h"
 #include "config-file.h"
 #include "hyp.h"
 #include "manager.h"
+#include "util/fdstore.h"
 #include "util/log.h"
 #include "util/string-table.h"
 #include "util/time-util.h"
+#include "vm-store.h"
 
 #define DEFAULT_DEVICE "/dev/gunyah"
 
@@ -62,6 +65,7 @@ struct daemon {
 	struct manager *manager;
 	struct event *signals[3];	/* SIGTERM, SIGINT: quit; SIGHUP: reload */
 	struct event *watchdog;
+	struct vm_store_fds stored;	/* what the fd store handed back, until adopted */
 	bool quit;
 };
 
@@ -339,6 +343,45 @@ static int setup_bus(struct daemon *d, const struct options *o)
 	return 0;
 }
 
+/*
+ * VMs survive gunyahd when systemd keeps their fds (vm-store.h): under a
+ * service manager with a fd store and a runtime directory, on the kernel
+ * backend (the sim's VMs live in this process).
+ */
+static int setup_survival(struct daemon *d)
+{
+	const struct config *c = &d->manager->config;
+	uint32_t max, need = c->limits.max_vms * (c->limits.max_regions + 2);
+	const char *dirs = getenv("RUNTIME_DIRECTORY");
+	_cleanup_free_ char *dir = NULL;
+	int r;
+
+	if (!fdstore_available() || !dirs || !*dirs)
+		return 0;
+	if (hyp_kind(d->manager->hyp) != HYP_KIND_KERNEL) {
+		log_notice("VMs of the simulated hypervisor live in gunyahd: they end with it");
+		return 0;
+	}
+	r = systemd_unit_fd_store_max(&max);
+	if (r >= 0 && max == 0) {
+		log_notice("FileDescriptorStoreMax=0: VMs end with gunyahd");
+		return 0;
+	}
+	if (r >= 0 && max < need)
+		log_warning("FileDescriptorStoreMax=%" PRIu32 " is below the %" PRIu32 " fds that "
+			    "limits.max-vms VMs may need: the last VMs may not survive a restart",
+			    max, need);
+	/* The first of RuntimeDirectory='s directories. */
+	dir = strndup(dirs, strcspn(dirs, ":"));
+	if (!dir)
+		return log_errno(LOG_ERR, -ENOMEM, "Cannot set up: %m");
+	r = manager_enable_store(d->manager, dir);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Cannot keep VM state in %s: %m", dir);
+	log_info("VMs outlive gunyahd: fds in systemd's fd store, state in %s", dir);
+	return 0;
+}
+
 static int load_definitions(struct daemon *d, const char *dir)
 {
 	struct stat st;
@@ -387,6 +430,24 @@ static int start_serving(struct daemon *d)
 	return 0;
 }
 
+/*
+ * Whether live VMs stay for the next gunyahd: systemd restarts the unit
+ * (systemctl restart), or will after this failure (Restart=on-failure).
+ * A plain stop destroys them: the store would close them in PID 1.
+ */
+static bool hand_over(struct daemon *d, int r)
+{
+	_cleanup_free_ char *job = NULL;
+
+	if (!d->manager->store_dir)
+		return false;
+	if (r < 0)
+		return true;
+	if (systemd_unit_job_type(&job) < 0)
+		log_warning("Cannot ask systemd whether this is a restart: destroying every VM");
+	return job && !strcmp(job, "restart");
+}
+
 static void daemon_done(struct daemon *d)
 {
 	for (size_t i = 0; i < ELEMENTSOF(d->signals); i++)
@@ -409,18 +470,27 @@ static int run(const struct options *o)
 
 	/* A client going away mid-write must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Before anything else opens a file: the fds systemd kept for us. */
+	r = vm_store_fds_take(&d.stored);
+	if (r < 0)
+		log_errno(LOG_ERR, r, "Cannot take the fds systemd kept: %m");
 
 	d.base = event_base_new();
 	if (!d.base)
 		return log_errno(LOG_ERR, -ENOMEM, "Cannot create the event loop");
 	r = setup_manager(&d, o, &config);
 	if (r >= 0)
+		r = setup_survival(&d);
+	if (r >= 0)
 		r = setup_bus(&d, o);
 	if (r >= 0)
 		r = load_definitions(&d, o->definitions ? o->definitions
 							: d.manager->config.definitions_dir);
-	if (r >= 0)
+	if (r >= 0) {
+		manager_adopt(d.manager, &d.stored);
+		vm_store_fds_done(&d.stored);
 		r = start_serving(&d);
+	}
 	if (r < 0)
 		goto out;
 
@@ -434,10 +504,14 @@ static int run(const struct options *o)
 	r = serve(&d);
 
 	sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
-	manager_shutdown(d.manager);
+	if (hand_over(&d, r))
+		manager_handover(d.manager);
+	else
+		manager_shutdown(d.manager);
 	if (!bus_loop_disconnected(d.bus_loop))
 		(void) sd_bus_flush(d.bus);
 out:
+	vm_store_fds_done(&d.stored);
 	daemon_done(&d);
 	config_done(&config);
 	return r;

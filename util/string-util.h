@@ -17,3 +17,16 @@ static inline int free_and_strdup(char **p, const char *s)
 	*p = c;
 	return 0;
 }
+
+/* A NUL-terminated copy of n bytes of p (which may hold NULs), or NULL. */
+static inline char *memdup_nul(const void *p, size_t n)
+{
+	char *c = malloc(n + 1);
+
+	if (!c)
+		return NULL;
+	if (n)
+		memcpy(c, p, n);
+	c[n] = 0;
+	return c;
+}

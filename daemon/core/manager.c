@@ -12,6 +12,7 @@
 
 #include "hyp.h"
 #include "manager-internal.h"
+#include "util/fdstore.h"
 #include "util/log.h"
 #include "vm.h"
 #include "vmdef.h"
@@ -82,6 +83,7 @@ struct manager *manager_free(struct manager *m)
 	config_done(&m->config);
 	free(m->config_path);
 	free(m->definitions_dir);
+	free(m->store_dir);
 	free(m);
 	return NULL;
 }
@@ -321,7 +323,7 @@ int manager_diags_error(const char *origin, const struct def_diags *diags, int r
 	return sd_bus_error_setf(error, name, "%s", text ? text : strerror(-r));
 }
 
-void manager_shutdown(struct manager *m)
+static void manager_end(struct manager *m, bool handover)
 {
 	_cleanup_free_ struct vm **vms = NULL;
 	size_t n = 0;
@@ -331,10 +333,25 @@ void manager_shutdown(struct manager *m)
 	m->worker = worker_free(m->worker);
 	if (manager_list_vms(m, &vms, &n) < 0)
 		return;
+	/* PID 1 holds every stored fd before this process closes its copies. */
+	if (handover && fdstore_sync() < 0)
+		log_warning("The service manager did not confirm the fd store: VMs may end with gunyahd");
 	for (size_t i = 0; i < n; i++) {
+		if (handover)
+			vm_handover(vms[i]);
 		if (!vm_is_live(vms[i]))
 			continue;
 		log_info("VM '%s': destroying for shutdown", vms[i]->name);
 		vm_shutdown(vms[i]);
 	}
+}
+
+void manager_shutdown(struct manager *m)
+{
+	manager_end(m, false);
+}
+
+void manager_handover(struct manager *m)
+{
+	manager_end(m, true);
 }

@@ -64,6 +64,7 @@ struct manager {
 	int last_observer_id;
 	unsigned notifying;		/* nesting depth: removed observers are pruned at 0 */
 	bool shutting_down;
+	char *store_dir;		/* VMs' state files (vm-store.h); NULL: VMs end with gunyahd */
 
 	void *vms;			/* tsearch tree of struct vm *, by name */
 	size_t n_entries;		/* in the tree, transient VMs being created included */
@@ -205,3 +206,9 @@ int manager_validate(struct manager *m, const char *yaml, enum definition_use us
 
 /* Destroys every live VM (daemon shutdown); waits for starts in flight. */
 void manager_shutdown(struct manager *m);
+/*
+ * gunyahd restarts (systemctl restart): waits for work in flight, then
+ * leaves every VM in the fd store for the next gunyahd (vm_handover());
+ * a VM that is not stored is destroyed as by manager_shutdown().
+ */
+void manager_handover(struct manager *m);

@@ -12,6 +12,7 @@
 #include "layout.h"
 #include "loader.h"
 #include "vm-instance.h"
+#include "vm-store.h"
 #include "vmdef.h"
 
 int vm_hyp_error(const char *name, const char *call, int r, sd_bus_error *error)
@@ -30,6 +31,7 @@ int vm_hyp_error(const char *name, const char *call, int r, sd_bus_error *error)
 
 void vm_instance_release(struct vm_instance *inst)
 {
+	vm_store_forget(inst);
 	/* The backend VM first: the sim gives lent pages back, the module unpins them. */
 	inst->hvm = hyp_vm_destroy(inst->hvm);
 	inst->guest = guest_free(inst->guest);

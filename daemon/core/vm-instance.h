@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
@@ -24,6 +25,7 @@ struct vm_instance {
 	struct guest *guest;
 	struct hyp_vm *hvm;
 	uint16_t vmid;			/* 0 when the backend cannot tell */
+	bool stored;			/* its fds are in systemd's fd store (vm-store.h) */
 };
 
 /*
@@ -46,7 +48,11 @@ int vm_instance_plan_dtb(const struct definition_rules *rules, const char *name,
 			 const struct vmdef *def, const struct loader_files *files, void **ret,
 			 size_t *ret_size, sd_bus_error *error);
 
-/* Closes the backend VM (which stops and reclaims it), then frees the rest. */
+/*
+ * Closes the backend VM (which stops and reclaims it), then frees the rest;
+ * a stored instance leaves the fd store first. Clear stored to hand the VM
+ * over to the next gunyahd instead: only this process's fds are closed.
+ */
 void vm_instance_release(struct vm_instance *inst);
 
 /*

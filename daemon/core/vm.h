@@ -162,6 +162,37 @@ void vm_teardown(struct vm *vm);
 /* The same for gunyahd's shutdown, announced: defined, reason "shutdown". */
 void vm_shutdown(struct vm *vm);
 
+/*
+ * What a state file keeps of a VM for the next gunyahd (vm-store.h).
+ * reason is borrowed from the VM by vm_save(), owned by the reader's state.
+ */
+struct vm_saved {
+	enum vm_state state;
+	char *reason;
+	int exit_type;
+	uint32_t exit_code;
+	unsigned restart_count;
+	uint64_t created_usec, started_usec;
+	uint64_t burst_start_usec;	/* CLOCK_MONOTONIC: the same across processes */
+	unsigned burst_count;
+	bool stop_requested;
+	bool restart_pending;		/* the restart policy's timer was armed */
+};
+
+void vm_save(const struct vm *vm, struct vm_saved *ret);
+/*
+ * Takes over an instance a previous gunyahd left (its fds from the store):
+ * the saved state, then what the backend says now. An exit that happened
+ * meanwhile is classified (and the restart policy applied) as if it had
+ * been seen; a live VM gets its watches back. inst is emptied.
+ */
+int vm_adopt(struct vm *vm, struct vm_instance *inst, const struct vm_saved *saved);
+/*
+ * gunyahd restarts: the VM stays in the fd store for the next one, and
+ * this process only closes its own fds. Nothing is announced.
+ */
+void vm_handover(struct vm *vm);
+
 bool vm_is_live(const struct vm *vm);
 /* The definition whose memory the VM holds or is about to hold, or NULL. */
 const struct vmdef *vm_resource_def(const struct vm *vm);

@@ -176,6 +176,7 @@ struct vmdef *vmdef_free(struct vmdef *def)
 	if (!def)
 		return NULL;
 	free(def->origin);
+	free(def->text);
 	free(def->name);
 	free(def->kernel);
 	free(def->ramdisk);
@@ -209,10 +210,12 @@ int vmdef_dup(const struct vmdef *def, struct vmdef **ret)
 		return -ENOMEM;
 	*d = *def;
 	/* Nothing below may be freed twice if a copy fails half-way. */
-	d->origin = d->name = d->kernel = d->ramdisk = d->cmdline = NULL;
+	d->origin = d->text = d->name = d->kernel = d->ramdisk = d->cmdline = NULL;
 	d->devicetree.image_name = d->devicetree.os_type = d->devicetree.overlay = NULL;
 	d->regions = NULL;
 
+	if (def->text && !(d->text = memdup_nul(def->text, def->text_size)))
+		return -ENOMEM;
 	if (strdup_or_null(def->origin, &d->origin) < 0 ||
 	    strdup_or_null(def->name, &d->name) < 0 ||
 	    strdup_or_null(def->kernel, &d->kernel) < 0 ||
@@ -884,6 +887,10 @@ int vmdef_parse_string(const char *origin, const char *text, size_t len,
 		if (r < 0)
 			return r;
 		def->digest = vmdef_digest(text, len);
+		def->text = memdup_nul(text, len);
+		if (!def->text)
+			return -ENOMEM;
+		def->text_size = len;
 		r = parse_root(&doc, root, def);
 		if (r < 0)
 			return r;

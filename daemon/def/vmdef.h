@@ -131,6 +131,8 @@ struct vmdef {
 	char *origin;			/* file path, or a label such as "<transient>" */
 	bool transient;			/* parsed with vmdef_parse_opts.transient */
 	uint64_t digest;		/* of the source text: equal for an unchanged file */
+	char *text;			/* the source text, NUL-terminated (the state file keeps it) */
+	size_t text_size;		/* bytes, without the NUL */
 
 	char *name;
 	bool autostart;

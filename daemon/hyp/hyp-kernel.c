@@ -65,26 +65,55 @@ static void kernel_probe(struct kernel *k, int vm_fd)
 		log_notice("The kernel lacks GH_VM_STOP: stopping a VM destroys it");
 }
 
-static int kernel_create_vm(struct hyp *h, unsigned long arg, struct hyp_vm **ret)
+/* Wraps a VM fd (taken over, also on failure). */
+static int kernel_vm_new(struct kernel *k, int fd, struct hyp_vm **ret)
 {
-	struct kernel *k = (struct kernel *) h;
-	struct kernel_vm *vm;
-	int fd;
+	struct kernel_vm *vm = calloc(1, sizeof(*vm));
 
-	fd = ioctl(k->dev_fd, GH_CREATE_VM, arg);
-	if (fd < 0)
-		return -errno;
-	vm = calloc(1, sizeof(*vm));
 	if (!vm) {
 		close(fd);
 		return -ENOMEM;
 	}
 	if (!__atomic_load_n(&k->probed, __ATOMIC_ACQUIRE))
 		kernel_probe(k, fd);
-	vm->head.hyp = h;
+	vm->head.hyp = &k->head;
 	vm->fd = fd;
 	*ret = &vm->head;
 	return 0;
+}
+
+static int kernel_create_vm(struct hyp *h, unsigned long arg, struct hyp_vm **ret)
+{
+	int fd = ioctl(((struct kernel *) h)->dev_fd, GH_CREATE_VM, arg);
+
+	if (fd < 0)
+		return -errno;
+	return kernel_vm_new((struct kernel *) h, fd, ret);
+}
+
+static int kernel_adopt_vm(struct hyp *h, int fd, struct hyp_vm **ret)
+{
+	struct gh_vm_status status;
+	int r;
+
+	/* The store hands fds back without O_CLOEXEC. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	/* Only a VM fd of this module answers GH_VM_GET_STATUS. */
+	r = xioctl(fd, GH_VM_GET_STATUS, &status);
+	if (r < 0) {
+		close(fd);
+		return r == -EINVAL || r == -EFAULT ? -ENOTTY : r;
+	}
+	return kernel_vm_new((struct kernel *) h, fd, ret);
+}
+
+static int kernel_handle_fd(struct hyp_vm *hvm)
+{
+	return to_kernel_vm(hvm)->fd;
 }
 
 static int kernel_set_user_mem_region(struct hyp_vm *hvm, const struct gh_userspace_memory_region *r)
@@ -165,6 +194,8 @@ static const struct hyp_ops kernel_ops = {
 	.stop = kernel_stop,
 	.get_status = kernel_get_status,
 	.get_fd = kernel_get_fd,
+	.adopt_vm = kernel_adopt_vm,
+	.handle_fd = kernel_handle_fd,
 	.destroy_vm = kernel_destroy_vm,
 	.free = kernel_free,
 };

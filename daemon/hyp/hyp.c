@@ -75,6 +75,22 @@ int hyp_vm_set_sim(struct hyp_vm *vm, const struct vmdef_sim *sim)
 	return vm->hyp->ops->set_sim(vm, sim);
 }
 
+int hyp_vm_adopt(struct hyp *h, int fd, struct hyp_vm **ret)
+{
+	if (!h->ops->adopt_vm) {
+		safe_close(fd);
+		return -EOPNOTSUPP;
+	}
+	return h->ops->adopt_vm(h, fd, ret);
+}
+
+int hyp_vm_handle_fd(struct hyp_vm *vm)
+{
+	if (!vm->hyp->ops->handle_fd)
+		return -EOPNOTSUPP;
+	return vm->hyp->ops->handle_fd(vm);
+}
+
 struct hyp_vm *hyp_vm_destroy(struct hyp_vm *vm)
 {
 	if (vm)

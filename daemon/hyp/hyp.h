@@ -51,6 +51,8 @@ struct hyp_ops {
 	int (*get_status)(struct hyp_vm *vm, struct gh_vm_status *ret);
 	int (*get_fd)(struct hyp_vm *vm);
 	int (*set_sim)(struct hyp_vm *vm, const struct vmdef_sim *sim);
+	int (*adopt_vm)(struct hyp *h, int fd, struct hyp_vm **ret);
+	int (*handle_fd)(struct hyp_vm *vm);
 	void (*destroy_vm)(struct hyp_vm *vm);
 	void (*free)(struct hyp *h);
 };
@@ -115,6 +117,18 @@ int hyp_vm_get_status(struct hyp_vm *vm, struct gh_vm_status *ret);
 int hyp_vm_get_fd(struct hyp_vm *vm);
 /* Simulated behaviour; -EOPNOTSUPP on the kernel backend. */
 int hyp_vm_set_sim(struct hyp_vm *vm, const struct vmdef_sim *sim);
+/*
+ * A VM that outlived the process that created it: fd is a VM fd a previous
+ * gunyahd left in systemd's fd store. Takes ownership of fd (also on
+ * failure). -EOPNOTSUPP when VMs are not fds (sim); -ENOTTY when fd is not
+ * a VM fd of this module with GH_VM_GET_STATUS.
+ */
+int hyp_vm_adopt(struct hyp *h, int fd, struct hyp_vm **ret);
+/*
+ * The fd that holds the VM: the backend tears the VM down when its last
+ * copy is closed. Owned by vm. -EOPNOTSUPP when VMs are not fds (sim).
+ */
+int hyp_vm_handle_fd(struct hyp_vm *vm);
 /* close(vm fd): the backend tears the VM down. NULL-safe; returns NULL. */
 struct hyp_vm *hyp_vm_destroy(struct hyp_vm *vm);
 GH_DEFINE_FREEP(struct hyp_vm, hyp_vm_destroy)

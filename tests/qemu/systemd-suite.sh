@@ -21,7 +21,7 @@
 # copy keeps the files' owners). Exit status: 0 pass, 1 fail, 77 skip (a tool
 # or package genuinely missing).
 #
-# Environment: GH_QEMU_TIMEOUT (seconds for the guest, default 420),
+# Environment: GH_QEMU_TIMEOUT (seconds for the guest, default 600),
 # GH_SD_SECTIONS (the guest's check sections, default below),
 # GH_SD_CACHE (the root file system cache).
 set -euo pipefail
@@ -32,7 +32,7 @@ buildroot=${3:?meson build root}
 # shellcheck source=tests/qemu/lib.sh
 . "$src/tests/qemu/lib.sh"
 sd=$src/tests/qemu/sdguest
-sections=${GH_SD_SECTIONS:-boot device start access activation reload journal security stop}
+sections=${GH_SD_SECTIONS:-boot device start access activation reload journal survive security stop}
 cache=${GH_SD_CACHE:-/var/cache/gunyah-sdguest}
 
 mkdir -p "$out"
@@ -208,7 +208,7 @@ t_built=$(date +%s)
 serial=$work/serial.log
 gh_log "booting /boot/vmlinuz-$rel with systemd.unit=gunyah-sdtest.target (TCG)"
 set +e
-timeout --foreground -k 5 "${GH_QEMU_TIMEOUT:-420}" qemu-system-x86_64 \
+timeout --foreground -k 5 "${GH_QEMU_TIMEOUT:-600}" qemu-system-x86_64 \
 	-machine q35 -accel tcg -m 1G -smp 2 \
 	-nodefaults -nographic -serial stdio -no-reboot \
 	-kernel "/boot/vmlinuz-$rel" -initrd "$work/initramfs.cpio.gz" \

@@ -249,6 +249,123 @@ section_journal() {
 }
 
 # ---------------------------------------------------------------------------
+# VMs outlive gunyahd: systemctl restart, kill -9 and a watchdog kill hand a
+# running VM to the next gunyahd through systemd's fd store; the RM never
+# hears of it (no VM_STOP, VM_RESET or MEM_RECLAIM; same VMID and parcels)
+
+vm_prop() {
+	busctl get-property "$MGR" "$MGR_PATH/vm/$1" org.gunyah.VM1 "$2" 2>&1 |
+		cut -d' ' -f2- | sed 's/"//g'
+}
+main_pid() { show gunyahd.service MainPID; }
+# a new main process that is up: READY=1 came, the bus name is served
+new_daemon() {
+	local pid
+	pid=$(main_pid)
+	[ "$pid" != 0 ] && [ "$pid" != "$1" ] && [ "$(active gunyahd.service)" = active ] &&
+		mgr ListVMs >/dev/null
+}
+# what the RM was asked since the last `ctl log clear` that would end a VM
+rm_teardown() { ctl log | grep -E ' (VM_STOP|VM_RESET|MEM_RECLAIM) ' | cut -d' ' -f2 | sort -u; }
+fdstore() { show gunyahd.service NFileDescriptorStore; }
+
+# survived HOW PID VMID PARCELS: the checks after each way gunyahd went away
+survived() {
+	local how=$1 pid=$2 vmid=$3 parcels=$4
+	wait_for 600 new_daemon "$pid"
+	like "survive-$how-new-daemon" "$pid -> $(main_pid) $(active gunyahd.service)" \
+		"^$pid -> [0-9]+ active\$"
+	is "survive-$how-running" "$(vm_state nav)" running
+	is "survive-$how-same-vmid" "$(vm_prop nav VMID)" "$vmid"
+	is "survive-$how-rm-running" "$(ctl vms | grep -c 'state=RUNNING')" 1
+	is "survive-$how-rm-not-stopped" "$(rm_teardown)" ""
+	is "survive-$how-same-parcels" "$(ctl parcels)" "$parcels"
+	like "survive-$how-adopted" "$(jmsg info | grep "VM 'nav': adopted" | tail -n 1)" "adopted \\(VMID $(printf '%#x' "$vmid")\\), running"
+}
+
+section_survive() {
+	local out pid vmid parcels
+	out=$(mgr StartVM s nav)
+	is survive-start "$?${out:+ $out}" 0
+	wait_for 300 state_is nav running
+	vmid=$(vm_prop nav VMID)
+	parcels=$(ctl parcels)
+	like survive-state-file "$(head -c 4096 /run/gunyah/nav.state 2>&1 | grep -a '^state=')" '^state=running$'
+	# VM fd + main memory + region 1
+	is survive-fds-stored "$(fdstore)" 3
+	ctl log clear >/dev/null
+
+	# 1. systemctl restart: SIGTERM during a restart job hands over
+	pid=$(main_pid)
+	out=$(systemctl restart gunyahd.service 2>&1)
+	is survive-restart "$?${out:+ $out}" 0
+	survived restart "$pid" "$vmid" "$parcels"
+	like survive-restart-left "$(jmsg info | grep "left running for the next gunyahd")" "VM 'nav'"
+
+	# 2. kill -9: Restart=on-failure brings gunyahd back, the store kept
+	pid=$(main_pid)
+	kill -KILL "$pid"
+	survived kill9 "$pid" "$vmid" "$parcels"
+	like survive-kill9-restarted "$(show gunyahd.service NRestarts)" '^[1-9]'
+
+	# 3. the watchdog: a stalled gunyahd is killed and restarted by systemd
+	mkdir -p /run/systemd/system/gunyahd.service.d
+	printf '[Service]\nWatchdogSec=3s\nTimeoutAbortSec=2s\nTimeoutStopSec=5s\n' \
+		>/run/systemd/system/gunyahd.service.d/50-sdtest-watchdog.conf
+	systemctl daemon-reload
+	# the drop-in's watchdog needs a new process: restarted, the VM survives once more
+	pid=$(main_pid)
+	systemctl restart gunyahd.service
+	survived watchdog-armed "$pid" "$vmid" "$parcels"
+	pid=$(main_pid)
+	kill -STOP "$pid"
+	survived watchdog "$pid" "$vmid" "$parcels"
+	like survive-watchdog-journal "$(journalctl -q -o cat -u gunyahd.service | grep -i watchdog)" \
+		'[Ww]atchdog timeout'
+
+	# 4. an exit while gunyahd is away: reported with its exit type
+	pid=$(main_pid)
+	kill -STOP "$pid"
+	ctl exit "$vmid" VM_EXIT >/dev/null
+	kill -KILL "$pid"
+	wait_for 600 new_daemon "$pid"
+	is survive-away-exited "$(vm_state nav)/$(vm_prop nav StateReason)/$(vm_prop nav ExitType)" \
+		exited/poweroff/vm-exit
+	like survive-away-logged "$(jmsg notice | grep "VM 'nav': exited while gunyahd was away")" nav
+
+	# ...and then it is destroyed as usual, nothing left behind
+	out=$(mgr DestroyVM s nav)
+	is survive-destroy "$?${out:+ $out}" 0
+	is survive-destroy-rm-empty "$(ctl vms) $(ctl parcels)" " "
+	is survive-destroy-state-file "$(ls /run/gunyah)" ""
+	is survive-destroy-fds-dropped "$(fdstore)" 0
+
+	# 5. fds without a state: the new gunyahd closes them and the VM goes
+	out=$(mgr StartVM s nav)
+	is survive-orphan-start "$?${out:+ $out}" 0
+	wait_for 300 state_is nav running
+	pid=$(main_pid)
+	kill -STOP "$pid"
+	rm -f /run/gunyah/nav.state
+	printf 'version=1\nname=bogus\n' >/run/gunyah/bogus.state
+	kill -KILL "$pid"
+	wait_for 600 new_daemon "$pid"
+	wait_for 300 eval '[ -z "$(ctl vms)" ]'
+	is survive-orphan-torn-down "$(vm_state nav) $(ctl vms)" "defined "
+	like survive-orphan-logged "$(jmsg warning | grep "Stored fd 'vm-nav'")" 'belongs to no VM'
+	is survive-orphan-fds-dropped "$(fdstore)" 0
+	like survive-bad-state-logged "$(jmsg err | grep bogus.state)" 'not a state file gunyahd can read'
+	is survive-bad-state-removed "$(ls /run/gunyah)" ""
+
+	rm -f /run/systemd/system/gunyahd.service.d/50-sdtest-watchdog.conf
+	systemctl daemon-reload
+	systemctl restart gunyahd.service
+	# left running: systemctl stop (section stop) must destroy it
+	out=$(mgr StartVM s nav)
+	is survive-left-running "$?${out:+ $out}" 0
+}
+
+# ---------------------------------------------------------------------------
 # systemd-analyze security on the running system = the offline check
 
 section_security() {
@@ -274,8 +391,11 @@ section_stop() {
 	is stop "$?${out:+ $out}" 0
 	is stop-result "$(show gunyahd.service Result) $(show gunyahd.service ExecMainStatus)" "success 0"
 	is stop-rm-empty "$(ctl vms)" ""
-	# errors: the broken definition of section reload, nothing else
-	unlike stop-no-other-errors "$(jmsg err | grep -v sdbroken)" .
+	like stop-destroyed-running "$(jmsg info | grep "destroying for shutdown" | tail -n 1)" "VM 'nav'"
+	is stop-fds-dropped "$(fdstore)" 0
+	# errors: the broken definition of section reload, the watchdog kill and
+	# the bad state file of section survive, nothing else
+	unlike stop-no-other-errors "$(jmsg err | grep -v -e sdbroken -e 'Watchdog timeout' -e bogus.state)" .
 	systemctl stop gunyah-rm-emu.service
 	wait_for 300 module_gone
 	is stop-module-removed "$(cat /sys/module/gunyah/refcnt 2>&1)" \
