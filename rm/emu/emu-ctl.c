@@ -577,17 +577,43 @@ static int emu_ctl_hex(char ch)
 	return -1;
 }
 
+/* The one-letter escapes of console print text (\xHH aside) */
+static const struct {
+	char letter;
+	u8 byte;
+} emu_ctl_escapes[] = {
+	{ 'n', '\n' }, { 'r', '\r' }, { 't', '\t' }, { 's', ' ' }, { '\\', '\\' },
+};
+
+/* One escape after a backslash at *s; advances *s past it. -EINVAL when unknown */
+static int emu_ctl_escape(const char **s)
+{
+	const char *p = *s;
+	size_t i;
+	int hi, lo;
+
+	if (*p == 'x') {
+		if ((hi = emu_ctl_hex(p[1])) < 0 || (lo = emu_ctl_hex(p[2])) < 0)
+			return -EINVAL;
+		*s = p + 2;
+		return hi << 4 | lo;
+	}
+	for (i = 0; i < ARRAY_SIZE(emu_ctl_escapes); i++)
+		if (*p && *p == emu_ctl_escapes[i].letter)
+			return emu_ctl_escapes[i].byte;
+	return -EINVAL;
+}
+
 /*
- * The words from @first joined by single spaces, with the escapes \n \r \t
- * \\ \s (a space) and \xHH (any byte, UTF-8 or not). Returns the length, or
- * -EINVAL for a bad escape.
+ * The words from @first joined by single spaces, with the escapes of
+ * emu_ctl_escapes and \xHH (any byte, UTF-8 or not). Returns the length, or
+ * -EINVAL for a bad escape or more than @cap bytes.
  */
 static int emu_ctl_unescape(struct emu_ctl_cmd *c, int first, u8 *buf, size_t cap)
 {
-	size_t n = 0;
 	const char *s;
-	int i, hi, lo;
-	u8 ch;
+	size_t n = 0;
+	int i, ch;
 
 	for (i = first; i < c->n; i++) {
 		if (i > first && n < cap)
@@ -595,25 +621,14 @@ static int emu_ctl_unescape(struct emu_ctl_cmd *c, int first, u8 *buf, size_t ca
 		for (s = c->w[i]; *s; s++) {
 			ch = (u8)*s;
 			if (*s == '\\') {
-				switch (*++s) {
-				case 'n': ch = '\n'; break;
-				case 'r': ch = '\r'; break;
-				case 't': ch = '\t'; break;
-				case 's': ch = ' '; break;
-				case '\\': ch = '\\'; break;
-				case 'x':
-					if ((hi = emu_ctl_hex(s[1])) < 0 || (lo = emu_ctl_hex(s[2])) < 0)
-						return -EINVAL;
-					ch = (u8)(hi << 4 | lo);
-					s += 2;
-					break;
-				default:
+				s++;
+				ch = emu_ctl_escape(&s);
+				if (ch < 0)
 					return -EINVAL;
-				}
 			}
 			if (n == cap)
 				return -EINVAL;
-			buf[n++] = ch;
+			buf[n++] = (u8)ch;
 		}
 	}
 	return (int)n;

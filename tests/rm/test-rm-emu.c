@@ -3034,6 +3034,7 @@ static void test_console_ctl(void)
 	ctl_err(c, "", "console echo maybe");
 	ctl_err(c, "bad escape", "console 0x80 print \\q");
 	ctl_err(c, "bad escape", "console 0x80 print \\x4");
+	ctl_err(c, "bad escape", "console 0x80 print a\\");
 	ctl_err(c, "usage", "console 0x80 flood 0");
 	ctl_err(c, "VM 0x80 has no console", "console 0x80 print x");
 	ctl_err(c, "usage", "consoles x");
