@@ -271,19 +271,28 @@ void gh_vm_console_chars(struct gh_vm_console *con, const u8 *bytes, size_t n)
  */
 
 /*
- * Up to @len bytes at the fd's position into @buf; skips what the ring lost.
- * Returns the bytes copied; *ret_end is true at end of file.
+ * Up to @len bytes at the fd's position into @buf. When the ring overtook
+ * the fd, it skips to the oldest byte kept if @may_skip, and otherwise
+ * takes nothing: one read() never spans a gap, so a reader knows where each
+ * byte it got was (its position minus GH_CONSOLE_GET_LOST). Returns the
+ * bytes copied; *ret_end is true at end of file.
  * Context: cf->lock held.
  */
-static size_t gh_console_take(struct gh_console_file *cf, u8 *buf, size_t len, bool *ret_end)
+static size_t gh_console_take(struct gh_console_file *cf, u8 *buf, size_t len, bool may_skip,
+			      bool *ret_end)
 {
 	struct gh_vm_console *con = cf->con;
 	size_t n, off, first;
 	u64 oldest;
 
+	*ret_end = false;
 	spin_lock(&con->lock);
 	oldest = con->head > con->size ? con->head - con->size : 0;
 	if (cf->pos < oldest) {
+		if (!may_skip) {
+			spin_unlock(&con->lock);
+			return 0;
+		}
 		cf->lost += oldest - cf->pos;
 		cf->pos = oldest;
 	}
@@ -327,15 +336,16 @@ static ssize_t gh_console_read(struct file *file, char __user *ubuf, size_t coun
 		return -ERESTARTSYS;
 	}
 	for (;;) {
-		n = gh_console_take(cf, buf, min_t(size_t, count - done, PAGE_SIZE), &end);
+		n = gh_console_take(cf, buf, min_t(size_t, count - done, PAGE_SIZE), !done, &end);
 		if (n && copy_to_user(ubuf + done, buf, n)) {
-			/* give the bytes back: nothing was read */
+			/* give the bytes back: they were not read */
 			cf->pos -= n;
 			ret = -EFAULT;
 			break;
 		}
 		done += n;
-		if (done == count || (n && !gh_console_readable(cf)) || end) {
+		/* full, at end of file, or nothing more without a gap */
+		if (done == count || end || (done && !n)) {
 			ret = 0;
 			break;
 		}
@@ -448,15 +458,9 @@ static long gh_console_ioctl(struct file *file, unsigned int cmd, unsigned long 
 
 	switch (cmd) {
 	case GH_CONSOLE_GET_LOST:
+		/* what this fd's reads skipped: a read that starts behind the ring */
 		mutex_lock(&cf->lock);
-		/* count what the ring overtook up to now, as a read would */
-		spin_lock(&cf->con->lock);
-		if (cf->con->head > cf->con->size && cf->pos < cf->con->head - cf->con->size) {
-			cf->lost += cf->con->head - cf->con->size - cf->pos;
-			cf->pos = cf->con->head - cf->con->size;
-		}
 		lost = cf->lost;
-		spin_unlock(&cf->con->lock);
 		mutex_unlock(&cf->lock);
 		return put_user(lost, (u64 __user *)arg);
 	default:
