@@ -54,5 +54,9 @@ int gh_rm_vm_get_hyp_resources(struct gh_rm *rm, u16 vmid, u32 *ret_n);
 int gh_rm_vm_start(struct gh_rm *rm, u16 vmid);
 int gh_rm_vm_stop(struct gh_rm *rm, u16 vmid, u8 flags, u32 reason);
 int gh_rm_vm_reset(struct gh_rm *rm, u16 vmid);
+int gh_rm_console_open(struct gh_rm *rm, u16 vmid);
+int gh_rm_console_close(struct gh_rm *rm, u16 vmid);
+int gh_rm_console_flush(struct gh_rm *rm, u16 vmid);
+int gh_rm_console_write(struct gh_rm *rm, u16 vmid, const void *bytes, size_t n);
 
 #endif /* GH_RSC_MGR_H */

@@ -345,3 +345,73 @@ int gh_rm_vm_reset(struct gh_rm *rm, u16 vmid)
 {
 	return gh_rm_vmid_call(rm, GH_RM_VM_RESET, vmid);
 }
+
+static int gh_rm_console_call(struct gh_rm *rm, u32 msg_id, u16 vmid)
+{
+	u8 req[GH_RM_CONSOLE_REQ_SIZE];
+	int len;
+
+	len = gh_rm_enc_console_req(req, sizeof(req), vmid);
+	if (len < 0)
+		return len;
+	return gh_rm_call_std(rm, msg_id, req, len);
+}
+
+/**
+ * gh_rm_console_open() - VM_CONSOLE_OPEN of a VM's console, as its owner
+ * @rm: the RM client
+ * @vmid: the VM
+ *
+ * Context: Process context; sleeps.
+ * Return: 0; -EINVAL (ARGUMENT_INVALID) when the VM has no console (not
+ * initialised, no console-dev); -EPERM (DENIED) for a VM the host does not
+ * own; another negative errno.
+ */
+int gh_rm_console_open(struct gh_rm *rm, u16 vmid)
+{
+	return gh_rm_console_call(rm, GH_RM_VM_CONSOLE_OPEN, vmid);
+}
+
+/* VM_CONSOLE_CLOSE; 0 or a negative errno. Context: process; sleeps. */
+int gh_rm_console_close(struct gh_rm *rm, u16 vmid)
+{
+	return gh_rm_console_call(rm, GH_RM_VM_CONSOLE_CLOSE, vmid);
+}
+
+/* VM_CONSOLE_FLUSH; -EPERM when not open. Context: process; sleeps. */
+int gh_rm_console_flush(struct gh_rm *rm, u16 vmid)
+{
+	return gh_rm_console_call(rm, GH_RM_VM_CONSOLE_FLUSH, vmid);
+}
+
+/**
+ * gh_rm_console_write() - VM_CONSOLE_WRITE to a VM's console
+ * @rm: the RM client
+ * @vmid: the VM
+ * @bytes: input for the guest
+ * @n: at most GH_RM_CONSOLE_MAX_BYTES
+ *
+ * The RM drops the bytes (and answers OK) while the guest has not opened
+ * its side.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0; -EPERM (DENIED) when the console is not open; -E2BIG; another
+ * negative errno.
+ */
+int gh_rm_console_write(struct gh_rm *rm, u16 vmid, const void *bytes, size_t n)
+{
+	u8 req[GH_RM_CONSOLE_HDR_SIZE + GH_RM_CONSOLE_PACKET_BYTES];
+	u8 *buf = req;
+	int len, ret;
+
+	if (n > GH_RM_CONSOLE_PACKET_BYTES) {
+		buf = kmalloc(GH_RM_CONSOLE_HDR_SIZE + n, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	len = gh_rm_enc_console_chars(buf, GH_RM_CONSOLE_HDR_SIZE + n, vmid, bytes, n);
+	ret = len < 0 ? len : gh_rm_call_std(rm, GH_RM_VM_CONSOLE_WRITE, buf, len);
+	if (buf != req)
+		kfree(buf);
+	return ret;
+}

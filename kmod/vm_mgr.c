@@ -221,8 +221,26 @@ static void gh_vm_mgr_vm_exited(struct gh_vm_mgr *mgr, const struct gh_rm_notifi
 		memcpy(vm->status.exit_reason, ex.exit_reason, size);
 		gh_vm_status_changed(vm);
 		mutex_unlock(&vm->status_lock);
+		if (vm->console)
+			gh_vm_console_exited(vm->console);
 		gh_vm_zombie_kick(mgr, vm);
 	}
+	mutex_unlock(&mgr->lock);
+}
+
+static void gh_vm_mgr_console_chars(struct gh_vm_mgr *mgr, const struct gh_rm_notification *n)
+{
+	struct gh_rm_console_chars c;
+	struct gh_vm *vm;
+
+	if (gh_rm_dec_console_chars(n->payload, n->len, &c)) {
+		pr_warn_ratelimited("malformed VM_CONSOLE_CHARS notification (%zu bytes)\n", n->len);
+		return;
+	}
+	mutex_lock(&mgr->lock);
+	vm = gh_vm_mgr_find(mgr, c.vmid);
+	if (vm && vm->console)
+		gh_vm_console_chars(vm->console, c.bytes, c.num_bytes);
 	mutex_unlock(&mgr->lock);
 }
 
@@ -237,6 +255,9 @@ static int gh_vm_mgr_notify(struct notifier_block *nb, unsigned long action, voi
 		break;
 	case GH_RM_NOTIF_VM_EXITED:
 		gh_vm_mgr_vm_exited(mgr, data);
+		break;
+	case GH_RM_NOTIF_VM_CONSOLE_CHARS:
+		gh_vm_mgr_console_chars(mgr, data);
 		break;
 	default:
 		break;
@@ -540,6 +561,14 @@ static int gh_vm_start(struct gh_vm *vm)
 	if (ret)
 		return ret;
 
+	/* Before the guest runs: the RM keeps no output of an unopened console */
+	if (vm->console) {
+		ret = gh_vm_console_open(vm->console);
+		if (ret)
+			dev_dbg_ratelimited(gh_vm_dev(vm), "VM %#x: no console: %d\n", vm->vmid,
+					    ret);
+	}
+
 	ret = gh_rm_vm_start(vm->rm, vm->vmid);
 	if (ret) {
 		gh_vm_refused(vm, ret, BIT(GH_RM_VM_STATUS_READY));
@@ -565,6 +594,8 @@ static long gh_vm_ioctl_start(struct gh_vm *vm)
 		if (ret) {
 			vm->start = GH_VM_START_FAILED;
 			gh_vm_start_failed(vm);
+			if (vm->console)
+				gh_vm_console_abandon(vm->console);
 			dev_dbg_ratelimited(gh_vm_dev(vm), "VM %#x: start failed: %d\n", vm->vmid,
 					    ret);
 		} else {
@@ -647,6 +678,10 @@ static long gh_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (!extensions)
 			return -ENOTTY;
 		return gh_vm_ioctl_stop(vm, argp);
+	case GH_VM_OPEN_CONSOLE:
+		if (!vm->console)
+			return -ENOTTY;
+		return gh_vm_console_open_fd(vm->console);
 	default:
 		return -ENOTTY;
 	}
@@ -670,6 +705,7 @@ static __poll_t gh_vm_poll(struct file *file, poll_table *wait)
 
 static void gh_vm_free(struct gh_vm *vm)
 {
+	gh_vm_console_put(vm->console);
 	mutex_destroy(&vm->status_lock);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
@@ -832,6 +868,10 @@ static void gh_vm_teardown(struct gh_vm *vm)
 	list_move_tail(&vm->node, &mgr->dying);
 	mutex_unlock(&mgr->lock);
 
+	/* Console fds may outlive the VM: they read what is left, then EOF */
+	if (vm->console)
+		gh_vm_console_teardown(vm->console);
+
 	why = gh_vm_teardown_once(vm, &kept, &stuck);
 	mutex_lock(&mgr->lock);
 	if (!why || (!kept && stuck == GH_VM_STUCK_NOT))
@@ -979,6 +1019,14 @@ static long gh_dev_ioctl_create_vm(struct gh_vm_mgr *mgr, unsigned long arg)
 		goto out_free_vm;
 	vm->status.vmid = vm->vmid;
 	vm->status.rm_status = GH_RM_VM_STATUS_LOAD;
+
+	if (extensions) {
+		vm->console = gh_vm_console_create(mgr->rm, vm->vmid);
+		if (!vm->console) {
+			ret = -ENOMEM;
+			goto out_dealloc_vmid;
+		}
+	}
 
 	file = anon_inode_getfile("gunyah-vm", extensions ? &gh_vm_fops : &gh_vm_fops_noext, vm,
 				  O_RDWR);

@@ -18,6 +18,7 @@
 #include <gunyah/rm-wire.h>
 
 struct gh_rm;
+struct gh_vm_console;
 
 /**
  * struct gh_vm_mgr - The VM manager of one RM
@@ -120,6 +121,7 @@ struct gh_vm_region {
  * @holds_module: the zombie keeps pages pinned and with them a module
  *                reference
  * @reap_work: a new teardown attempt, queued by the RM news @stuck names
+ * @console: its RM console (vm_console.c); NULL with extensions=N
  */
 struct gh_vm {
 	struct gh_vm_mgr *mgr;
@@ -144,6 +146,8 @@ struct gh_vm {
 	enum gh_vm_stuck stuck;
 	bool holds_module;
 	struct work_struct reap_work;
+
+	struct gh_vm_console *console;
 };
 
 struct gh_vm_mgr *gh_vm_mgr_create(struct gh_rm *rm);
@@ -156,6 +160,16 @@ struct gh_vm_region *gh_vm_region_pin(const struct gh_userspace_memory_region *r
 void gh_vm_region_unpin(struct gh_vm_region *reg);
 int gh_vm_mgr_read_parcel(void *ctx, u64 phys_addr, u64 size, void __user *buf);
 int gh_vm_region_read(const struct gh_vm_region *reg, u64 offset, void *buf, size_t len);
+
+/* vm_console.c */
+struct gh_vm_console *gh_vm_console_create(struct gh_rm *rm, u16 vmid);
+void gh_vm_console_put(struct gh_vm_console *con);
+int gh_vm_console_open(struct gh_vm_console *con);
+void gh_vm_console_abandon(struct gh_vm_console *con);
+void gh_vm_console_exited(struct gh_vm_console *con);
+void gh_vm_console_teardown(struct gh_vm_console *con);
+void gh_vm_console_chars(struct gh_vm_console *con, const u8 *bytes, size_t n);
+int gh_vm_console_open_fd(struct gh_vm_console *con);
 
 /* vm_dtb.c */
 bool gh_vm_dtb_has_rm_rpc(const void *blob, size_t len);

@@ -291,6 +291,10 @@ const char *gh_rm_drop_name(enum gh_rm_drop drop);
 #define GH_RM_VM_GET_HYP_RESOURCES	0x56000020U
 #define GH_RM_VM_GET_VMID		0x56000024U
 #define GH_RM_VM_SET_FIRMWARE_MEM	0x56000032U
+#define GH_RM_VM_CONSOLE_OPEN		0x56000081U
+#define GH_RM_VM_CONSOLE_CLOSE		0x56000082U
+#define GH_RM_VM_CONSOLE_WRITE		0x56000083U
+#define GH_RM_VM_CONSOLE_FLUSH		0x56000084U
 
 /* notifications (RM -> client) */
 #define GH_RM_NOTIF_MEM_SHARED		0x51100011U
@@ -300,6 +304,7 @@ const char *gh_rm_drop_name(enum gh_rm_drop drop);
 #define GH_RM_NOTIF_VM_EXITED		0x56100001U
 #define GH_RM_NOTIF_VM_SHUTDOWN		0x56100002U
 #define GH_RM_NOTIF_VM_STATUS		0x56100008U
+#define GH_RM_NOTIF_VM_CONSOLE_CHARS	0x56100080U
 
 /* "VM_ALLOCATE", "NOTIFY_VM_STATUS", ...; "UNKNOWN" for any other id */
 const char *gh_rm_msg_name(u32 msg_id);
@@ -694,5 +699,44 @@ int gh_rm_dec_vm_exited(const void *payload, size_t len, struct gh_rm_vm_exited 
 /* NOTIFY_VM_SHUTDOWN {le32 stop_reason}, 4 bytes */
 int gh_rm_enc_vm_shutdown(void *buf, size_t cap, u32 reason);
 int gh_rm_dec_vm_shutdown(const void *payload, size_t len, u32 *ret_reason);
+
+/* ---------------------------------------------------------------------------
+ * Console (RM vm_console_simple.c)
+ *
+ * VM_CONSOLE_OPEN, VM_CONSOLE_CLOSE and VM_CONSOLE_FLUSH carry the common
+ * VMID request {le16 target; le16 res0} (gh_rm_enc_console_req(), the same
+ * bytes as gh_rm_enc_vmid_req()); every console reply is a standard reply
+ * (err_code alone: gh_rm_dec_empty()). VM_CONSOLE_WRITE and the
+ * NOTIFY_VM_CONSOLE_CHARS notification share one layout: {le16 vmid;
+ * le16 num_bytes; num_bytes bytes}, the RM requiring len == 4 + num_bytes
+ * exactly (MSG_INVALID otherwise).
+ */
+#define GH_RM_CONSOLE_REQ_SIZE		4
+#define GH_RM_CONSOLE_HDR_SIZE		4	/* WRITE and CHARS before their bytes */
+/* The most bytes one WRITE or CHARS can carry within the send limit */
+#define GH_RM_CONSOLE_MAX_BYTES		(GH_RM_MSG_MAX_SEND - GH_RM_CONSOLE_HDR_SIZE)	/* 14380 */
+/* The most bytes a WRITE or CHARS carries in a single 240-byte packet */
+#define GH_RM_CONSOLE_PACKET_BYTES	(GH_RM_PAYLOAD_MAX - GH_RM_CONSOLE_HDR_SIZE)	/* 228 */
+
+/* OPEN/CLOSE/FLUSH request for @vmid (0 = the caller's own console) */
+int gh_rm_enc_console_req(void *buf, size_t cap, u16 vmid);
+/* 0 or -EBADMSG (len != 4); *ret_vmid is the target */
+int gh_rm_dec_console_req(const void *payload, size_t len, u16 *ret_vmid);
+
+/* A decoded VM_CONSOLE_WRITE or NOTIFY_VM_CONSOLE_CHARS */
+struct gh_rm_console_chars {
+	u16 vmid;		/* WRITE: target (0 = self); CHARS: from (0 = the owner) */
+	u16 num_bytes;
+	const u8 *bytes;	/* inside the decoded payload */
+};
+
+/*
+ * Encode a WRITE or CHARS with @n bytes: -EINVAL when n > 0 and !bytes,
+ * -E2BIG above GH_RM_CONSOLE_MAX_BYTES, -ENOSPC. An empty one (n = 0) is
+ * valid, as the RM accepts it.
+ */
+int gh_rm_enc_console_chars(void *buf, size_t cap, u16 vmid, const void *bytes, size_t n);
+/* -EBADMSG unless len == 4 + num_bytes */
+int gh_rm_dec_console_chars(const void *payload, size_t len, struct gh_rm_console_chars *ret);
 
 #endif /* GUNYAH_RM_WIRE_H */

@@ -60,7 +60,8 @@ static const u32 emu_ctl_msg_ids[] = {
 	GH_RM_VM_ALLOCATE, GH_RM_VM_DEALLOCATE, GH_RM_VM_START, GH_RM_VM_STOP,
 	GH_RM_VM_RESET, GH_RM_VM_CONFIG_IMAGE, GH_RM_VM_AUTH_IMAGE, GH_RM_VM_INIT,
 	GH_RM_VM_GET_STATE, GH_RM_VM_GET_HYP_RESOURCES, GH_RM_VM_GET_VMID,
-	GH_RM_VM_SET_FIRMWARE_MEM,
+	GH_RM_VM_SET_FIRMWARE_MEM, GH_RM_VM_CONSOLE_OPEN, GH_RM_VM_CONSOLE_CLOSE,
+	GH_RM_VM_CONSOLE_WRITE, GH_RM_VM_CONSOLE_FLUSH, GH_RM_NOTIF_VM_CONSOLE_CHARS,
 };
 
 static bool emu_ctl_u64(const char *s, u64 max, u64 *ret)
@@ -292,6 +293,10 @@ static int emu_ctl_fault(struct emu_ctl_cmd *c)
 		f.any = true;
 	else if (!emu_ctl_msg_id(c->w[1], &f.msg_id))
 		return emu_ctl_fail(c, "unknown message '%s'", c->w[1]);
+
+	/* a notification is only ever dropped (the RM's full queue drops the oldest) */
+	if (f.msg_id == GH_RM_NOTIF_VM_CONSOLE_CHARS && strcmp(c->w[2], "drop"))
+		return emu_ctl_fail(c, "a notification fault is drop only");
 
 	if (!strcmp(c->w[2], "error")) {
 		f.kind = EMU_FAULT_ERROR;
@@ -550,6 +555,146 @@ static int emu_ctl_set(struct emu_ctl_cmd *c)
 	return 0;
 }
 
+static bool emu_ctl_bool(const char *s, bool *ret)
+{
+	if (!strcmp(s, "yes") || !strcmp(s, "1"))
+		*ret = true;
+	else if (!strcmp(s, "no") || !strcmp(s, "0"))
+		*ret = false;
+	else
+		return false;
+	return true;
+}
+
+static int emu_ctl_hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* The one-letter escapes of console print text (\xHH aside) */
+static const struct {
+	char letter;
+	u8 byte;
+} emu_ctl_escapes[] = {
+	{ 'n', '\n' }, { 'r', '\r' }, { 't', '\t' }, { 's', ' ' }, { '\\', '\\' },
+};
+
+/* One escape after a backslash at *s; advances *s past it. -EINVAL when unknown */
+static int emu_ctl_escape(const char **s)
+{
+	const char *p = *s;
+	size_t i;
+	int hi, lo;
+
+	if (*p == 'x') {
+		if ((hi = emu_ctl_hex(p[1])) < 0 || (lo = emu_ctl_hex(p[2])) < 0)
+			return -EINVAL;
+		*s = p + 2;
+		return hi << 4 | lo;
+	}
+	for (i = 0; i < ARRAY_SIZE(emu_ctl_escapes); i++)
+		if (*p && *p == emu_ctl_escapes[i].letter)
+			return emu_ctl_escapes[i].byte;
+	return -EINVAL;
+}
+
+/*
+ * The words from @first joined by single spaces, with the escapes of
+ * emu_ctl_escapes and \xHH (any byte, UTF-8 or not). Returns the length, or
+ * -EINVAL for a bad escape or more than @cap bytes.
+ */
+static int emu_ctl_unescape(struct emu_ctl_cmd *c, int first, u8 *buf, size_t cap)
+{
+	const char *s;
+	size_t n = 0;
+	int i, ch;
+
+	for (i = first; i < c->n; i++) {
+		if (i > first && n < cap)
+			buf[n++] = ' ';
+		for (s = c->w[i]; *s; s++) {
+			ch = (u8)*s;
+			if (*s == '\\') {
+				s++;
+				ch = emu_ctl_escape(&s);
+				if (ch < 0)
+					return -EINVAL;
+			}
+			if (n == cap)
+				return -EINVAL;
+			buf[n++] = (u8)ch;
+		}
+	}
+	return (int)n;
+}
+
+/* console <vmid> print <text...> | console <vmid> flood <bytes> */
+static int emu_ctl_console_vm(struct emu_ctl_cmd *c)
+{
+	static u8 text[EMU_CTL_MAX_LINE];
+	u64 vmid, n;
+	int len, r;
+
+	if (c->n < 4 || !emu_ctl_u64(c->w[1], 0xFFFF, &vmid))
+		return emu_ctl_fail(c, "usage: console <vmid> print <text> | console <vmid> flood <bytes>");
+	if (!strcmp(c->w[2], "print")) {
+		len = emu_ctl_unescape(c, 3, text, sizeof(text));
+		if (len < 0)
+			return emu_ctl_fail(c, "bad escape (\\n \\r \\t \\s \\\\ \\xHH)");
+		r = emu_console_print(c->emu, (u16)vmid, text, (size_t)len);
+	} else if (!strcmp(c->w[2], "flood") && c->n == 4 &&
+		   emu_ctl_u64(c->w[3], 1ULL << 32, &n) && n) {
+		r = emu_console_flood(c->emu, (u16)vmid, n);
+	} else {
+		return emu_ctl_fail(c, "usage: console <vmid> print <text> | console <vmid> flood <bytes (1..4 GiB)>");
+	}
+	if (r == -ENOENT)
+		return emu_ctl_fail(c, "VM 0x%llx has no console", (unsigned long long)vmid);
+	if (r == -EAGAIN)
+		return emu_ctl_fail(c, "the guest of VM 0x%llx does not run", (unsigned long long)vmid);
+	if (r < 0)
+		return emu_ctl_fail(c, "guest output full (16 MiB waiting) or out of memory");
+	return 0;
+}
+
+static int emu_ctl_console(struct emu_ctl_cmd *c)
+{
+	struct emu *emu = c->emu;
+	bool b;
+	u64 v;
+
+	if (c->n == 3 && !strcmp(c->w[1], "rate")) {
+		if (!emu_ctl_u64(c->w[2], 1U << 30, &v))
+			return emu_ctl_fail(c, "console rate needs bytes per second (0 = unlimited)");
+		emu->console_rate = (u32)v;
+		return 0;
+	}
+	if (c->n == 3 && (!strcmp(c->w[1], "echo") || !strcmp(c->w[1], "banner"))) {
+		if (!emu_ctl_bool(c->w[2], &b))
+			return emu_ctl_fail(c, "console %s is yes or no", c->w[1]);
+		if (c->w[1][0] == 'e')
+			emu->console_echo = b;
+		else
+			emu->console_banner = b;
+		return 0;
+	}
+	return emu_ctl_console_vm(c);
+}
+
+static int emu_ctl_consoles(struct emu_ctl_cmd *c)
+{
+	if (c->n != 1)
+		return emu_ctl_fail(c, "usage: consoles");
+	emu_console_format(c->emu, c->out);
+	return 0;
+}
+
 static int emu_ctl_help(struct emu_ctl_cmd *c)
 {
 	emu_str_printf(c->out,
@@ -564,7 +709,10 @@ static int emu_ctl_help(struct emu_ctl_cmd *c)
 		       "reclaim <allow|refuse>\n"
 		       "set <reset-delay|shutdown-delay|release-delay|release-per-mib> <ms>\n"
 		       "set notify-order <before-reply|after-reply>\n"
-		       "set max-cores <n>\nset skip-dtb <yes|no>\nhelp\n");
+		       "set max-cores <n>\nset skip-dtb <yes|no>\n"
+		       "consoles\nconsole rate <bytes-per-s>\nconsole echo <yes|no>\n"
+		       "console banner <yes|no>\nconsole <vmid> print <text>\n"
+		       "console <vmid> flood <bytes>\nhelp\n");
 	return 0;
 }
 
@@ -587,6 +735,8 @@ static const struct emu_ctl_entry emu_ctl_cmds[] = {
 	{ "guest", emu_ctl_guest },
 	{ "reclaim", emu_ctl_reclaim },
 	{ "set", emu_ctl_set },
+	{ "consoles", emu_ctl_consoles },
+	{ "console", emu_ctl_console },
 	{ "help", emu_ctl_help },
 };
 

@@ -670,6 +670,8 @@ static int emu_dt_parse_vdev(struct emu_dt_ctx *c, int node, enum emu_dt_vdev_ty
 		if (!gen)
 			return PARSE_FAIL(c, "%s: rm-rpc without generate", vd->path);
 		emu_dt_vdev_irqs(fdt, node, 2, vd);
+		if (emu_dt_has(fdt, node, "console-dev"))
+			c->cfg->has_console = true;
 		break;
 	case EMU_DT_VDEV_SHM_DOORBELL:
 	case EMU_DT_VDEV_SHM:

@@ -96,6 +96,7 @@ struct emu_dt_config {
 
 	u32 n_vdevs;
 	struct emu_dt_vdev vdevs[EMU_DT_MAX_VDEVS];
+	bool has_console;	/* an rm-rpc vdevice has console-dev */
 	u32 n_resmem;
 	struct emu_dt_resmem resmem[EMU_DT_MAX_RESMEM];
 

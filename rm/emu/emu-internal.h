@@ -83,12 +83,15 @@ struct emu_vm {
 
 	u16 exit_type;
 	bool stop_requested;	/* a graceful VM_STOP is being honoured */
+
+	struct emu_console *console;	/* from VM_INIT (console-dev) to the reset; emu-console.c */
 };
 
 enum emu_event_kind {
 	EMU_EV_REPLY,		/* a delayed reply (and what was to follow it) */
 	EMU_EV_RESET_DONE,	/* VM_RESET's asynchronous cleanup finishes */
 	EMU_EV_POWEROFF,	/* the simulated guest powers off after VM_SHUTDOWN */
+	EMU_EV_CONSOLE,		/* the simulated guest writes pending console output */
 };
 
 /* A packetised message waiting to be sent (notifications held behind a reply) */
@@ -199,6 +202,10 @@ struct emu {
 	u32 shutdown_delay_ms;
 	u32 release_delay_ms;		/* the RM's release of a VM's parcels at reset: */
 	u32 release_ms_per_mib;		/* fixed + per MiB; the RM is busy meanwhile */
+	u32 console_rate;		/* guest console output, bytes/s; 0 = unlimited */
+	bool console_echo;		/* the guest echoes console input (default) */
+	bool console_banner;		/* the guest prints a boot banner (default) */
+	u32 tx_backlog;			/* packets the program has not sent yet */
 
 	/* observation */
 	struct emu_log_entry *log;	/* ring of log_cap entries, grown up to EMU_LOG_MAX */
@@ -242,10 +249,15 @@ struct emu_handler {
 /* Handler tables, each ended by { 0, NULL }; emu.c dispatches through them */
 extern const struct emu_handler emu_vm_handlers[];	/* emu-vm.c */
 extern const struct emu_handler emu_mem_handlers[];	/* emu-mem.c */
+extern const struct emu_handler emu_console_handlers[];	/* emu-console.c */
 
 /* emu.c: sending, tracing, the VM table, the request helpers, the log */
 void emu_send_packet(struct emu *emu, const void *pkt, size_t len);
 void emu_send_vm_status(struct emu *emu, const struct emu_vm *vm);
+void emu_notify(struct emu *emu, u32 msg_id, const void *data, size_t len);
+int emu_event_console(struct emu *emu, u16 vmid, u64 deadline);
+/* A standing drop fault naming exactly this notification (never "*"): true, one use taken */
+bool emu_fault_take_notification(struct emu *emu, u32 msg_id, struct emu_fault *ret);
 void emu_set_state(struct emu *emu, struct emu_vm *vm, u8 state);
 void __printf(2, 3) emu_trace(struct emu *emu, const char *fmt, ...);
 struct emu_vm *emu_vm_lookup(const struct emu *emu, u32 vmid);
@@ -259,6 +271,16 @@ void emu_reply_u32(struct emu_req *r, u32 v);
 struct emu_vm *emu_req_vm(struct emu *emu, struct emu_req *r, struct gh_rm_vmid_req *req);
 void emu_log_clear(struct emu *emu);
 void emu_format_log_entry(const struct emu_log_entry *e, struct emu_str *out);
+
+/* emu-console.c: the console service and the scripted guest */
+struct emu_console;
+void emu_console_create(struct emu *emu, struct emu_vm *vm);
+void emu_console_destroy(struct emu_vm *vm);
+void emu_console_guest_start(struct emu *emu, struct emu_vm *vm);
+void emu_console_guest_stop(struct emu *emu, struct emu_vm *vm);
+void emu_console_run(struct emu *emu, u16 vmid);
+void emu_console_format(const struct emu *emu, struct emu_str *out);
+u8 emu_console_flood_byte(u64 i);
 
 /* emu-mem.c: parcels */
 struct emu_parcel *emu_parcel_lookup(const struct emu *emu, u32 handle);

@@ -33,6 +33,7 @@ static u32 emu_virq_alloc(struct emu *emu)
 static void emu_vm_reset_init(struct emu *emu, struct emu_vm *vm)
 {
 	emu_vm_free_resources(emu, vm);
+	emu_console_destroy(vm);
 	free(vm->cfg);
 	vm->cfg = NULL;
 	vm->initialised = false;
@@ -346,6 +347,9 @@ static void emu_h_vm_init(struct emu *emu, struct emu_req *r)
 		return;
 	}
 	vm->initialised = true;
+	/* handle_rm_rpc(): an rm-rpc vdevice with console-dev gets a console */
+	if (vm->dtb_skipped || cfg->has_console)
+		emu_console_create(emu, vm);
 	snprintf(vm->dtb, sizeof(vm->dtb), "%s", vm->dtb_skipped ? "skipped" : "ok");
 	emu_word(word, sizeof(word), cfg->image_name);
 	emu_req_extra(r, "dtb=%s image-name=%s vcpus=%u", vm->dtb, word, cfg->n_vcpus);
@@ -575,6 +579,7 @@ static void emu_h_vm_start(struct emu *emu, struct emu_req *r)
 	}
 	vm->os_status = GH_RM_OS_STATUS_NONE;
 	emu_set_state(emu, vm, GH_RM_VM_STATE_RUNNING);
+	emu_console_guest_start(emu, vm);
 }
 
 static void emu_h_vm_stop(struct emu *emu, struct emu_req *r)

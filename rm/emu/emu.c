@@ -135,7 +135,7 @@ static void emu_outmsg_free(struct emu_outmsg *m)
 }
 
 /* A notification with the RM-global sequence number; held back while a request runs */
-static void emu_notify(struct emu *emu, u32 msg_id, const void *data, size_t len)
+void emu_notify(struct emu *emu, u32 msg_id, const void *data, size_t len)
 {
 	u16 seq = emu->notif_seq++;
 	struct emu_outmsg *m;
@@ -206,6 +206,11 @@ static struct emu_event *emu_event_add(struct emu *emu, u64 deadline, enum emu_e
 	ev->next = *pp;
 	*pp = ev;
 	return ev;
+}
+
+int emu_event_console(struct emu *emu, u16 vmid, u64 deadline)
+{
+	return emu_event_add(emu, deadline, EMU_EV_CONSOLE, vmid) ? 0 : -ENOMEM;
 }
 
 static void emu_event_free(struct emu_event *ev)
@@ -290,6 +295,7 @@ void emu_vm_free(struct emu *emu, struct emu_vm *vm)
 	if (!vm)
 		return;
 	emu_vm_free_resources(emu, vm);
+	emu_console_destroy(vm);
 	free(vm->cfg);
 	free(vm);
 }
@@ -307,6 +313,7 @@ int emu_vm_exit(struct emu *emu, struct emu_vm *vm, u16 exit_type, u32 exit_code
 
 	if (!emu_vm_running(vm))
 		return -EINVAL;
+	emu_console_guest_stop(emu, vm);
 	emu_set_state(emu, vm, GH_RM_VM_STATE_EXITED);
 	vm->exit_type = exit_type;
 	vm->stop_requested = false;
@@ -377,6 +384,7 @@ struct emu_vm *emu_req_vm(struct emu *emu, struct emu_req *r, struct gh_rm_vmid_
 static const struct emu_handler *const emu_handler_tables[] = {
 	emu_vm_handlers,
 	emu_mem_handlers,
+	emu_console_handlers,
 };
 
 static void emu_dispatch(struct emu *emu, struct emu_req *r)
@@ -484,6 +492,24 @@ static bool emu_fault_take(struct emu *emu, u32 msg_id, struct emu_fault *ret)
 			*pp = f->next;
 			free(f);
 		}
+		return true;
+	}
+	return false;
+}
+
+bool emu_fault_take_notification(struct emu *emu, u32 msg_id, struct emu_fault *ret)
+{
+	struct emu_fault **pp, *f;
+
+	for (pp = &emu->faults; (f = *pp); pp = &f->next) {
+		if (f->any || f->msg_id != msg_id || f->kind != EMU_FAULT_DROP)
+			continue;
+		*ret = *f;
+		if (f->count > 0 && --f->count == 0) {
+			*pp = f->next;
+			free(f);
+		}
+		emu->stats.dropped++;
 		return true;
 	}
 	return false;
@@ -619,6 +645,7 @@ static void emu_reset_done(struct emu *emu, struct emu_vm *vm)
 			a->accepted = false;
 	}
 	emu_vm_free_resources(emu, vm);
+	emu_console_destroy(vm);
 	vm->os_status = GH_RM_OS_STATUS_NONE;
 	vm->stop_requested = false;
 	emu_set_state(emu, vm, GH_RM_VM_STATE_RESET);
@@ -688,6 +715,9 @@ static void emu_run_event(struct emu *emu, struct emu_event *ev)
 			(void)emu_vm_exit(emu, vm, GH_RM_EXIT_TYPE_PLATFORM_OFF,
 					  GH_RM_EXIT_CODE_NORMAL);
 		}
+		break;
+	case EMU_EV_CONSOLE:
+		emu_console_run(emu, ev->vmid);
 		break;
 	}
 }
@@ -762,6 +792,8 @@ int emu_new(const struct emu_ops *ops, struct emu **ret_emu)
 	emu->held_tail = &emu->held;
 	emu->next_capid = EMU_CAPID_FIRST;
 	emu->max_cores = EMU_DEFAULT_MAX_CORES;
+	emu->console_echo = true;
+	emu->console_banner = true;
 	emu->log_next = 1;
 	*ret_emu = emu;
 	return 0;
@@ -859,4 +891,24 @@ unsigned int emu_vm_count(const struct emu *emu)
 	for (i = 0; i < EMU_NR_VMIDS; i++)
 		n += !!emu->vms[i];
 	return n;
+}
+
+void emu_set_tx_backlog(struct emu *emu, unsigned int packets)
+{
+	emu->tx_backlog = packets;
+}
+
+void emu_set_console_rate(struct emu *emu, unsigned int bytes_per_s)
+{
+	emu->console_rate = bytes_per_s;
+}
+
+void emu_set_console_echo(struct emu *emu, bool echo)
+{
+	emu->console_echo = echo;
+}
+
+void emu_set_console_banner(struct emu *emu, bool banner)
+{
+	emu->console_banner = banner;
 }

@@ -82,6 +82,25 @@ int emu_ctl(struct emu *emu, const char *line, char **ret_reply, size_t *ret_len
 /* Settings also reachable through emu_ctl(); programs use these for options. */
 void emu_set_skip_dtb(struct emu *emu, bool skip);	/* VM_INIT without reading the DT */
 void emu_set_max_cores(struct emu *emu, unsigned int cores);	/* 1..64 */
+/*
+ * The program's own transmit queue (packets not yet taken by the device):
+ * above 256 the simulated guests' console output waits, as a guest writing
+ * to a full queue would. Programs without a queue never call it.
+ */
+void emu_set_tx_backlog(struct emu *emu, unsigned int packets);
+/* Settings of the simulated guests' consoles (also "console ..." commands) */
+void emu_set_console_rate(struct emu *emu, unsigned int bytes_per_s);	/* 0 = unlimited */
+void emu_set_console_echo(struct emu *emu, bool echo);
+void emu_set_console_banner(struct emu *emu, bool banner);
+
+/*
+ * The simulated guest of @vmid writes @n bytes to its console (queued, they
+ * leave from the next tick on), or @n flood bytes (emu_console_flood_byte()
+ * pattern). -ENOENT: no such VM or no console; -EAGAIN: the guest does not
+ * run; -ENOSPC: more than 16 MiB already waiting; -ENOMEM.
+ */
+int emu_console_print(struct emu *emu, u16 vmid, const void *bytes, size_t n);
+int emu_console_flood(struct emu *emu, u16 vmid, u64 n);
 
 /* ---------------------------------------------------------------------------
  * Observation, for tests (the ctl commands print the same facts)

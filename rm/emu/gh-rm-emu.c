@@ -351,6 +351,9 @@ static void app_loop(struct app *app)
 			app->exit_code = 1;
 			return;
 		}
+		if (app->tx_len)
+			app_tx_flush(app);
+		emu_set_tx_backlog(app->emu, (unsigned int)app->tx_len);
 		emu_tick(app->emu, app_now_ms());
 
 		if (pfd[2].revents & POLLIN) {

@@ -345,6 +345,10 @@ static const struct gh_rm_name gh_rm_msg_names[] = {
 	{ GH_RM_VM_GET_HYP_RESOURCES,	"VM_GET_HYP_RESOURCES" },
 	{ GH_RM_VM_GET_VMID,		"VM_GET_VMID" },
 	{ GH_RM_VM_SET_FIRMWARE_MEM,	"VM_SET_FIRMWARE_MEM" },
+	{ GH_RM_VM_CONSOLE_OPEN,	"VM_CONSOLE_OPEN" },
+	{ GH_RM_VM_CONSOLE_CLOSE,	"VM_CONSOLE_CLOSE" },
+	{ GH_RM_VM_CONSOLE_WRITE,	"VM_CONSOLE_WRITE" },
+	{ GH_RM_VM_CONSOLE_FLUSH,	"VM_CONSOLE_FLUSH" },
 	{ GH_RM_NOTIF_MEM_SHARED,	"NOTIFY_MEM_SHARED" },
 	{ GH_RM_NOTIF_MEM_RELEASED,	"NOTIFY_MEM_RELEASED" },
 	{ GH_RM_NOTIF_MEM_ACCEPTED,	"NOTIFY_MEM_ACCEPTED" },
@@ -352,6 +356,7 @@ static const struct gh_rm_name gh_rm_msg_names[] = {
 	{ GH_RM_NOTIF_VM_EXITED,	"NOTIFY_VM_EXITED" },
 	{ GH_RM_NOTIF_VM_SHUTDOWN,	"NOTIFY_VM_SHUTDOWN" },
 	{ GH_RM_NOTIF_VM_STATUS,	"NOTIFY_VM_STATUS" },
+	{ GH_RM_NOTIF_VM_CONSOLE_CHARS,	"NOTIFY_VM_CONSOLE_CHARS" },
 };
 
 static const struct gh_rm_name gh_rm_error_names[] = {
@@ -1138,4 +1143,56 @@ int gh_rm_enc_vm_shutdown(void *buf, size_t cap, u32 reason)
 int gh_rm_dec_vm_shutdown(const void *payload, size_t len, u32 *ret_reason)
 {
 	return gh_rm_dec_le32(payload, len, ret_reason);
+}
+
+/* ---------------------------------------------------------------------------
+ * Console
+ */
+int gh_rm_enc_console_req(void *buf, size_t cap, u16 vmid)
+{
+	return gh_rm_enc_vmid_req(buf, cap, vmid);
+}
+
+int gh_rm_dec_console_req(const void *payload, size_t len, u16 *ret_vmid)
+{
+	struct gh_rm_vmid_req req;
+	int ret = gh_rm_dec_vmid_req(payload, len, &req);
+
+	if (ret)
+		return ret;
+	*ret_vmid = req.vmid;
+	return 0;
+}
+
+int gh_rm_enc_console_chars(void *buf, size_t cap, u16 vmid, const void *bytes, size_t n)
+{
+	u8 *p = buf;
+
+	if (n && !bytes)
+		return -EINVAL;
+	if (n > GH_RM_CONSOLE_MAX_BYTES)
+		return -E2BIG;
+	if (cap < GH_RM_CONSOLE_HDR_SIZE || n > cap - GH_RM_CONSOLE_HDR_SIZE)
+		return -ENOSPC;
+	gh_rm_put_le16(p, vmid);
+	gh_rm_put_le16(p + 2, (u16)n);
+	if (n)
+		memcpy(p + GH_RM_CONSOLE_HDR_SIZE, bytes, n);
+	return (int)(GH_RM_CONSOLE_HDR_SIZE + n);
+}
+
+int gh_rm_dec_console_chars(const void *payload, size_t len, struct gh_rm_console_chars *ret)
+{
+	const u8 *p = payload;
+	u16 n;
+
+	if (len < GH_RM_CONSOLE_HDR_SIZE)
+		return -EBADMSG;
+	n = gh_rm_get_le16(p + 2);
+	if (len - GH_RM_CONSOLE_HDR_SIZE != n)
+		return -EBADMSG;
+	ret->vmid = gh_rm_get_le16(p);
+	ret->num_bytes = n;
+	ret->bytes = p + GH_RM_CONSOLE_HDR_SIZE;
+	return 0;
 }

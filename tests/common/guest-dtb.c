@@ -92,13 +92,15 @@ static int write_psci(void *fdt)
 }
 
 /* The RM generates the guest's node of it; message size and depth default */
-static int write_rm_rpc(void *fdt)
+static int write_rm_rpc(void *fdt, bool console)
 {
 	int r;
 
 	CHECK(fdt_begin_node(fdt, "rm-rpc"));
 	CHECK(fdt_property_string(fdt, "vdevice-type", "rm-rpc"));
 	CHECK(fdt_property_string(fdt, "generate", "/hypervisor/qcom,resource-manager-rpc"));
+	if (console)
+		CHECK(fdt_property(fdt, "console-dev", NULL, 0));
 	return fdt_end_node(fdt);
 }
 
@@ -146,7 +148,7 @@ static int write_vm_config(void *fdt, const struct guest_dtb *d)
 	if (d->shm_label || d->rm_rpc) {
 		CHECK(fdt_begin_node(fdt, "vdevices"));
 		if (d->rm_rpc)
-			CHECK(write_rm_rpc(fdt));
+			CHECK(write_rm_rpc(fdt, d->console));
 		if (d->shm_label)
 			CHECK(write_shm(fdt, d->shm_label, d->shm_base));
 		CHECK(fdt_end_node(fdt));

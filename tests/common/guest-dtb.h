@@ -29,6 +29,8 @@ struct guest_dtb {
 	 * -ENOLINK: the real RM would exit).
 	 */
 	bool rm_rpc;
+	/* console-dev on that rm-rpc vdevice: the RM gives the VM a console */
+	bool console;
 };
 
 #define GUEST_DTB_GICD 0x3fff0000ull	/* GICR: 128 KiB per vCPU just below */

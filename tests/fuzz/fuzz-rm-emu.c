@@ -173,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	emu_fuzz_ctl_run(emu, "parcels");
 	emu_fuzz_ctl_run(emu, "stats");
 	emu_fuzz_ctl_run(emu, "log");
+	emu_fuzz_ctl_run(emu, "consoles");
 	emu_free(emu);
 	return 0;
 }

@@ -115,6 +115,34 @@ static void fuzz_fixed(const u8 *p, size_t len)
 		CHECK(gh_rm_enc_vm_shutdown(fuzz_scratch, 4, v) == 4);
 		check_same(p, fuzz_scratch, 4, 0);
 	}
+	r = gh_rm_dec_console_req(p, len, &vmid);
+	CHECK(r == (len == 4 ? 0 : -EBADMSG));
+	if (r == 0) {
+		CHECK(vmid == gh_rm_get_le16(p));
+		CHECK(gh_rm_enc_console_req(fuzz_scratch, 4, vmid) == 4);
+		check_same(p, fuzz_scratch, 4, 0xC);
+	}
+}
+
+/* VM_CONSOLE_WRITE / NOTIFY_VM_CONSOLE_CHARS: exact length, bytes inside the payload */
+static void fuzz_console_chars(const u8 *p, size_t len)
+{
+	struct gh_rm_console_chars c;
+	int r;
+
+	r = gh_rm_dec_console_chars(p, len, &c);
+	CHECK(r == ((len >= 4 && len - 4 == gh_rm_get_le16(p + 2)) ? 0 : -EBADMSG));
+	if (r)
+		return;
+	CHECK(c.bytes == p + 4 && c.num_bytes == len - 4);
+	r = gh_rm_enc_console_chars(fuzz_scratch, sizeof(fuzz_scratch), c.vmid, c.bytes,
+				    c.num_bytes);
+	if (c.num_bytes > GH_RM_CONSOLE_MAX_BYTES) {
+		CHECK(r == -E2BIG);
+		return;
+	}
+	CHECK(r == (int)len);
+	check_same(p, fuzz_scratch, len, 0);
 }
 
 static void fuzz_hyp_resources(const u8 *p, size_t len)
@@ -305,6 +333,7 @@ static void fuzz_message(const struct gh_rm_msg *msg, const u8 *buf, size_t cap)
 
 	fuzz_fixed(p, len);
 	fuzz_hyp_resources(p, len);
+	fuzz_console_chars(p, len);
 	fuzz_vm_exited(p, len);
 	fuzz_mem_share(p, len);
 	fuzz_mem_append(p, len);

@@ -112,6 +112,7 @@ int main(int argc, char **argv)
 	struct gh_rm_hyp_resource res[5];
 	static u8 b[GH_RM_MSG_MAX_RECV];
 	u8 pkt[GH_RM_PACKET_MAX + 15];
+	static u8 text[1000];
 	const u8 reason[4] = { 0, 0, 1, 0 };
 	int len, i;
 
@@ -191,6 +192,26 @@ int main(int argc, char **argv)
 	msg(GH_RM_TYPE_NOTIFICATION, 102, GH_RM_NOTIF_VM_SHUTDOWN, b, len);
 	reply(8, GH_RM_VM_START, GH_RM_ERROR_VM_STATE, NULL, 0);
 	end("client-replies");
+
+	/* the console: requests, standard replies, CHARS of one and of many packets */
+	begin(CFG_FULL_ALL);
+	len = gh_rm_enc_console_req(b, sizeof(b), 0x80);
+	msg(GH_RM_TYPE_REQUEST, 30, GH_RM_VM_CONSOLE_OPEN, b, len);
+	reply(30, GH_RM_VM_CONSOLE_OPEN, 0, NULL, 0);
+	len = gh_rm_enc_console_chars(b, sizeof(b), 0x80, "ls\n", 3);
+	msg(GH_RM_TYPE_REQUEST, 31, GH_RM_VM_CONSOLE_WRITE, b, len);
+	reply(31, GH_RM_VM_CONSOLE_WRITE, GH_RM_ERROR_DENIED, NULL, 0);
+	len = gh_rm_enc_console_chars(b, sizeof(b), 0x80, "\xff\xfe boot\r\n", 10);
+	msg(GH_RM_TYPE_NOTIFICATION, 103, GH_RM_NOTIF_VM_CONSOLE_CHARS, b, len);
+	memset(text, 'y', sizeof(text));
+	len = gh_rm_enc_console_chars(b, sizeof(b), 0x80, text, GH_RM_CONSOLE_PACKET_BYTES);
+	msg(GH_RM_TYPE_NOTIFICATION, 104, GH_RM_NOTIF_VM_CONSOLE_CHARS, b, len);
+	len = gh_rm_enc_console_chars(b, sizeof(b), 0x80, text, sizeof(text));
+	msg(GH_RM_TYPE_NOTIFICATION, 105, GH_RM_NOTIF_VM_CONSOLE_CHARS, b, len);
+	len = gh_rm_enc_console_req(b, sizeof(b), 0x80);
+	msg(GH_RM_TYPE_REQUEST, 32, GH_RM_VM_CONSOLE_FLUSH, b, len);
+	msg(GH_RM_TYPE_REQUEST, 33, GH_RM_VM_CONSOLE_CLOSE, b, len);
+	end("console");
 
 	/* broken packets around a fragmented reply */
 	begin(CFG_FULL_ALL);

@@ -96,6 +96,7 @@ if want kmod; then
 		run lifecycle 180 test-lifecycle
 		run parcel-packing 180 test-parcel-packing
 		run faults 180 test-faults
+		run console 400 test-console
 		run stress 240 test-stress
 		run random 240 test-random
 		run rmmod-refused 60 test-rmmod

@@ -168,7 +168,7 @@ build_prog() {	# build_prog NAME FLAG SOURCES...
 gh_log "building gh-rm-emu and the tests ($arch, static)"
 # as meson builds it (docs/rm-emulator.md): the program, the library, the codec
 build_prog gh-rm-emu -D_GNU_SOURCE "$src"/rm/emu/*.c "$src"/rm/wire/wire.c
-tests=(test-loopback test-ioctl test-lifecycle test-parcel-packing test-faults test-stress test-random test-rmmod test-zombie)
+tests=(test-loopback test-ioctl test-lifecycle test-parcel-packing test-faults test-console test-stress test-random test-rmmod test-zombie)
 for t in "${tests[@]}"; do
 	# these two use the wire codec itself
 	if [ "$t" = test-loopback ] || [ "$t" = test-parcel-packing ]; then

@@ -14,6 +14,7 @@
  *  /rm-emu/ctl/...       the control protocol parser and formats.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -2722,6 +2723,326 @@ static void test_misc_rx(void)
 	rmc_free(c);
 }
 
+/* ---------------------------------------------------------------------------
+ * Console (vm_console_simple.c)
+ */
+static struct guest *guest_new_console(bool console)
+{
+	struct guest *g = guest_new(1);
+	const struct guest_dtb d = {
+		.base = GUEST_BASE, .size = GUEST_SIZE, .image_name = "conformance", .vcpus = 1,
+		.shm_label = 1, .shm_base = 0xc0000000, .rm_rpc = true, .console = console,
+	};
+
+	memset(g->mem + g->dtb_off, 0, TEST_GUEST_DTB_SLOT);
+	g_assert_cmpint(guest_dtb_write(g->mem + g->dtb_off, TEST_GUEST_DTB_SLOT, &d), ==, 0);
+	return g;
+}
+
+static u32 console_call(struct rmc *c, u32 msg_id, u16 vmid)
+{
+	u8 b[GH_RM_CONSOLE_REQ_SIZE];
+
+	g_assert_cmpint(gh_rm_enc_console_req(b, sizeof(b), vmid), ==, 4);
+	return rmc_call(c, msg_id, b, sizeof(b), NULL);
+}
+
+static u32 console_write(struct rmc *c, u16 vmid, const void *bytes, size_t n)
+{
+	g_autofree u8 *b = g_malloc(4 + n);
+
+	g_assert_cmpint(gh_rm_enc_console_chars(b, 4 + n, vmid, bytes, n), ==, (int)(4 + n));
+	return rmc_call(c, GH_RM_VM_CONSOLE_WRITE, b, 4 + n, NULL);
+}
+
+/* Tick until the guest has written everything; every CHARS from @vmid appended to @out */
+static unsigned int console_collect(struct rmc *c, u16 vmid, GByteArray *out)
+{
+	struct gh_rm_console_chars ch;
+	struct rmc_msg *m;
+	unsigned int n = 0, i;
+
+	for (i = 0; i < 100000; i++) {
+		g_autofree char *cons = rmc_ctl_ok(c, "consoles");
+
+		if (!strstr(cons, " pending=") || strstr(cons, " pending=0 ") ||
+		    !strstr(cons, "guest=yes"))
+			break;
+		rmc_tick(c, 1);
+	}
+	while ((m = rmc_take_notif(c))) {
+		g_assert_cmphex(m->msg_id, ==, GH_RM_NOTIF_VM_CONSOLE_CHARS);
+		g_assert_cmpint(gh_rm_dec_console_chars(m->data, m->len, &ch), ==, 0);
+		g_assert_cmphex(ch.vmid, ==, vmid);
+		/* one guest write per notification, each in one packet */
+		g_assert_cmpuint(ch.num_bytes, >=, 1);
+		g_assert_cmpuint(ch.num_bytes, <=, GH_RM_CONSOLE_PACKET_BYTES);
+		g_byte_array_append(out, ch.bytes, ch.num_bytes);
+		g_free(m);
+		n++;
+	}
+	return n;
+}
+
+/* A control command that must fail with a reply starting "ERR @prefix" */
+static void G_GNUC_PRINTF(3, 4) ctl_err(struct rmc *c, const char *prefix, const char *fmt, ...)
+{
+	g_autofree char *line = NULL, *reply = NULL, *want = g_strdup_printf("ERR %s", prefix);
+	va_list ap;
+
+	va_start(ap, fmt);
+	line = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	reply = rmc_ctl(c, "%s", line);
+	if (!g_str_has_prefix(reply, want))
+		g_error("'%s' answered '%s', not '%s...'", line, reply, want);
+}
+
+static long long console_field(struct rmc *c, const char *key)
+{
+	g_autofree char *cons = rmc_ctl_ok(c, "consoles");
+	g_autofree char *k = g_strdup_printf(" %s=", key);
+	const char *p = strstr(cons, k);
+
+	g_assert_nonnull(p);
+	return g_ascii_strtoll(p + strlen(k), NULL, 0);
+}
+
+/* Open, write, flush, close: every rule and error of the RM's console service */
+static void test_console_rules(void)
+{
+	struct guest *g = guest_new_console(true);
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	const u8 input[] = { 'h', 'i', 0xff, 0xfe, '\r' };
+	u8 bad[8];
+
+	guest_lend(g, 1);
+	/* no console before VM_INIT parsed the configuration */
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, g->vmid), ==,
+			GH_RM_ERROR_ARGUMENT_INVALID);
+	g_assert_cmphex(guest_config(g), ==, OK);
+	rmc_expect_status(g->c, g->vmid, GH_RM_VM_STATE_INIT);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, g->vmid), ==,
+			GH_RM_ERROR_ARGUMENT_INVALID);
+	g_assert_cmphex(rmc_vmid_call(g->c, GH_RM_VM_INIT, g->vmid), ==, OK);
+	rmc_expect_status(g->c, g->vmid, GH_RM_VM_STATE_READY);
+
+	/* the caller's own console (target 0), an unknown VM: ARGUMENT_INVALID, not VMID_INVALID */
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, 0), ==,
+			GH_RM_ERROR_ARGUMENT_INVALID);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, 0x90), ==,
+			GH_RM_ERROR_ARGUMENT_INVALID);
+	/* wrong lengths: MSG_INVALID */
+	memset(bad, 0, sizeof(bad));
+	bad[0] = (u8)g->vmid;
+	g_assert_cmphex(rmc_call(g->c, GH_RM_VM_CONSOLE_OPEN, bad, 3, NULL), ==,
+			GH_RM_ERROR_MSG_INVALID);
+	g_assert_cmphex(rmc_call(g->c, GH_RM_VM_CONSOLE_FLUSH, bad, 5, NULL), ==,
+			GH_RM_ERROR_MSG_INVALID);
+	bad[2] = 3;	/* num_bytes 3, 2 given */
+	g_assert_cmphex(rmc_call(g->c, GH_RM_VM_CONSOLE_WRITE, bad, 6, NULL), ==,
+			GH_RM_ERROR_MSG_INVALID);
+
+	/* not open: WRITE and FLUSH are DENIED, CLOSE is fine */
+	g_assert_cmphex(console_write(g->c, g->vmid, "x", 1), ==, GH_RM_ERROR_DENIED);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_FLUSH, g->vmid), ==,
+			GH_RM_ERROR_DENIED);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_CLOSE, g->vmid), ==, OK);
+
+	/* open before the start (twice is fine): the boot output is kept from its first byte */
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, g->vmid), ==, OK);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, g->vmid), ==, OK);
+	/* the guest has not opened its side yet: dropped, still OK */
+	g_assert_cmphex(console_write(g->c, g->vmid, "early", 5), ==, OK);
+	g_assert_cmpint(console_field(g->c, "discarded"), ==, 5);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_FLUSH, g->vmid), ==, OK);
+
+	g_assert_cmphex(rmc_vmid_call(g->c, GH_RM_VM_START, g->vmid), ==, OK);
+	rmc_expect_status(g->c, g->vmid, GH_RM_VM_STATE_RUNNING);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), >=, 1);
+	g_byte_array_append(out, (const u8 *)"", 1);
+	g_assert_true(g_str_has_prefix((char *)out->data,
+				       "gh-rm-emu guest: booting VM 0x80 (conformance)\r\n"));
+	g_assert_nonnull(strstr((char *)out->data, "VM 0x80 (conformance) up"));
+	g_assert_cmpint(console_field(g->c, "sent"), ==, (long long)out->len - 1);
+	g_assert_cmpint(console_field(g->c, "unopened"), ==, 0);
+
+	/* input is echoed, bytes as they are */
+	g_byte_array_set_size(out, 0);
+	g_assert_cmphex(console_write(g->c, g->vmid, input, sizeof(input)), ==, OK);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 1);
+	g_assert_cmpmem(out->data, out->len, input, sizeof(input));
+	g_assert_cmpint(console_field(g->c, "received"), ==, sizeof(input));
+	g_assert_cmphex(console_write(g->c, g->vmid, NULL, 0), ==, OK);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_FLUSH, g->vmid), ==, OK);
+
+	/* closed: the guest's output is dropped, writes are DENIED */
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_CLOSE, g->vmid), ==, OK);
+	g_free(rmc_ctl_ok(g->c, "console 0x%x print lost\\n", g->vmid));
+	g_byte_array_set_size(out, 0);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 0);
+	g_assert_cmpint(console_field(g->c, "unopened"), ==, 5);
+	g_assert_cmphex(console_write(g->c, g->vmid, "x", 1), ==, GH_RM_ERROR_DENIED);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, g->vmid), ==, OK);
+
+	/* the reset destroys the console */
+	guest_teardown(g);
+	g_assert_cmphex(rmc_alloc_vm(g->c), ==, 0x80);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, 0x80), ==,
+			GH_RM_ERROR_ARGUMENT_INVALID);
+	guest_free(g);
+}
+
+/* Only an rm-rpc vdevice with console-dev gives a console; skip-dtb gives one too */
+static void test_console_needs_console_dev(void)
+{
+	struct guest *g = guest_new_console(false);
+	g_autofree char *cons = NULL;
+
+	guest_lend(g, 1);
+	guest_start(g);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, g->vmid), ==,
+			GH_RM_ERROR_ARGUMENT_INVALID);
+	cons = rmc_ctl_ok(g->c, "consoles");
+	g_assert_cmpstr(cons, ==, "");
+	ctl_err(g->c, "VM 0x80 has no console", "console 0x%x print x", g->vmid);
+	guest_teardown(g);
+	guest_free(g);
+}
+
+/* Before the owner opens, the guest's output is lost, as in the RM ("drop message for now") */
+static void test_console_unopened_drops(void)
+{
+	struct guest *g = guest_new_console(true);
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	long long banner;
+
+	guest_lend(g, 1);
+	guest_start(g);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 0);
+	banner = console_field(g->c, "unopened");
+	g_assert_cmpint(banner, >, 40);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, g->vmid), ==, OK);
+	g_free(rmc_ctl_ok(g->c, "console 0x%x print a\\sb\\x80\\xc3\\x28 c\\r\\n", g->vmid));
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 1);
+	g_assert_cmpmem(out->data, out->len, "a b\x80\xc3\x28 c\r\n", 10);
+	g_assert_cmpint(console_field(g->c, "unopened"), ==, banner);
+	guest_teardown(g);
+	guest_free(g);
+}
+
+/* A flood: every byte arrives, in order, in 228-byte writes; a rate spaces them */
+static void test_console_flood_and_rate(void)
+{
+	struct guest *g = guest_new_console(true);
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	const size_t n = 300000;
+	size_t i;
+
+	guest_lend(g, 1);
+	g_free(rmc_ctl_ok(g->c, "console banner no"));
+	g_free(rmc_ctl_ok(g->c, "console echo no"));
+	g_assert_cmphex(guest_config(g), ==, OK);
+	rmc_expect_status(g->c, g->vmid, GH_RM_VM_STATE_INIT);
+	g_assert_cmphex(rmc_vmid_call(g->c, GH_RM_VM_INIT, g->vmid), ==, OK);
+	rmc_expect_status(g->c, g->vmid, GH_RM_VM_STATE_READY);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, g->vmid), ==, OK);
+	g_assert_cmphex(rmc_vmid_call(g->c, GH_RM_VM_START, g->vmid), ==, OK);
+	rmc_expect_status(g->c, g->vmid, GH_RM_VM_STATE_RUNNING);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 0);	/* no banner */
+	g_assert_cmphex(console_write(g->c, g->vmid, "q", 1), ==, OK);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 0);	/* no echo */
+
+	g_free(rmc_ctl_ok(g->c, "console 0x%x flood %zu", g->vmid, n));
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, (n + 227) / 228);
+	g_assert_cmpuint(out->len, ==, n);
+	for (i = 0; i < n; i++)
+		if (out->data[i] != (u8)(i % 251))
+			g_error("flood byte %zu is %u", i, out->data[i]);
+
+	/* 2280 bytes/s: one 228-byte write every 100 ms */
+	g_free(rmc_ctl_ok(g->c, "console rate 2280"));
+	g_free(rmc_ctl_ok(g->c, "console 0x%x flood 2280", g->vmid));
+	rmc_tick(g->c, 1);
+	g_assert_cmpuint(rmc_pending(g->c), ==, 1);
+	rmc_tick(g->c, 50);
+	g_assert_cmpuint(rmc_pending(g->c), ==, 1);
+	rmc_tick(g->c, 50);
+	g_assert_cmpuint(rmc_pending(g->c), ==, 2);
+	for (i = 0; i < 8; i++)
+		rmc_tick(g->c, 100);
+	g_assert_cmpuint(rmc_pending(g->c), ==, 10);
+	g_byte_array_set_size(out, 0);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 10);
+	g_assert_cmpuint(out->len, ==, 2280);
+	g_assert_cmpuint(out->data[0], ==, n % 251);
+
+	/* an exit stops the guest's output */
+	g_free(rmc_ctl_ok(g->c, "console 0x%x flood 100000", g->vmid));
+	g_free(rmc_ctl_ok(g->c, "exit 0x%x VM_EXIT", g->vmid));
+	g_assert_cmpint(console_field(g->c, "pending"), ==, 0);
+	ctl_err(g->c, "the guest of VM 0x80 does not run", "console 0x%x flood 1", g->vmid);
+	rmc_drain(g->c);
+	guest_free(g);
+}
+
+/* Injected faults: a refused open, dropped CHARS notifications */
+static void test_console_faults(void)
+{
+	struct guest *g = guest_new_console(true);
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	g_autofree char *list = NULL, *stats = NULL;
+	u8 req[GH_RM_VMID_REQ_SIZE];
+
+	guest_lend(g, 1);
+	guest_start(g);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 0);	/* the banner, unopened */
+	g_free(rmc_ctl_ok(g->c, "fault VM_CONSOLE_OPEN error DENIED count 1"));
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, g->vmid), ==,
+			GH_RM_ERROR_DENIED);
+	g_assert_cmphex(console_call(g->c, GH_RM_VM_CONSOLE_OPEN, g->vmid), ==, OK);
+
+	ctl_err(g->c, "a notification fault is drop only", "fault NOTIFY_VM_CONSOLE_CHARS error DENIED");
+	g_free(rmc_ctl_ok(g->c, "fault NOTIFY_VM_CONSOLE_CHARS drop count 2"));
+	list = rmc_ctl_ok(g->c, "fault list");
+	g_assert_cmpstr(list, ==, "NOTIFY_VM_CONSOLE_CHARS drop count 2\n");
+	/* "*" never drops notifications */
+	g_free(rmc_ctl_ok(g->c, "fault * drop count 1"));
+	g_assert_cmpint(gh_rm_enc_vmid_req(req, sizeof(req), g->vmid), ==, 4);
+	g_assert_null(rmc_take_reply(g->c, rmc_send(g->c, GH_RM_VM_GET_STATE, req, sizeof(req))));
+	g_assert_cmphex(console_write(g->c, g->vmid, "one", 3), ==, OK);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 0);
+	g_assert_cmphex(console_write(g->c, g->vmid, "two", 3), ==, OK);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 0);
+	g_assert_cmphex(console_write(g->c, g->vmid, "three", 5), ==, OK);
+	g_assert_cmpuint(console_collect(g->c, g->vmid, out), ==, 1);
+	g_assert_cmpmem(out->data, out->len, "three", 5);
+	g_assert_cmpint(console_field(g->c, "dropped"), ==, 6);
+	stats = rmc_ctl_ok(g->c, "stats");
+	g_assert_nonnull(strstr(stats, "dropped=3"));	/* the reply + two notifications */
+	guest_teardown(g);
+	guest_free(g);
+}
+
+static void test_console_ctl(void)
+{
+	struct rmc *c = rmc_new();
+	g_autofree char *help = rmc_ctl_ok(c, "help");
+
+	g_assert_nonnull(strstr(help, "console <vmid> flood <bytes>\n"));
+	ctl_err(c, "", "console rate x");
+	ctl_err(c, "", "console echo maybe");
+	ctl_err(c, "bad escape", "console 0x80 print \\q");
+	ctl_err(c, "bad escape", "console 0x80 print \\x4");
+	ctl_err(c, "bad escape", "console 0x80 print a\\");
+	ctl_err(c, "usage", "console 0x80 flood 0");
+	ctl_err(c, "VM 0x80 has no console", "console 0x80 print x");
+	ctl_err(c, "usage", "consoles x");
+	g_free(rmc_ctl_ok(c, "console rate 0"));
+	g_free(rmc_ctl_ok(c, "console banner yes"));
+	rmc_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -2786,6 +3107,12 @@ int main(int argc, char **argv)
 	g_test_add_func("/rm-emu/ctl/formats", test_ctl_formats);
 	g_test_add_func("/rm-emu/ctl/log-ring", test_ctl_log_ring);
 	g_test_add_func("/rm-emu/misc/rx", test_misc_rx);
+	g_test_add_func("/rm-emu/console/rules", test_console_rules);
+	g_test_add_func("/rm-emu/console/needs-console-dev", test_console_needs_console_dev);
+	g_test_add_func("/rm-emu/console/unopened-drops", test_console_unopened_drops);
+	g_test_add_func("/rm-emu/console/flood-and-rate", test_console_flood_and_rate);
+	g_test_add_func("/rm-emu/console/faults", test_console_faults);
+	g_test_add_func("/rm-emu/console/ctl", test_console_ctl);
 
 	return g_test_run();
 }

@@ -1311,6 +1311,105 @@ static void test_notif_vm_shutdown(void)
 }
 
 /* ---------------------------------------------------------------------------
+ * Console
+ */
+static void test_console_req(void)
+{
+	u8 b[8];
+	u16 vmid = 0;
+
+	/* the RM's vm_console_open_req_t: {vmid_t target; uint16_t res0} */
+	memset(b, 0xAA, sizeof(b));
+	g_assert_cmpint(gh_rm_enc_console_req(b, sizeof(b), 0x81), ==, GH_RM_CONSOLE_REQ_SIZE);
+	g_assert_cmphex(b[0], ==, 0x81);
+	g_assert_cmphex(b[1], ==, 0x00);
+	g_assert_cmphex(b[2], ==, 0x00);
+	g_assert_cmphex(b[3], ==, 0x00);
+	g_assert_cmphex(b[4], ==, 0xAA);
+	g_assert_cmpint(gh_rm_dec_console_req(b, 4, &vmid), ==, 0);
+	g_assert_cmphex(vmid, ==, 0x81);
+	/* the RM answers MSG_INVALID unless the length is exactly 4 */
+	vmid = 7;
+	g_assert_cmpint(gh_rm_dec_console_req(b, 3, &vmid), ==, -EBADMSG);
+	g_assert_cmpint(gh_rm_dec_console_req(b, 5, &vmid), ==, -EBADMSG);
+	g_assert_cmpint(gh_rm_dec_console_req(b, 0, &vmid), ==, -EBADMSG);
+	g_assert_cmpuint(vmid, ==, 7);
+	g_assert_cmpint(gh_rm_enc_console_req(b, 3, 1), ==, -ENOSPC);
+	/* replies are standard: nothing after the err_code */
+	g_assert_cmpint(gh_rm_dec_empty(0), ==, 0);
+	g_assert_cmpint(gh_rm_dec_empty(1), ==, -EBADMSG);
+}
+
+static void test_console_chars(void)
+{
+	static u8 big[GH_RM_MSG_MAX_SEND + 8], out[GH_RM_MSG_MAX_SEND + 8];
+	struct gh_rm_console_chars c = { 0 };
+	const u8 text[] = { 'h', 'i', 0xff, 0xc3, 0x28, '\n' };	/* not UTF-8 on purpose */
+	u8 b[16];
+	size_t n;
+
+	g_assert_cmpint(gh_rm_enc_console_chars(b, sizeof(b), 0x80, text, sizeof(text)), ==,
+			4 + (int)sizeof(text));
+	g_assert_cmphex(gh_rm_get_le16(b), ==, 0x80);
+	g_assert_cmphex(gh_rm_get_le16(b + 2), ==, sizeof(text));
+	g_assert_cmpmem(b + 4, sizeof(text), text, sizeof(text));
+	g_assert_cmpint(gh_rm_dec_console_chars(b, 4 + sizeof(text), &c), ==, 0);
+	g_assert_cmphex(c.vmid, ==, 0x80);
+	g_assert_cmpuint(c.num_bytes, ==, sizeof(text));
+	g_assert_true(c.bytes == b + 4);
+
+	/* empty: valid both ways */
+	g_assert_cmpint(gh_rm_enc_console_chars(b, 4, 0, NULL, 0), ==, 4);
+	g_assert_cmpint(gh_rm_dec_console_chars(b, 4, &c), ==, 0);
+	g_assert_cmpuint(c.num_bytes, ==, 0);
+
+	/* length must be 4 + num_bytes exactly */
+	c.vmid = 0x1234;
+	g_assert_cmpint(gh_rm_enc_console_chars(b, sizeof(b), 0x80, text, 3), ==, 7);
+	g_assert_cmpint(gh_rm_dec_console_chars(b, 6, &c), ==, -EBADMSG);
+	g_assert_cmpint(gh_rm_dec_console_chars(b, 8, &c), ==, -EBADMSG);
+	g_assert_cmpint(gh_rm_dec_console_chars(b, 3, &c), ==, -EBADMSG);
+	g_assert_cmphex(c.vmid, ==, 0x1234);
+
+	/* encoder limits */
+	g_assert_cmpint(gh_rm_enc_console_chars(b, sizeof(b), 0x80, NULL, 1), ==, -EINVAL);
+	g_assert_cmpint(gh_rm_enc_console_chars(b, 6, 0x80, text, 3), ==, -ENOSPC);
+	g_assert_cmpint(gh_rm_enc_console_chars(b, 3, 0x80, NULL, 0), ==, -ENOSPC);
+	memset(big, 'x', sizeof(big));
+	n = GH_RM_CONSOLE_MAX_BYTES;
+	g_assert_cmpint(gh_rm_enc_console_chars(out, sizeof(out), 0x80, big, n), ==,
+			GH_RM_MSG_MAX_SEND);
+	g_assert_cmpint(gh_rm_msg_npackets(GH_RM_MSG_MAX_SEND), ==, GH_RM_MAX_FRAGMENTS);
+	g_assert_cmpint(gh_rm_dec_console_chars(out, GH_RM_MSG_MAX_SEND, &c), ==, 0);
+	g_assert_cmpuint(c.num_bytes, ==, n);
+	g_assert_cmpint(gh_rm_enc_console_chars(out, sizeof(out), 0x80, big, n + 1), ==, -E2BIG);
+	/* one packet holds 228 bytes */
+	g_assert_cmpint(gh_rm_msg_npackets(4 + GH_RM_CONSOLE_PACKET_BYTES), ==, 1);
+	g_assert_cmpint(gh_rm_msg_npackets(5 + GH_RM_CONSOLE_PACKET_BYTES), ==, 2);
+}
+
+/* A CHARS notification of 1000 bytes crosses the reassembler intact */
+static void test_console_chars_reasm(void)
+{
+	u8 text[1000], payload[1004];
+	struct gh_rm_console_chars c;
+	struct gh_rm_reasm r;
+	struct gh_rm_msg msg;
+	int len;
+
+	fill_pattern(text, sizeof(text), 12);
+	len = gh_rm_enc_console_chars(payload, sizeof(payload), 0x81, text, sizeof(text));
+	g_assert_cmpint(len, ==, 1004);
+	gh_rm_reasm_init(&r, reasm_buf, sizeof(reasm_buf), GH_RM_ACCEPT_CLIENT);
+	g_assert_cmpint(send_message(&r, GH_RM_TYPE_NOTIFICATION, 9, GH_RM_NOTIF_VM_CONSOLE_CHARS,
+				     payload, (size_t)len, &msg), ==, 1);
+	g_assert_cmphex(msg.msg_id, ==, GH_RM_NOTIF_VM_CONSOLE_CHARS);
+	g_assert_cmpint(gh_rm_dec_console_chars(msg.payload, msg.len, &c), ==, 0);
+	g_assert_cmphex(c.vmid, ==, 0x81);
+	g_assert_cmpmem(c.bytes, c.num_bytes, text, sizeof(text));
+}
+
+/* ---------------------------------------------------------------------------
  * Errors and names
  */
 static void test_error_to_errno(void)
@@ -1378,6 +1477,12 @@ static void test_names(void)
 		{ GH_RM_NOTIF_VM_STATUS, "NOTIFY_VM_STATUS" },
 		{ GH_RM_NOTIF_VM_EXITED, "NOTIFY_VM_EXITED" },
 		{ GH_RM_NOTIF_VM_SHUTDOWN, "NOTIFY_VM_SHUTDOWN" },
+		{ GH_RM_VM_CONSOLE_OPEN, "VM_CONSOLE_OPEN" },
+		{ GH_RM_VM_CONSOLE_CLOSE, "VM_CONSOLE_CLOSE" },
+		{ GH_RM_VM_CONSOLE_WRITE, "VM_CONSOLE_WRITE" },
+		{ GH_RM_VM_CONSOLE_FLUSH, "VM_CONSOLE_FLUSH" },
+		{ GH_RM_NOTIF_VM_CONSOLE_CHARS, "NOTIFY_VM_CONSOLE_CHARS" },
+		{ 0x56000085, "UNKNOWN" },
 		{ 0, "UNKNOWN" },
 		{ 0x56000003, "UNKNOWN" },
 	};
@@ -1538,6 +1643,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/rm-wire/notif/vm-status", test_notif_vm_status);
 	g_test_add_func("/rm-wire/notif/vm-exited", test_notif_vm_exited);
 	g_test_add_func("/rm-wire/notif/vm-shutdown", test_notif_vm_shutdown);
+	g_test_add_func("/rm-wire/console/req", test_console_req);
+	g_test_add_func("/rm-wire/console/chars", test_console_chars);
+	g_test_add_func("/rm-wire/console/chars-reasm", test_console_chars_reasm);
 	g_test_add_func("/rm-wire/error/to-errno", test_error_to_errno);
 	g_test_add_func("/rm-wire/names", test_names);
 	g_test_add_func("/rm-wire/constants", test_constants);

@@ -171,12 +171,15 @@ struct gh_vm_stop {
  *   byte kept and GH_CONSOLE_GET_LOST counts what it skipped. Once the VM
  *   has exited and the fd has read everything, read() returns 0.
  * - write() sends input to the guest, split into writes the RM accepts;
- *   EAGAIN (O_NONBLOCK) or blocking while the RM's queue is full; EPIPE
- *   once the VM has exited.
+ *   EAGAIN (O_NONBLOCK) or blocking while the RM's queue is full (the RM
+ *   answers each write before the next: another write to the VM's console
+ *   in progress, or the VM not started yet); EPIPE once the VM has exited.
  * - poll(): EPOLLIN when there is output (or end of output), EPOLLOUT when
  *   input would be accepted, EPOLLHUP once the VM has exited and the fd
  *   read everything.
- * A kernel without the console answers -ENOTTY.
+ * A kernel without the console answers -ENOTTY; -ENODEV when the RM
+ * refused the VM a console (no console-dev rm-rpc vdevice in its
+ * devicetree) or its START failed: the VM works without one.
  */
 #define GH_VM_OPEN_CONSOLE	_IO(GH_IOCTL_TYPE, 0x22)
 

@@ -205,12 +205,14 @@ void *gt_map(size_t size)
 
 /* The devicetree of tests/common/guest-dtb.c, the one the host tests use too */
 bool gt_dtb_rm_rpc = true;
+bool gt_dtb_console = true;
 
 uint64_t gt_write_dtb(void *mem, size_t size, uint64_t base, uint32_t shm_label)
 {
 	const struct guest_dtb d = {
 		.base = base, .size = size, .image_name = "qemu-suite", .vcpus = 1,
 		.shm_label = shm_label, .shm_base = GT_SHM_BASE, .rm_rpc = gt_dtb_rm_rpc,
+		.console = gt_dtb_console,
 	};
 	uint64_t offset = size - GT_DTB_SLOT;
 	int r;

@@ -48,9 +48,11 @@ void *gt_map(size_t size);		/* zeroed shared memory (memfd), bails out */
  * into the last GT_DTB_SLOT bytes of mem and returns its offset in mem;
  * shm_label != 0 adds an shm vdevice for that label at GT_SHM_BASE. It has
  * an rm-rpc vdevice (the guest's RM link, which a graceful GH_VM_STOP
- * needs) unless gt_dtb_rm_rpc is false.
+ * needs) unless gt_dtb_rm_rpc is false, with console-dev (the RM gives the
+ * VM a console) unless gt_dtb_console is false.
  */
 extern bool gt_dtb_rm_rpc;
+extern bool gt_dtb_console;
 uint64_t gt_write_dtb(void *mem, size_t size, uint64_t base, uint32_t shm_label);
 
 /*

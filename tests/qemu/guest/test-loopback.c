@@ -246,6 +246,7 @@ static int create_vm(void)
 
 /* Closing a VM whose RM state the script knows; the RM answers as asked */
 struct teardown {
+	bool console;		/* expect VM_CONSOLE_FLUSH and VM_CONSOLE_CLOSE first */
 	bool running;		/* expect VM_STOP(force) first */
 	bool reset;		/* expect VM_RESET */
 	u32 handles[4];		/* expect MEM_RECLAIM of these, in order */
@@ -259,6 +260,14 @@ static void close_vm(int fd, u16 vmid, const struct teardown *t)
 	struct async a;
 
 	async_close(&a, fd);
+	if (t->console && rm_expect(GH_RM_VM_CONSOLE_FLUSH)) {
+		gt_is(rq_vmid(), vmid, "VM_CONSOLE_FLUSH of the VM");
+		rm_reply(GH_RM_ERROR_OK, NULL, 0);
+	}
+	if (t->console && rm_expect(GH_RM_VM_CONSOLE_CLOSE)) {
+		gt_is(rq_vmid(), vmid, "VM_CONSOLE_CLOSE of the VM");
+		rm_reply(GH_RM_ERROR_OK, NULL, 0);
+	}
 	if (t->running && rm_expect(GH_RM_VM_STOP)) {
 		gt_ok(!gh_rm_dec_vm_stop_req(rq.payload, rq.len, &stop) && stop.vmid == vmid &&
 		      stop.flags == GH_RM_VM_STOP_FLAG_FORCE &&
@@ -539,7 +548,7 @@ static void test_golden(void)
 	void *mem = gt_map(size), *shm = gt_map(2 * GT_PAGE), *copy;
 	struct async a;
 	u16 vmid;
-	int fd, len, r;
+	int fd, cfd, len, r;
 
 	fd = create_vm();
 	if (fd < 0)
@@ -637,12 +646,29 @@ static void test_golden(void)
 		/* 444 bytes: a reply in three packets */
 		rm_reply(GH_RM_ERROR_OK, rbuf, len);
 	}
+	/* the console, before the guest runs: the RM keeps nothing of an unopened one */
+	if (rm_expect(GH_RM_VM_CONSOLE_OPEN)) {
+		gt_is(rq_vmid(), vmid, "VM_CONSOLE_OPEN of the VM");
+		gt_is(rq.len, GH_RM_CONSOLE_REQ_SIZE, "VM_CONSOLE_OPEN is {target, res0}");
+		rm_reply(GH_RM_ERROR_OK, NULL, 0);
+	}
 	if (rm_expect(GH_RM_VM_START)) {
 		gt_is(rq_vmid(), vmid, "VM_START of the VM");
 		rm_reply(GH_RM_ERROR_OK, NULL, 0);
 		rm_notify_status(vmid, GH_RM_VM_STATE_RUNNING, GH_RM_OS_STATUS_BOOT);
 	}
 	gt_is(async_join(&a), 0, "GH_VM_START");
+
+	/* CHARS of this VM reach its console fd; another VM's do not */
+	cfd = gt_ioctl(fd, GH_VM_OPEN_CONSOLE, NULL);
+	gt_ok(cfd >= 0, "GH_VM_OPEN_CONSOLE: %d", cfd);
+	len = gh_rm_enc_console_chars(rbuf, sizeof(rbuf), 0x7f, "other", 5);
+	rm_notify(GH_RM_NOTIF_VM_CONSOLE_CHARS, rbuf, len);
+	len = gh_rm_enc_console_chars(rbuf, sizeof(rbuf), vmid, "boot\xff", 5);
+	rm_notify(GH_RM_NOTIF_VM_CONSOLE_CHARS, rbuf, len);
+	gt_ok(gt_readable(cfd, 2000), "the console fd polls readable");
+	r = (int)read(cfd, rbuf, sizeof(rbuf));
+	gt_ok(r == 5 && !memcmp(rbuf, "boot\xff", 5), "read the CHARS bytes (%d)", r);
 	gt_is(gt_status(fd, &st), 0, "GET_STATUS");
 	gt_is(st.rm_status, GH_RM_VM_STATUS_RUNNING, "running");
 
@@ -675,10 +701,14 @@ static void test_golden(void)
 	gt_ok(st.exit_reason_size == 4 && st.exit_reason[0] == 1 && st.exit_reason[2] == 1,
 	      "exit reason copied (%u bytes)", st.exit_reason_size);
 	gt_is(gt_ioctl(fd, GH_VM_STOP, &stop), -EINVAL, "GH_VM_STOP after the exit: -EINVAL");
+	gt_is((int)read(cfd, rbuf, sizeof(rbuf)), 0, "console after the exit: end of file");
+	gt_ok(write(cfd, "x", 1) < 0 && errno == EPIPE, "console write after the exit: EPIPE");
 
-	/* EXITED: VM_RESET, wait for RESET, reclaim both, deallocate */
-	close_vm(fd, vmid, &(struct teardown){ .reset = true, .handles = { 0x1001, 0x1002 },
-					       .n_handles = 2 });
+	/* EXITED: console flush and close, VM_RESET, wait for RESET, reclaim, deallocate */
+	close_vm(fd, vmid, &(struct teardown){ .console = true, .reset = true,
+					       .handles = { 0x1001, 0x1002 }, .n_handles = 2 });
+	gt_is((int)read(cfd, rbuf, sizeof(rbuf)), 0, "the console fd outlives the VM: EOF");
+	close(cfd);
 	gt_is(gt_param("pinned_pages"), pinned0, "every page unpinned");
 	gt_is(read_parcel(dtb_phys, 16, rbuf), -EACCES, "a closed VM's pages: -EACCES");
 	munmap(mem, size);
@@ -730,9 +760,14 @@ static void test_running_and_append(void)
 
 		rm_reply(GH_RM_ERROR_OK, zero, sizeof(zero));
 	}
+	/* no console-dev: the RM refuses the console, the VM starts all the same */
+	if (rm_expect(GH_RM_VM_CONSOLE_OPEN))
+		rm_reply(GH_RM_ERROR_ARGUMENT_INVALID, NULL, 0);
 	if (rm_expect(GH_RM_VM_START))
 		rm_reply(GH_RM_ERROR_OK, NULL, 0);
 	gt_is(async_join(&a), 0, "GH_VM_START (no VM_GET_VMID: nothing shared)");
+	gt_is(gt_ioctl(fd, GH_VM_OPEN_CONSOLE, NULL), -ENODEV,
+	      "GH_VM_OPEN_CONSOLE after the RM refused the console: -ENODEV");
 
 	/* RUNNING: VM_STOP(force), wait for EXITED, then the rest */
 	close_vm(fd, vmid, &(struct teardown){ .running = true, .reset = true,
