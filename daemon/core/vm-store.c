@@ -18,6 +18,7 @@
 
 #include "guest.h"
 #include "hyp.h"
+#include "loader.h"
 #include "manager.h"
 #include "util/fdstore.h"
 #include "util/log.h"
@@ -42,6 +43,26 @@ static void name_vm(char buf[static FDSTORE_NAME_MAX + 1], const char *vm)
 static void name_mem(char buf[static FDSTORE_NAME_MAX + 1], const char *vm, uint32_t label)
 {
 	snprintf(buf, FDSTORE_NAME_MAX + 1, "mem-%s-%" PRIu32, vm, label);
+}
+
+/* A transient VM's passed files: its images exist nowhere else. */
+static const struct {
+	const char *key;
+	size_t offset;
+} store_files[] = {
+	{ "kernel", offsetof(struct loader_files, kernel_fd) },
+	{ "ramdisk", offsetof(struct loader_files, ramdisk_fd) },
+	{ "overlay", offsetof(struct loader_files, overlay_fd) },
+};
+
+static int *file_fd(struct loader_files *files, size_t i)
+{
+	return (int *) ((char *) files + store_files[i].offset);
+}
+
+static void name_file(char buf[static FDSTORE_NAME_MAX + 1], const char *vm, size_t i)
+{
+	snprintf(buf, FDSTORE_NAME_MAX + 1, "file-%s-%s", vm, store_files[i].key);
 }
 
 int vm_store_fds_take(struct vm_store_fds *ret)
@@ -298,6 +319,41 @@ void vm_store_save(struct vm *vm)
 			  "gunyahd: %m", vm->name, path);
 }
 
+/* A transient VM's files, once: they stay as long as the VM. */
+static void store_files_of(struct vm *vm)
+{
+	char name[FDSTORE_NAME_MAX + 1];
+	int r;
+
+	if (!vm->transient || vm->files_stored)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(store_files); i++) {
+		int fd = *file_fd(&vm->files, i);
+
+		if (fd < 0)
+			continue;
+		name_file(name, vm->name, i);
+		r = fdstore_add(name, &fd, 1);
+		if (r < 0)
+			log_errno(LOG_WARNING, r, "VM '%s': cannot keep its %s in systemd's fd store: "
+				  "%m", vm->name, store_files[i].key);
+	}
+	vm->files_stored = true;
+}
+
+void vm_store_forget_files(struct vm *vm)
+{
+	char name[FDSTORE_NAME_MAX + 1];
+
+	if (!vm->files_stored)
+		return;
+	vm->files_stored = false;
+	for (size_t i = 0; i < ELEMENTSOF(store_files); i++) {
+		name_file(name, vm->name, i);
+		(void) fdstore_remove(name);
+	}
+}
+
 void vm_store_attach(struct vm *vm)
 {
 	int r;
@@ -305,6 +361,7 @@ void vm_store_attach(struct vm *vm)
 	/* An adopted instance is in the store already; its state comes with its status. */
 	if (!vm->manager->store_dir || vm->inst.stored)
 		return;
+	store_files_of(vm);
 	r = store_instance_fds(&vm->inst);
 	if (r < 0) {
 		log_errno(LOG_WARNING, r, "VM '%s': cannot keep its fds in systemd's fd store, it "
@@ -559,7 +616,7 @@ static int adopt_instance(struct manager *m, struct state *s, const char *body,
 
 /* The VM a state belongs to: the definition's, or one made for it. */
 static int adopt_find_vm(struct manager *m, const struct state *s, const struct vmdef *def,
-			 struct vm **ret)
+			 struct vm_store_fds *f, struct vm **ret)
 {
 	struct vmdef *copy;
 	int r;
@@ -575,6 +632,15 @@ static int adopt_find_vm(struct manager *m, const struct state *s, const struct 
 		return r;
 	/* Its file went away meanwhile: it goes when destroyed, as after a reload. */
 	(*ret)->removed = !s->transient;
+	if (s->transient) {
+		for (size_t i = 0; i < ELEMENTSOF(store_files); i++) {
+			char name[FDSTORE_NAME_MAX + 1];
+
+			name_file(name, s->name, i);
+			*file_fd(&(*ret)->files, i) = fds_take(f, name);
+		}
+		(*ret)->files_stored = true;
+	}
 	return 0;
 }
 
@@ -603,7 +669,7 @@ static int adopt_one(struct manager *m, const char *path, struct vm_store_fds *f
 	}
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "VM '%s': cannot adopt it: %m", s.name);
-	r = adopt_find_vm(m, &s, inst.def, &vm);
+	r = adopt_find_vm(m, &s, inst.def, f, &vm);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "VM '%s': cannot adopt it: %m", s.name);
 	if (vm_is_live(vm) || vm->transient != s.transient) {

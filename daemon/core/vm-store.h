@@ -46,8 +46,13 @@ int manager_enable_store(struct manager *m, const char *dir);
  */
 void manager_adopt(struct manager *m, struct vm_store_fds *f);
 
-/* vm's instance was attached: store its fds, write its state. */
+/*
+ * vm's instance was attached: store its fds (and a transient VM's passed
+ * files, "file-NAME-KEY", once), write its state.
+ */
 void vm_store_attach(struct vm *vm);
+/* A transient VM goes: its passed files leave the store. */
+void vm_store_forget_files(struct vm *vm);
 /* vm changed: rewrite its state file (or remove it once nothing is live). */
 void vm_store_save(struct vm *vm);
 /*

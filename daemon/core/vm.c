@@ -761,9 +761,11 @@ static void vm_release_done(struct vm *vm)
 	vm->burst_count = 0;
 	vm_set_state(vm, VM_STATE_DEFINED, "destroyed");
 	vm_complete(vm, 0, NULL);
-	if (vm->transient || vm->removed)
+	if (vm->transient || vm->removed) {
 		/* Nothing keeps it: a transient VM, or its file is gone. */
+		vm_store_forget_files(vm);
 		manager_remove_vm(vm->manager, vm);
+	}
 }
 
 static void vm_job_done(void *userdata, int r)

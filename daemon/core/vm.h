@@ -69,6 +69,7 @@ struct vm {
 	bool transient;
 	bool registered;		/* published by the manager (observers: vm_added) */
 	struct loader_files files;	/* owned; a transient VM's images */
+	bool files_stored;		/* files are in systemd's fd store too (vm-store.h) */
 	bool removed;			/* its file is gone: drop it when back to defined */
 
 	enum vm_state state;

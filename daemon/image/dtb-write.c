@@ -22,7 +22,8 @@
  *    (ref §1, §9 item 4);
  *  - an rm-rpc vdevice, so that the guest has an RPC link to the RM: the
  *    RM delivers a graceful VM_STOP as a notification on that link, and
- *    the real RM (12/2023) exits when a guest has none;
+ *    the real RM (12/2023) exits when a guest has none; with console-dev,
+ *    the VM's RM console;
  *  - one shm vdevice per extra region with its own generate path
  *    (ref §6).
  * The tree carries __symbols__ (and a phandle on every labelled node,
@@ -193,10 +194,13 @@ static int write_vdevices(void *fdt, const struct vmdef *def)
 	 * a notification on it; without one the RM (12/2023) fails to notify
 	 * and exits. generate has no default (ref §6); message-size and
 	 * queue-depth are left to the RM (240, 8) so an overlay may add them.
+	 * console-dev gives the VM its RM console (docs/kmod.md, "Console"):
+	 * without it the RM has none to open and the guest's output is lost.
 	 */
 	FDT_TRY(fdt_begin_node(fdt, "rm-rpc"));
 	FDT_TRY(fdt_property_string(fdt, "vdevice-type", "rm-rpc"));
 	FDT_TRY(fdt_property_string(fdt, "generate", DTB_RM_RPC_GENERATE));
+	FDT_TRY(fdt_property(fdt, "console-dev", NULL, 0));
 	FDT_TRY(fdt_property_u32(fdt, "phandle", PHANDLE_RM_RPC));
 	FDT_TRY(fdt_end_node(fdt));
 	for (size_t i = 0; i < def->n_regions; i++) {

@@ -71,6 +71,9 @@ if gh_stale "$work/bin/gh-rm-emu" "${emu_src[@]}" "$src"/rm/emu/*.h \
 		"${emu_src[@]}" -lfdt -lpthread || gh_fail "cannot build gh-rm-emu"
 	mv "$work/bin/gh-rm-emu.tmp" "$work/bin/gh-rm-emu"
 fi
+# CreateTransientVM with fds, which busctl 252 cannot send (the guest has libsystemd0)
+gcc -O2 -Wall -Wextra -Werror -o "$work/bin/gh-sd-transient" "$sd/gh-sd-transient.c" -lsystemd ||
+	gh_fail "cannot build gh-sd-transient"
 
 # ---------------------------------------------------------------------------
 # The Debian root file system, cached machine-wide by its recipe
@@ -148,6 +151,7 @@ print(os.path.join(o["prefix"], o["sysconfdir"], "gunyah", "vms.d"))')
 t=/usr/lib/gunyah-sdtest
 install -D -m 0644 "$work/src/kmod/gunyah.ko" "$root$t/gunyah.ko"
 install -D -m 0755 "$work/bin/gh-rm-emu" "$root$t/gh-rm-emu"
+install -D -m 0755 "$work/bin/gh-sd-transient" "$root$t/gh-sd-transient"
 install -m 0755 "$sd/checks.sh" "$root$t/checks.sh"
 install -m 0644 "$sd"/gunyah-sdtest.target "$sd"/gunyah-sdtest.service \
 	"$sd"/gunyah-rm-emu.service "$root/etc/systemd/system/"

@@ -340,7 +340,31 @@ section_survive() {
 	is survive-destroy-state-file "$(ls /run/gunyah)" ""
 	is survive-destroy-fds-dropped "$(fdstore)" 0
 
-	# 5. fds without a state: the new gunyahd closes them and the VM goes
+	# 5. a transient VM survives with its passed image: after a kill -9 it can
+	# be stopped and started again (re-created from the stored kernel fd)
+	printf 'version: 1\nname: sdtrans\nmemory:\n  size: 64M\nkernel: fd:kernel\n' >/run/sdtrans.yaml
+	out=$("$T/gh-sd-transient" /run/sdtrans.yaml kernel=/var/lib/gunyah/images/nav/Image 2>&1)
+	is survive-transient-create "$out" /org/gunyah/Manager1/vm/sdtrans
+	out=$(mgr StartVM s sdtrans)
+	is survive-transient-start "$?${out:+ $out}" 0
+	wait_for 300 state_is sdtrans running
+	# VM fd, main memory, the kernel
+	is survive-transient-fds "$(fdstore)" 3
+	pid=$(main_pid)
+	kill -KILL "$pid"
+	wait_for 600 new_daemon "$pid"
+	is survive-transient-adopted "$(vm_state sdtrans) $(vm_prop sdtrans Transient)" "running true"
+	out=$(mgr StopVM sb sdtrans true)
+	is survive-transient-stop "$?${out:+ $out}" 0
+	wait_for 300 state_is sdtrans exited
+	out=$(mgr StartVM s sdtrans)
+	is survive-transient-restart "$?${out:+ $out} $(vm_state sdtrans)" "0 running"
+	out=$(mgr DestroyVM s sdtrans)
+	is survive-transient-destroy "$?${out:+ $out}" 0
+	unlike survive-transient-gone "$(mgr ListVMs)" sdtrans
+	is survive-transient-fds-dropped "$(fdstore) $(ctl vms)" "0 "
+
+	# 6. fds without a state: the new gunyahd closes them and the VM goes
 	out=$(mgr StartVM s nav)
 	is survive-orphan-start "$?${out:+ $out}" 0
 	wait_for 300 state_is nav running
