@@ -21,6 +21,7 @@
 #include "util/string-table.h"
 #include "util/time-util.h"
 #include "vm.h"
+#include "vm-console.h"
 #include "worker.h"
 
 #define BIT(s) (1u << (s))
@@ -115,6 +116,9 @@ static int vm_check_request(const struct vm *vm, enum vm_request req, sd_bus_err
 
 static void vm_set_state(struct vm *vm, enum vm_state state, const char *reason)
 {
+	bool failure = state == VM_STATE_CRASHED || state == VM_STATE_FAILED;
+	/* What the guest said last goes with the report of its crash. */
+	_cleanup_free_ char *last = failure ? vm_console_last_lines(vm) : NULL;
 	char *copy;
 
 	if (!vm_state_transition_allowed(vm->state, state)) {
@@ -127,8 +131,10 @@ static void vm_set_state(struct vm *vm, enum vm_state state, const char *reason)
 		free(vm->state_reason);
 		vm->state_reason = copy;
 	}
-	log_info("VM '%s': %s -> %s%s%s", vm->name, vm_state_to_string(vm->state),
-		 vm_state_to_string(state), *vm->state_reason ? ", " : "", vm->state_reason);
+	log_msg(failure ? LOG_WARNING : LOG_INFO, "VM '%s': %s -> %s%s%s%s%s%s", vm->name,
+		vm_state_to_string(vm->state), vm_state_to_string(state),
+		*vm->state_reason ? ", " : "", vm->state_reason,
+		last ? "; last console output: \"" : "", last ?: "", last ? "\"" : "");
 	vm->state = state;
 	manager_vm_state_changed(vm->manager, vm);
 }
@@ -282,6 +288,7 @@ static void vm_cancel_restart(struct vm *vm)
 /* Hands the live instance over (to a job that releases it); the VM keeps none. */
 static void vm_detach(struct vm *vm, struct vm_instance *ret)
 {
+	vm_console_close(vm);
 	vm_events_free(vm);
 	*ret = vm->inst;
 	vm->inst = (struct vm_instance) {};
@@ -293,6 +300,7 @@ static void vm_attach(struct vm *vm, struct vm_instance *inst)
 	*inst = (struct vm_instance) {};
 	vm->created_usec = now_usec(CLOCK_REALTIME);
 	vm->started_usec = 0;
+	vm_console_open(vm);
 }
 
 void vm_teardown(struct vm *vm)

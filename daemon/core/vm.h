@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "vmdef.h"
 
+struct console;
 struct event;
 struct guest;
 struct hyp_vm;
@@ -82,6 +83,7 @@ struct vm {
 	uint64_t last_error_usec;	/* CLOCK_REALTIME µs; 0 = never */
 
 	struct vm_instance inst;	/* live from create to destroy; the worker's meanwhile */
+	struct console *console;	/* the instance's (vm-console.c); NULL: none */
 	struct event *status_event;	/* backend VM fd: exits */
 	struct event *stop_timer;	/* graceful stop gives up: force */
 	struct event *restart_timer;	/* restart policy back-off; lives as long as the VM */
