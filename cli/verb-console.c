@@ -217,6 +217,10 @@ static int console_pump(struct console_session *s, enum console_end *ret_end)
 			return 0;
 		}
 		if (p[1].revents) {
+			struct signalfd_siginfo si;
+
+			/* Taken, or it would strike once the mask is restored. */
+			(void) !read(s->sigfd, &si, sizeof(si));
 			*ret_end = CONSOLE_END_SIGNAL;
 			return 0;
 		}
