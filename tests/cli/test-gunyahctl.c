@@ -1869,8 +1869,8 @@ static void test_bash_completion(struct fixture *f, gconstpointer data)
 	addr = f->d.bus_address;
 
 	assert_completion("start\nstatus\nstop\n", bin, "st");
-	assert_completion("create\ndestroy\ndtb\nlist\nmonitor\nreboot\nreload\nstart\nstatus\n"
-			  "stop\nvalidate\nwait\n", bin, "");
+	assert_completion("console\ncreate\ndestroy\ndtb\nlist\nlogs\nmonitor\nreboot\nreload\n"
+			  "start\nstatus\nstop\nvalidate\nwait\n", bin, "");
 	assert_completion("reboot\nreload\n", bin, "--user", "re");
 	/* Options: the global ones and the command's. */
 	assert_completion("--address\n--force\n--help\n--no-wait\n--timeout\n--user\n"
@@ -1889,6 +1889,11 @@ static void test_bash_completion(struct fixture *f, gconstpointer data)
 	assert_completion("crashed\ncreated\n", bin, "--address", addr, "wait",
 			  "--timeout", "5", "nav-1", "cr");
 	assert_completion("", bin, "--address", addr, "wait", "nav-1", "running", "");
+	/* console and logs: a name; logs' own options. */
+	assert_completion("alpha\n", bin, "--address", addr, "logs", "a");
+	assert_completion("nav-1\n", bin, "--address", addr, "console", "n");
+	assert_completion("--follow\n", bin, "logs", "--f");
+	assert_completion("", bin, "logs", "-n", "");
 	/* monitor: any number of names. */
 	assert_completion("alpha\nnav-1\n", bin, "--address", addr, "monitor", "alpha", "");
 	/* No value to offer after an option that takes one. */
