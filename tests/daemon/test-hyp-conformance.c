@@ -474,25 +474,6 @@ static void test_console_lifecycle(struct test_hyp *f, gconstpointer data)
 	g_assert_cmpuint(lost, ==, 0);
 }
 
-/* A console may outlive its VM: it then reads its end and refuses input. */
-static void test_console_outlives_vm(struct test_hyp *f, gconstpointer data)
-{
-	_cleanup_(hyp_console_closep) struct hyp_console *c = NULL;
-	g_autoptr(GString) out = g_string_new(NULL);
-
-	(void) data;
-	if (!has_console(f)) {
-		g_assert_cmpint(hyp_vm_open_console(f->vm, &c), ==, -ENOTTY);
-		return;
-	}
-	prepare_bootable(f);
-	g_assert_cmpint(hyp_vm_open_console(f->vm, &c), ==, 0);
-	g_assert_cmpint(hyp_vm_start(f->vm), ==, 0);
-	f->vm = hyp_vm_destroy(f->vm);
-	g_assert_true(console_read_to_end(c, out));
-	g_assert_cmpint(hyp_console_write(c, "x", 1), ==, -EPIPE);
-}
-
 static void test_vm_limit(struct test_hyp *f, gconstpointer data)
 {
 	struct hyp_vm *vms[62] = {};
@@ -549,7 +530,6 @@ int main(int argc, char **argv)
 		{ "/hyp/create/vm-limit", test_vm_limit },
 		{ "/hyp/console/open", test_console_open },
 		{ "/hyp/console/lifecycle", test_console_lifecycle },
-		{ "/hyp/console/outlives-vm", test_console_outlives_vm },
 	};
 
 	g_test_init(&argc, &argv, NULL);

@@ -221,6 +221,28 @@ static void test_console_flood(struct test_hyp *f, gconstpointer data)
 	g_assert_cmpuint(total + lost, ==, 1024 * 1024);
 }
 
+/*
+ * The sim's console may outlive its VM (the daemon closes it first; what
+ * the module does then is its own): it reads its end and refuses input.
+ */
+static void test_console_outlives_vm(struct test_hyp *f, gconstpointer data)
+{
+	_cleanup_(hyp_console_closep) struct hyp_console *c = NULL;
+	g_autoptr(GString) out = g_string_new(NULL);
+	char buf[256];
+	ssize_t n;
+
+	(void) data;
+	prepare(f, "console-banner=bye");
+	g_assert_cmpint(hyp_vm_open_console(f->vm, &c), ==, 0);
+	g_assert_cmpint(hyp_vm_start(f->vm), ==, 0);
+	f->vm = hyp_vm_destroy(f->vm);
+	while ((n = hyp_console_read(c, buf, sizeof(buf))) > 0)
+		g_string_append_len(out, buf, n);
+	g_assert_cmpint(n, ==, 0);
+	g_assert_cmpint(hyp_console_write(c, "x", 1), ==, -EPIPE);
+}
+
 static void test_set_sim_after_start(struct test_hyp *f, gconstpointer data)
 {
 	struct vmdef_sim sim = {};
@@ -330,6 +352,8 @@ int main(int argc, char **argv)
 		   test_console_banner_no_echo, test_hyp_teardown);
 	g_test_add("/sim/console/flood", struct test_hyp, NULL, test_hyp_setup_sim,
 		   test_console_flood, test_hyp_teardown);
+	g_test_add("/sim/console/outlives-vm", struct test_hyp, NULL, test_hyp_setup_sim,
+		   test_console_outlives_vm, test_hyp_teardown);
 	g_test_add_func("/sim/spec/parse", test_spec_parse);
 	g_test_add_func("/sim/spec/environment", test_env_default);
 	g_test_add_func("/sim/tables", test_kind_tables);
