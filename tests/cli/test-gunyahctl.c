@@ -2086,6 +2086,7 @@ static void start_console_vm(struct fixture *f, const char *name, const char *ex
 	test_daemon_start(&f->d, NULL);
 	reply = test_call(&f->d, path, GH_DBUS_VM_INTERFACE, "Start", NULL, &error);
 	g_assert_no_error(error);
+	g_assert_nonnull(reply);
 }
 
 static void test_logs(struct fixture *f, gconstpointer data)

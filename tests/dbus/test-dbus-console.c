@@ -67,6 +67,7 @@ static void vm_call_ok(struct fixture *f, const char *name, const char *method)
 	g_autoptr(GVariant) reply = vm_call(f, name, method, NULL, &error);
 
 	g_assert_no_error(error);
+	g_assert_nonnull(reply);
 }
 
 /* VM1.OpenConsole: the client's socket, or -1 with *error set. */
