@@ -257,6 +257,11 @@ static void test_usage(void)
 		(const char *const[]) { "start", "--json", "nav", NULL },
 		(const char *const[]) { "dtb", "--json", "nav", NULL },
 		(const char *const[]) { "create", "--transient", "nav", NULL },
+		(const char *const[]) { "console", NULL },
+		(const char *const[]) { "console", "-f", "nav", NULL },
+		(const char *const[]) { "logs", "--timeout", "1", "nav", NULL },
+		(const char *const[]) { "logs", "-n", NULL },
+		(const char *const[]) { "list", "--lines", "3", NULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
