@@ -355,10 +355,15 @@ int console_new(struct event_base *base, struct hyp_console *hc,
 	if (event_add(c->read_event, NULL) < 0)
 		return -EIO;
 	if (s->log_dir) {
+		static bool warned;
+
+		/* A directory that is not there is said once, not at every create. */
 		r = console_log_open(s->log_dir, s->name, s->log_max_size, &c->log);
 		if (r < 0)
-			log_errno(LOG_WARNING, r, "VM '%s': cannot open its console log in '%s', "
-				  "ignoring: %m", s->name, s->log_dir);
+			log_errno(warned ? LOG_DEBUG : LOG_WARNING, r, "VM '%s': cannot open its "
+				  "console log in '%s' (console.log-dir), running without: %m",
+				  s->name, s->log_dir);
+		warned = warned || r < 0;
 	}
 	*ret = steal_ptr(c);
 	return 0;
@@ -396,11 +401,30 @@ struct console *console_free(struct console *c)
 	return NULL;
 }
 
+/*
+ * Clients that are gone but were not told so yet: one that only sends
+ * (logs -f shut its input) is found out at the next output, which a quiet
+ * guest may never write.
+ */
+static void console_prune_clients(struct console *c)
+{
+	struct console_client *next;
+
+	for (struct console_client *cl = c->clients; cl; cl = next) {
+		struct pollfd p = { .fd = cl->fd };
+
+		next = cl->next;
+		if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
+			console_client_free(cl);
+	}
+}
+
 int console_attach(struct console *c, int *ret_fd)
 {
 	struct console_client *cl;
 	int fds[2];
 
+	console_prune_clients(c);
 	if (c->n_clients >= CONSOLE_CLIENTS_MAX)
 		return -EMFILE;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)

@@ -379,6 +379,47 @@ static void test_exit_eof_and_crash_lines(struct fixture *f, gconstpointer data)
 				"\"booting\\npanic: oops\""));
 }
 
+/*
+ * At most 16 clients at once (LimitExceeded); clients that left, also
+ * ones that had shut their input first (as logs -f does), free their place.
+ */
+static void test_client_limit(struct fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 deadline;
+	int fds[16], baseline;
+
+	(void) data;
+	test_daemon_define(&f->d, "many", "simulate:\n  console-echo: false\n");
+	start(f, NULL);
+	vm_call_ok(f, "many", "Start");
+	baseline = test_daemon_count_fds(&f->d);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 16; i++) {
+			fds[i] = open_console(f, "many", NULL);
+			g_assert_cmpint(fds[i], >=, 0);
+			if (round == 1)
+				g_assert_cmpint(shutdown(fds[i], SHUT_WR), ==, 0);
+		}
+		if (round == 0) {
+			g_assert_cmpint(open_console(f, "many", &error), ==, -1);
+			test_assert_dbus_error(error, GH_ERROR_LIMIT_EXCEEDED, "16");
+		}
+		/* Let the daemon see the shutdowns before the sockets close. */
+		g_assert_cmpuint(bytes_lost(f, "many"), ==, 0);
+		for (int i = 0; i < 16; i++)
+			close(fds[i]);
+	}
+	fds[0] = open_console(f, "many", NULL);
+	g_assert_cmpint(fds[0], >=, 0);
+	close(fds[0]);
+	/* Every socket of the daemon's is closed again (the last one when it sees the hangup). */
+	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (test_daemon_count_fds(&f->d) != baseline && g_get_monotonic_time() < deadline)
+		g_usleep(20000);
+	g_assert_cmpint(test_daemon_count_fds(&f->d), ==, baseline);
+}
+
 /* ---- Who may use it ---- */
 
 static int console_call_status(GDBusConnection *c, const char *method)
@@ -482,6 +523,7 @@ int main(int argc, char **argv)
 		{ "/dbus/console/log-disabled", test_log_disabled },
 		{ "/dbus/console/destroy-eof", test_destroy_eof },
 		{ "/dbus/console/exit-eof-crash-lines", test_exit_eof_and_crash_lines },
+		{ "/dbus/console/client-limit", test_client_limit },
 		{ "/dbus/console/access-denied", test_access_denied },
 		{ "/dbus/console/not-supported", test_not_supported },
 	};
