@@ -233,9 +233,11 @@ static void test_flood(struct fixture *f, gconstpointer data)
 	g_autofree char *log = g_build_filename(f->log_dir, "flood.log", NULL);
 	g_autofree char *log1 = g_build_filename(f->log_dir, "flood.log.1", NULL);
 	gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-	uint64_t lost = 0, later;
-	int signals = 0;
+	uint64_t lost = 0, later, queued = 0;
+	int signals = 0, slow;
 	struct stat st;
+	char buf[65536];
+	ssize_t n;
 	guint sub;
 
 	(void) data;
@@ -246,6 +248,10 @@ static void test_flood(struct fixture *f, gconstpointer data)
 						 "PropertiesChanged", path, NULL,
 						 G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed,
 						 &signals, NULL);
+	/* A client that reads nothing while the guest floods: it must not hold anyone up. */
+	vm_call_ok(f, "flood", "Create");
+	slow = open_console(f, "flood", NULL);
+	g_assert_cmpint(slow, >=, 0);
 	vm_call_ok(f, "flood", "Start");
 	while ((lost = bytes_lost(f, "flood")) == 0 && g_get_monotonic_time() < deadline)
 		g_usleep(20000);
@@ -283,6 +289,13 @@ static void test_flood(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(st.st_size, <=, 32 * 1024);
 	vm_call_ok(f, "flood", "Destroy");
 	g_assert_cmpuint(bytes_lost(f, "flood"), ==, 0);
+	/* The slow client got what its socket and its 64K queue held, the rest was dropped. */
+	while ((n = read(slow, buf, sizeof(buf))) > 0)
+		queued += (uint64_t) n;
+	g_assert_cmpint(n, ==, 0);
+	g_assert_cmpuint(queued, >, 0);
+	g_assert_cmpuint(queued, <, 8 * 1024 * 1024);
+	close(slow);
 }
 
 /* The log file holds the output; with log-dir "" there is none. */
