@@ -252,6 +252,21 @@ static int console_pump(struct console_session *s, enum console_end *ret_end)
 	}
 }
 
+static const char *console_end_text(enum console_end end)
+{
+	switch (end) {
+	case CONSOLE_END_EOF:
+		return "The console ended";
+	case CONSOLE_END_DETACHED:
+		return "Detached";
+	case CONSOLE_END_SIGNAL:
+		return "Interrupted";
+	case CONSOLE_END_TIMEOUT:
+		return "Timed out";
+	}
+	return "";
+}
+
 static int console_session_run(struct ctl *ctl, const char *name, struct console_session *s)
 {
 	enum console_end end = CONSOLE_END_EOF;
@@ -280,8 +295,7 @@ static int console_session_run(struct ctl *ctl, const char *name, struct console
 		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "console of VM '%s': %s", name,
 				strerror(-r));
 	if (s->interactive)
-		fprintf(stderr, "\n%s.\n", end == CONSOLE_END_EOF ? "The console ended"
-					  : end == CONSOLE_END_DETACHED ? "Detached" : "Interrupted");
+		fprintf(stderr, "\n%s.\n", console_end_text(end));
 	return 0;
 }
 
