@@ -37,6 +37,9 @@ struct ctl {
 	bool json;			/* --json: machine-readable output */
 	bool transient;			/* --transient: validate for CreateTransientVM */
 	bool no_legend;			/* --no-legend: no headers or footers */
+	bool follow;			/* logs -f: keep printing what follows */
+	bool lines_set;
+	uint64_t lines;			/* logs -n: the last LINES lines */
 	int exit_status;		/* set by the first reported failure */
 };
 

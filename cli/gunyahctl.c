@@ -27,6 +27,8 @@ enum {
 	OPT_JSON = 1u << 3,
 	OPT_NO_LEGEND = 1u << 4,
 	OPT_TRANSIENT = 1u << 5,
+	OPT_FOLLOW = 1u << 6,
+	OPT_LINES = 1u << 7,
 };
 
 #define ANY_ARGS (-1)
@@ -53,11 +55,14 @@ static const struct verb verbs[] = {
 	{ "validate", "FILE", 1, OPT_JSON | OPT_TRANSIENT, verb_validate },
 	{ "dtb", "NAME", 1, 0, verb_dtb },
 	{ "monitor", "[NAME...]", ANY_ARGS, OPT_JSON, verb_monitor },
+	{ "console", "NAME", 1, OPT_TIMEOUT, verb_console },
+	{ "logs", "NAME", 1, OPT_FOLLOW | OPT_LINES, verb_logs },
 };
 
 /* Indexed by the bit of OPT_*. */
 static const char *const option_names[] = {
-	"--force", "--no-wait", "--timeout", "--json", "--no-legend", "--transient",
+	"--force", "--no-wait", "--timeout", "--json", "--no-legend", "--transient", "--follow",
+	"--lines",
 };
 
 int ctl_set_exit(struct ctl *ctl, enum ctl_exit status, int r)
@@ -96,7 +101,11 @@ static void help(void)
 	       "  validate FILE          Check a VM definition file ('-': standard input)\n"
 	       "  dtb NAME               Write a VM's devicetree blob to standard output\n"
 	       "  monitor [NAME...]      Print VM events (of these VMs) as they happen,\n"
-	       "                         until interrupted\n\n"
+	       "                         until interrupted\n"
+	       "  console NAME           Attach to a VM's console (Ctrl-] detaches); with\n"
+	       "                         standard input not a terminal, send it to the guest\n"
+	       "                         and print the output until the console ends\n"
+	       "  logs NAME              Print the console output gunyahd keeps for a VM\n\n"
 	       "Options:\n"
 	       "  -h --help              Show this help\n"
 	       "     --version           Show the version\n"
@@ -106,11 +115,15 @@ static void help(void)
 	       "                         the guest\n"
 	       "     --no-wait           stop: return once the stop is accepted\n"
 	       "     --timeout SECONDS   start, stop, reboot, wait: give up waiting after\n"
-	       "                         SECONDS (default: no limit)\n"
+	       "                         SECONDS (default: no limit); console: detach\n"
+	       "                         after SECONDS\n"
 	       "     --json              list, status, monitor, validate, reload: print JSON\n"
 	       "     --no-legend         list: print no header and no footer\n"
 	       "     --transient         validate: check the file as a transient VM's\n"
-	       "                         definition (files as fd:KEY)\n\n"
+	       "                         definition (files as fd:KEY)\n"
+	       "  -f --follow            logs: keep printing the output as it comes, until\n"
+	       "                         the console ends or gunyahctl is interrupted\n"
+	       "  -n --lines LINES       logs: print only the last LINES lines\n\n"
 	       "Exit status:\n"
 	       "  0  success\n"
 	       "  1  gunyahd refused the request or the operation failed\n"
@@ -144,6 +157,18 @@ static int parse_timeout(struct ctl *ctl, const char *arg)
 	return 0;
 }
 
+static int parse_lines(struct ctl *ctl, const char *arg)
+{
+	char *end;
+
+	errno = 0;
+	ctl->lines = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-')
+		return usage_error(ctl, "invalid --lines '%s': expected a number of lines", arg);
+	ctl->lines_set = true;
+	return 0;
+}
+
 /* Returns 1 to go on, 0 when done (--help, --version), or -EINVAL. */
 static int parse_argv(int argc, char **argv, struct ctl *ctl, unsigned int *ret_used)
 {
@@ -169,13 +194,15 @@ static int parse_argv(int argc, char **argv, struct ctl *ctl, unsigned int *ret_
 		{ "json", no_argument, NULL, ARG_JSON },
 		{ "no-legend", no_argument, NULL, ARG_NO_LEGEND },
 		{ "transient", no_argument, NULL, ARG_TRANSIENT },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "lines", required_argument, NULL, 'n' },
 		{}
 	};
 	unsigned int used = 0;
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":hfn:", options, NULL)) >= 0) {
 		switch (c) {
 		case 'h':
 			help();
@@ -213,6 +240,15 @@ static int parse_argv(int argc, char **argv, struct ctl *ctl, unsigned int *ret_
 		case ARG_TRANSIENT:
 			ctl->transient = true;
 			used |= OPT_TRANSIENT;
+			break;
+		case 'f':
+			ctl->follow = true;
+			used |= OPT_FOLLOW;
+			break;
+		case 'n':
+			if (parse_lines(ctl, optarg) < 0)
+				return -EINVAL;
+			used |= OPT_LINES;
 			break;
 		case ':':
 			return usage_error(ctl, "option '%s' needs an argument", argv[optind - 1]);

@@ -20,3 +20,5 @@ int verb_reboot(struct ctl *ctl, char **args);		/* verb-reboot.c */
 int verb_validate(struct ctl *ctl, char **args);	/* verb-validate.c */
 int verb_dtb(struct ctl *ctl, char **args);		/* verb-dtb.c */
 int verb_monitor(struct ctl *ctl, char **args);		/* verb-monitor.c */
+int verb_console(struct ctl *ctl, char **args);		/* verb-console.c */
+int verb_logs(struct ctl *ctl, char **args);

@@ -351,7 +351,8 @@ static int setup_bus(struct daemon *d, const struct options *o)
 static int setup_survival(struct daemon *d)
 {
 	const struct config *c = &d->manager->config;
-	uint32_t max, need = c->limits.max_vms * (c->limits.max_regions + 2);
+	/* per VM: VM, console, main memory, a transient VM's 3 files, each extra region */
+	uint32_t max, need = c->limits.max_vms * (c->limits.max_regions + 5);
 	const char *dirs = getenv("RUNTIME_DIRECTORY");
 	_cleanup_free_ char *dir = NULL;
 	int r;

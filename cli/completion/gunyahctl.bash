@@ -16,7 +16,7 @@ __gunyahctl_vms()
 _gunyahctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=
-	local verbs='list status create start stop reboot destroy wait reload validate dtb monitor'
+	local verbs='list status create start stop reboot destroy wait reload validate dtb monitor console logs'
 	local global='--help --version --user --address'
 	local states='defined created starting running stopping exited crashed failed'
 	local verb= opts= n_args=0 i word
@@ -31,7 +31,7 @@ _gunyahctl()
 		prev=${COMP_WORDS[COMP_CWORD - 2]}
 	fi
 	case $prev in
-	--address|--timeout)
+	--address|--timeout|-n|--lines)
 		COMPREPLY=()
 		return 0
 		;;
@@ -52,7 +52,7 @@ _gunyahctl()
 				((i++))
 			fi
 			;;
-		--timeout)
+		--timeout|--lines|-n)
 			[[ ${COMP_WORDS[i + 1]} == '=' ]] && ((i++))
 			((i++))
 			;;
@@ -77,6 +77,8 @@ _gunyahctl()
 	wait)		opts='--timeout' ;;
 	validate)	opts='--json --transient' ;;
 	reload|monitor) opts='--json' ;;
+	console)	opts='--timeout' ;;
+	logs)		opts='--follow --lines -f -n' ;;
 	esac
 
 	if [[ $cur == -* ]]; then
@@ -87,7 +89,7 @@ _gunyahctl()
 	'')
 		COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
 		;;
-	status|create|start|stop|reboot|destroy|dtb)
+	status|create|start|stop|reboot|destroy|dtb|console|logs)
 		((n_args == 0)) &&
 			COMPREPLY=($(compgen -W "$(__gunyahctl_vms "${COMP_WORDS[0]}" "${bus[@]}")" -- "$cur"))
 		;;

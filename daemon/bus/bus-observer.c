@@ -87,7 +87,7 @@ static void bus_observer_vm_state_changed(struct manager *m, struct vm *vm, void
 		"State", "StateReason", "ExitType", "ExitCode", "VMID", "DeviceTree", "Extents",
 		"MemoryPages",
 		"CreatedTimestamp", "StartedTimestamp", "RestartCount", "DefinitionPending",
-		"Kernel", "Ramdisk", "Cmdline", NULL,
+		"Kernel", "Ramdisk", "Cmdline", "ConsoleBytesLost", NULL,
 	};
 	sd_bus *bus = userdata;
 	int r;
@@ -125,6 +125,15 @@ static void bus_observer_vm_error_changed(struct manager *m, struct vm *vm, void
 		(void) bus_observer_vm_properties(userdata, vm, (char **) names);
 }
 
+static void bus_observer_vm_console_changed(struct manager *m, struct vm *vm, void *userdata)
+{
+	static char *const names[] = { "ConsoleBytesLost", NULL };
+
+	(void) m;
+	if (vm->registered)
+		(void) bus_observer_vm_properties(userdata, vm, (char **) names);
+}
+
 static void bus_observer_features_changed(struct manager *m, void *userdata)
 {
 	int r;
@@ -142,6 +151,7 @@ static const struct manager_observer_ops bus_observer_ops = {
 	.vm_state_changed = bus_observer_vm_state_changed,
 	.vm_definition_changed = bus_observer_vm_definition_changed,
 	.vm_error_changed = bus_observer_vm_error_changed,
+	.vm_console_changed = bus_observer_vm_console_changed,
 	.features_changed = bus_observer_features_changed,
 };
 

@@ -16,6 +16,7 @@
 #include "util/bus-property.h"
 #include "util/log.h"
 #include "vm.h"
+#include "vm-console.h"
 #include "vmdef.h"
 
 int bus_require_manager(struct manager *m, sd_bus_message *msg, sd_bus_error *error)
@@ -226,6 +227,57 @@ static int method_get_device_tree(sd_bus_message *msg, void *userdata, sd_bus_er
 	return sd_bus_send(NULL, reply, NULL);
 }
 
+/*
+ * One end of a socketpair on the VM's console: output from now on, input
+ * to the guest. Console output can hold secrets: the rights of Start.
+ */
+static int method_open_console(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = bus_require_manager(vm->manager, msg, error);
+	if (r < 0)
+		return r;
+	r = vm_console_attach(vm, &fd, error);
+	if (r < 0)
+		return r;
+	/* sd-bus duplicates the fd into the message. */
+	return sd_bus_reply_method_return(msg, "h", fd);
+}
+
+/* The tail of the console output kept in memory: at most max_bytes, 0 for all. */
+static int method_get_console_output(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct vm *vm = userdata;
+	_cleanup_free_ void *buf = NULL;
+	uint64_t max;
+	size_t size;
+	int r;
+
+	r = sd_bus_message_read(msg, "t", &max);
+	if (r < 0)
+		return r;
+	r = bus_require_manager(vm->manager, msg, error);
+	if (r < 0)
+		return r;
+	r = vm_console_output(vm, max, &buf, &size, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_append_array(reply, 'y', buf, size);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+BUS_DEFINE_PROPERTY_GET(property_get_console_bytes_lost, "t", struct vm,
+			vm_console_bytes_lost(o))
+
 BUS_PROPERTY_GETTER(property_get_device_tree)
 {
 	struct vm *vm = userdata;
@@ -377,6 +429,8 @@ static const sd_bus_vtable bus_vm_vtable[] = {
 	SD_BUS_PROPERTY("Kernel", "s", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Ramdisk", "s", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Cmdline", "s", property_get_def, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ConsoleBytesLost", "t", property_get_console_bytes_lost, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD_WITH_ARGS("Create", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_create,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, bus_vm_method_start,
@@ -387,6 +441,11 @@ static const sd_bus_vtable bus_vm_vtable[] = {
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetDeviceTree", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", blob),
 				method_get_device_tree, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("OpenConsole", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", console),
+				method_open_console, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetConsoleOutput", SD_BUS_ARGS("t", max_bytes),
+				SD_BUS_RESULT("ay", output), method_get_console_output,
+				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };
 

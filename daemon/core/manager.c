@@ -274,6 +274,11 @@ void manager_vm_definition_changed(struct manager *m, struct vm *vm)
 	manager_notify(m, vm_definition_changed, m, vm);
 }
 
+void manager_vm_console_changed(struct manager *m, struct vm *vm)
+{
+	manager_notify(m, vm_console_changed, m, vm);
+}
+
 void manager_vm_error_changed(struct manager *m, struct vm *vm)
 {
 	manager_notify(m, vm_error_changed, m, vm);

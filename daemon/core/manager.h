@@ -39,6 +39,8 @@ struct manager_observer_ops {
 	void (*vm_definition_changed)(struct manager *m, struct vm *vm, void *userdata);
 	/* A request on a VM failed: its LastError changed. */
 	void (*vm_error_changed)(struct manager *m, struct vm *vm, void *userdata);
+	/* A VM's console counted lost output (ConsoleBytesLost); coalesced. */
+	void (*vm_console_changed)(struct manager *m, struct vm *vm, void *userdata);
 	/* The backend's features changed (learnt with the first VM). */
 	void (*features_changed)(struct manager *m, void *userdata);
 };
@@ -137,6 +139,8 @@ void manager_vm_state_changed(struct manager *m, struct vm *vm);
 void manager_vm_definition_changed(struct manager *m, struct vm *vm);
 /* A request on a VM failed (LastError): tells the observers. */
 void manager_vm_error_changed(struct manager *m, struct vm *vm);
+/* A VM's console lost output: tells the observers. */
+void manager_vm_console_changed(struct manager *m, struct vm *vm);
 
 /* A definition file that was not applied, and why (Manager1.Reload's reply). */
 struct manager_problem {

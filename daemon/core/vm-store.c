@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "guest.h"
 #include "hyp.h"
 #include "loader.h"
@@ -38,6 +39,11 @@
 static void name_vm(char buf[static FDSTORE_NAME_MAX + 1], const char *vm)
 {
 	snprintf(buf, FDSTORE_NAME_MAX + 1, "vm-%s", vm);
+}
+
+static void name_console(char buf[static FDSTORE_NAME_MAX + 1], const char *vm)
+{
+	snprintf(buf, FDSTORE_NAME_MAX + 1, "con-%s", vm);
 }
 
 static void name_mem(char buf[static FDSTORE_NAME_MAX + 1], const char *vm, uint32_t label)
@@ -171,6 +177,9 @@ void vm_store_forget(struct vm_instance *inst)
 	inst->stored = false;
 	name_vm(name, inst->def->name);
 	r = fdstore_remove(name);
+	name_console(name, inst->def->name);
+	if (r >= 0)
+		r = fdstore_remove(name);
 	for (size_t i = 0; r >= 0 && inst->guest && i < inst->guest->n_regions; i++) {
 		name_mem(name, inst->def->name, inst->guest->regions[i].label);
 		r = fdstore_remove(name);
@@ -201,6 +210,7 @@ struct state {
 
 static void state_done(struct state *s)
 {
+	safe_close(s->saved.console_fd);
 	free(s->name);
 	free(s->origin);
 	free(s->saved.reason);
@@ -356,7 +366,8 @@ void vm_store_forget_files(struct vm *vm)
 
 void vm_store_attach(struct vm *vm)
 {
-	int r;
+	char name[FDSTORE_NAME_MAX + 1];
+	int fd, r;
 
 	/* An adopted instance is in the store already; its state comes with its status. */
 	if (!vm->manager->store_dir || vm->inst.stored)
@@ -367,6 +378,13 @@ void vm_store_attach(struct vm *vm)
 		log_errno(LOG_WARNING, r, "VM '%s': cannot keep its fds in systemd's fd store, it "
 			  "will not survive a restart of gunyahd: %m", vm->name);
 		vm_store_forget(&vm->inst);
+	} else if ((fd = console_backend_fd(vm->console)) >= 0) {
+		/* Its position too: the next gunyahd reads on from there. */
+		name_console(name, vm->name);
+		r = fdstore_add(name, &fd, 1);
+		if (r < 0)
+			log_errno(LOG_WARNING, r, "VM '%s': cannot keep its console in systemd's fd "
+				  "store: %m", vm->name);
 	}
 	vm_store_save(vm);
 }
@@ -535,6 +553,7 @@ static int state_parse(char *buf, size_t size, struct state *s, const char **ret
 	int r;
 
 	s->saved.exit_type = -1;
+	s->saved.console_fd = -EBADF;
 	while (p < end) {
 		char *nl = memchr(p, '\n', end - p);
 
@@ -609,6 +628,10 @@ static int adopt_instance(struct manager *m, struct state *s, const char *body,
 	if (!inst.guest->dtb_blob)
 		return -ENOMEM;
 	inst.guest->dtb_blob_size = s->devicetree_size;
+	name_console(name, s->name);
+	fd = fds_take(f, name);
+	if (fd >= 0)
+		s->saved.console_fd = fd;
 	*ret = inst;
 	inst = (struct vm_instance) {};
 	return 0;
@@ -646,7 +669,7 @@ static int adopt_find_vm(struct manager *m, const struct state *s, const struct 
 
 static int adopt_one(struct manager *m, const char *path, struct vm_store_fds *f)
 {
-	_cleanup_(state_done) struct state s = {};
+	_cleanup_(state_done) struct state s = { .saved.console_fd = -EBADF };
 	_cleanup_(vm_instance_release) struct vm_instance inst = {};
 	_cleanup_free_ char *buf = NULL;
 	const char *body = NULL;
@@ -676,7 +699,9 @@ static int adopt_one(struct manager *m, const char *path, struct vm_store_fds *f
 		log_error("VM '%s': cannot adopt it: a VM of that name is already here", s.name);
 		return -EEXIST;
 	}
-	return vm_adopt(vm, &inst, &s.saved);
+	r = vm_adopt(vm, &inst, &s.saved);
+	s.saved.console_fd = -EBADF;	/* vm_adopt() took it */
+	return r;
 }
 
 static int state_file_filter(const struct dirent *d)

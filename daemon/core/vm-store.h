@@ -3,8 +3,8 @@
  * VMs that outlive gunyahd (docs/integration.md, "Restarts and crashes").
  *
  * A VM lives as long as its VM fd is open somewhere. While a VM is live,
- * its VM fd and its guest-memory fds sit in systemd's fd store (names
- * "vm-NAME" and "mem-NAME-LABEL") and what gunyahd knows of it in a state
+ * its VM fd, its guest-memory fds and its console fd sit in systemd's fd
+ * store (names "vm-NAME", "mem-NAME-LABEL", "con-NAME") and what gunyahd knows of it in a state
  * file, RUNTIME_DIR/NAME.state, rewritten atomically on every change. A
  * gunyahd started again gets the fds back and adopts each VM its state
  * file describes. Releasing an instance takes its fds out of the store

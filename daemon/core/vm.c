@@ -23,6 +23,7 @@
 #include "util/string-table.h"
 #include "util/time-util.h"
 #include "vm.h"
+#include "vm-console.h"
 #include "worker.h"
 
 #define BIT(s) (1u << (s))
@@ -117,6 +118,9 @@ static int vm_check_request(const struct vm *vm, enum vm_request req, sd_bus_err
 
 static void vm_set_state(struct vm *vm, enum vm_state state, const char *reason)
 {
+	bool failure = state == VM_STATE_CRASHED || state == VM_STATE_FAILED;
+	/* What the guest said last goes with the report of its crash. */
+	_cleanup_free_ char *last = failure ? vm_console_last_lines(vm) : NULL;
 	char *copy;
 
 	if (!vm_state_transition_allowed(vm->state, state)) {
@@ -129,8 +133,10 @@ static void vm_set_state(struct vm *vm, enum vm_state state, const char *reason)
 		free(vm->state_reason);
 		vm->state_reason = copy;
 	}
-	log_info("VM '%s': %s -> %s%s%s", vm->name, vm_state_to_string(vm->state),
-		 vm_state_to_string(state), *vm->state_reason ? ", " : "", vm->state_reason);
+	log_msg(failure ? LOG_WARNING : LOG_INFO, "VM '%s': %s -> %s%s%s%s%s%s", vm->name,
+		vm_state_to_string(vm->state), vm_state_to_string(state),
+		*vm->state_reason ? ", " : "", vm->state_reason,
+		last ? "; last console output: \"" : "", last ?: "", last ? "\"" : "");
 	vm->state = state;
 	manager_vm_state_changed(vm->manager, vm);
 }
@@ -200,6 +206,7 @@ int vm_new(struct manager *m, struct vmdef *def, bool transient, struct vm **ret
 		return -ENOMEM;
 	vm->manager = m;
 	vm->exit_type = -1;
+	vm->adopted_console_fd = -EBADF;
 	vm->files = LOADER_FILES_NONE;
 	vm->transient = transient;
 	vm->name = strdup(def->name);
@@ -284,6 +291,7 @@ static void vm_cancel_restart(struct vm *vm)
 /* Hands the live instance over (to a job that releases it); the VM keeps none. */
 static void vm_detach(struct vm *vm, struct vm_instance *ret)
 {
+	vm_console_close(vm);
 	vm_events_free(vm);
 	*ret = vm->inst;
 	vm->inst = (struct vm_instance) {};
@@ -295,6 +303,7 @@ static void vm_attach(struct vm *vm, struct vm_instance *inst)
 	*inst = (struct vm_instance) {};
 	vm->created_usec = now_usec(CLOCK_REALTIME);
 	vm->started_usec = 0;
+	vm_console_open(vm);
 	vm_store_attach(vm);
 }
 
@@ -1010,6 +1019,7 @@ void vm_save(const struct vm *vm, struct vm_saved *ret)
 		.burst_count = vm->burst_count,
 		.stop_requested = vm->stop_requested,
 		.restart_pending = vm->restart_timer && evtimer_pending(vm->restart_timer, NULL),
+		.console_fd = -EBADF,
 	};
 }
 
@@ -1069,6 +1079,8 @@ static void vm_adopt_status(struct vm *vm, const struct vm_saved *s)
 
 int vm_adopt(struct vm *vm, struct vm_instance *inst, const struct vm_saved *s)
 {
+	/* Its console keeps reading where the last gunyahd stopped. */
+	vm->adopted_console_fd = s->console_fd;
 	vm_attach(vm, inst);
 	vm_restore(vm, s);
 	log_info("VM '%s': adopted (VMID %#x), %s%s%s", vm->name, vm->inst.vmid,

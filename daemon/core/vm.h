@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "vmdef.h"
 
+struct console;
 struct event;
 struct guest;
 struct hyp_vm;
@@ -83,6 +84,8 @@ struct vm {
 	uint64_t last_error_usec;	/* CLOCK_REALTIME µs; 0 = never */
 
 	struct vm_instance inst;	/* live from create to destroy; the worker's meanwhile */
+	struct console *console;	/* the instance's (vm-console.c); NULL: none */
+	int adopted_console_fd;		/* vm_adopt(): the console to take over, or -1 */
 	struct event *status_event;	/* backend VM fd: exits */
 	struct event *stop_timer;	/* graceful stop gives up: force */
 	struct event *restart_timer;	/* restart policy back-off; lives as long as the VM */
@@ -178,6 +181,7 @@ struct vm_saved {
 	unsigned burst_count;
 	bool stop_requested;
 	bool restart_pending;		/* the restart policy's timer was armed */
+	int console_fd;			/* not in the file: the console fd the store kept, or -1 */
 };
 
 void vm_save(const struct vm *vm, struct vm_saved *ret);

@@ -27,6 +27,12 @@
 #define CONFIG_DEFINITION_SIZE_MAX	(1024ull * 1024)
 #define CONFIG_DEFAULT_BACKOFF_USEC	(1ull * 1000000)
 #define CONFIG_DEFAULT_BACKOFF_MAX_USEC	(60ull * 1000000)
+#define CONFIG_DEFAULT_CONSOLE_RING	(64ull * 1024)
+#define CONFIG_CONSOLE_RING_MIN		4096ull
+#define CONFIG_CONSOLE_RING_MAX		(16ull * 1024 * 1024)
+#define CONFIG_DEFAULT_CONSOLE_LOG_DIR	"/var/log/gunyah"
+#define CONFIG_DEFAULT_CONSOLE_LOG_MAX	(1024ull * 1024)
+#define CONFIG_CONSOLE_LOG_MAX_MIN	4096ull
 
 struct config {
 	char *definitions_dir;		/* absolute path */
@@ -42,6 +48,11 @@ struct config {
 		uint64_t backoff_usec;		/* µs before the first restart, then doubled */
 		uint64_t backoff_max_usec;	/* µs, the cap; >= backoff_usec */
 	} restart;
+	struct {
+		uint64_t ring_size;		/* bytes of each live VM's output kept in memory */
+		char *log_dir;			/* NAME.log per VM; NULL: no log files */
+		uint64_t log_max_size;		/* bytes; NAME.log -> NAME.log.1 past it */
+	} console;
 };
 
 /*

@@ -22,6 +22,7 @@ void config_done(struct config *c)
 		return;
 	free(c->definitions_dir);
 	free(c->access_group);
+	free(c->console.log_dir);
 	*c = (struct config) {};
 }
 
@@ -39,12 +40,17 @@ int config_init_defaults(struct config *c)
 			.backoff_usec = CONFIG_DEFAULT_BACKOFF_USEC,
 			.backoff_max_usec = CONFIG_DEFAULT_BACKOFF_MAX_USEC,
 		},
+		.console = {
+			.ring_size = CONFIG_DEFAULT_CONSOLE_RING,
+			.log_max_size = CONFIG_DEFAULT_CONSOLE_LOG_MAX,
+		},
 	};
 
 	if (!c)
 		return -EINVAL;
 	if (free_and_strdup(&d.definitions_dir, GUNYAHD_DEFINITIONS_DIR) < 0 ||
-	    free_and_strdup(&d.access_group, CONFIG_DEFAULT_ACCESS_GROUP) < 0)
+	    free_and_strdup(&d.access_group, CONFIG_DEFAULT_ACCESS_GROUP) < 0 ||
+	    free_and_strdup(&d.console.log_dir, CONFIG_DEFAULT_CONSOLE_LOG_DIR) < 0)
 		return -ENOMEM;
 	*c = d;
 	d = (struct config) {};
@@ -190,6 +196,67 @@ static int parse_definitions(struct ydoc *d, const struct ynode *n, const char *
 	return r;
 }
 
+static int parse_console_ring(struct ydoc *d, const struct ynode *n, const char *path,
+			      void *data, const void *arg)
+{
+	char buf[YDOC_SHOW_BUF];
+	uint64_t size;
+	int r;
+
+	(void) arg;
+	r = ydoc_get_size(d, n, path, &size);
+	if (r > 0 && (size < CONFIG_CONSOLE_RING_MIN || size > CONFIG_CONSOLE_RING_MAX))
+		return ydoc_diag(d, n, path, "must be between 4K and 16M, got %s",
+				 ynode_show(n, buf));
+	if (r > 0)
+		*(uint64_t *) data = size;
+	return r;
+}
+
+static int parse_console_log_max(struct ydoc *d, const struct ynode *n, const char *path,
+				 void *data, const void *arg)
+{
+	char buf[YDOC_SHOW_BUF];
+	uint64_t size;
+	int r;
+
+	(void) arg;
+	r = ydoc_get_size(d, n, path, &size);
+	if (r > 0 && size < CONFIG_CONSOLE_LOG_MAX_MIN)
+		return ydoc_diag(d, n, path, "must be at least 4K, got %s", ynode_show(n, buf));
+	if (r > 0)
+		*(uint64_t *) data = size;
+	return r;
+}
+
+/* An absolute directory, or "" for no log files at all. */
+static int parse_console_log_dir(struct ydoc *d, const struct ynode *n, const char *path,
+				 void *data, const void *arg)
+{
+	_cleanup_free_ char *s = NULL;
+	char buf[YDOC_SHOW_BUF];
+	int r;
+
+	(void) arg;
+	r = ydoc_get_string(d, n, path, 0, PATH_MAX - 1, true, &s);
+	if (r > 0 && s[0] != '\0' && s[0] != '/')
+		return ydoc_diag(d, n, path, "'%s' is not an absolute path (\"\" turns the logs off)",
+				 ynode_show(n, buf));
+	if (r > 0) {
+		free(*(char **) data);
+		*(char **) data = s[0] ? steal_ptr(s) : NULL;
+	}
+	return r;
+}
+
+#define OF_CONSOLE(m)	offsetof(struct config, console.m)
+
+static const struct ydoc_field_spec console_table[] = {
+	{ "ring-size", false, parse_console_ring, OF_CONSOLE(ring_size), NULL },
+	{ "log-dir", false, parse_console_log_dir, OF_CONSOLE(log_dir), NULL },
+	{ "log-max-size", false, parse_console_log_max, OF_CONSOLE(log_max_size), NULL },
+};
+
 static const int64_t schema_version = CONFIG_SCHEMA_VERSION;
 
 static const struct ydoc_name_spec group_name = {
@@ -207,6 +274,7 @@ static const struct ydoc_field_spec root_table[] = {
 	  YDOC_RANGE(CONFIG_IPA_BITS_MIN, CONFIG_IPA_BITS_MAX) },
 	{ "limits", false, ydoc_field_map, 0, YDOC_TABLE(limits_table) },
 	{ "restart", false, parse_restart, 0, NULL },
+	{ "console", false, ydoc_field_map, 0, YDOC_TABLE(console_table) },
 };
 
 /* origin names the document only in the caller's messages (def_diag_format()). */

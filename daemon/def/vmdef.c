@@ -128,6 +128,16 @@ static const struct {
 	{ "EOPNOTSUPP", EOPNOTSUPP },
 };
 
+void vmdef_sim_init(struct vmdef_sim *s)
+{
+	*s = (struct vmdef_sim) {
+		.start_errno = EIO,
+		.exit_type = VMDEF_EXIT_VM_EXIT,
+		.on_stop = VMDEF_SIM_ON_STOP_POWEROFF,
+		.console_echo = true,
+	};
+}
+
 int vmdef_sim_errno_from_string(const char *s)
 {
 	for (size_t k = 0; s && k < ELEMENTSOF(sim_errno_table); k++)
@@ -262,9 +272,7 @@ static int vmdef_new(const char *origin, bool transient, struct vmdef **ret)
 	def->restart.burst = VMDEF_DEFAULT_RESTART_BURST;
 	def->restart.interval_usec = VMDEF_DEFAULT_RESTART_INTERVAL_USEC;
 	def->stop_timeout_usec = VMDEF_DEFAULT_STOP_TIMEOUT_USEC;
-	def->sim.start_errno = EIO;
-	def->sim.exit_type = VMDEF_EXIT_VM_EXIT;
-	def->sim.on_stop = VMDEF_SIM_ON_STOP_POWEROFF;
+	vmdef_sim_init(&def->sim);
 	*ret = steal_ptr(def);
 	return 0;
 }
@@ -737,6 +745,38 @@ static int parse_sim_exit_type(struct ydoc *d, const struct ynode *n, const char
 			       exit_type_table, VMDEF_EXIT_FORCED_STOP, data);
 }
 
+static int parse_sim_banner(struct ydoc *d, const struct ynode *n, const char *path,
+			    void *data, const void *arg)
+{
+	struct vmdef_sim *sim = data;
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	(void) arg;
+	/* Not "printable": a banner may hold newlines, as a guest's output does. */
+	r = ydoc_get_string(d, n, path, 0, VMDEF_SIM_BANNER_MAX, false, &s);
+	if (r > 0) {
+		strcpy(sim->console_banner, s);
+		sim->has_console_banner = true;
+	}
+	return r;
+}
+
+static int parse_sim_flood(struct ydoc *d, const struct ynode *n, const char *path,
+			   void *data, const void *arg)
+{
+	uint64_t size;
+	int r;
+
+	(void) arg;
+	r = ydoc_get_size(d, n, path, &size);
+	if (r > 0 && size > VMDEF_SIM_FLOOD_MAX)
+		return ydoc_diag(d, n, path, "must be at most 1T");
+	if (r > 0)
+		*(uint64_t *) data = size;
+	return r;
+}
+
 static const struct ydoc_field_spec simulate_table[] = {
 	{ "start", false, parse_sim_start, OF_SIM(fail_start), NULL },
 	{ "start-errno", false, parse_sim_errno, OF_SIM(start_errno), NULL },
@@ -746,6 +786,9 @@ static const struct ydoc_field_spec simulate_table[] = {
 	{ "exit-code", false, ydoc_field_u32, OF_SIM(exit_code), YDOC_RANGE(0, EXIT_CODE_MAX) },
 	{ "on-stop", false, ydoc_field_enum, OF_SIM(on_stop), YDOC_ENUM(sim_on_stop_table) },
 	{ "stop-delay", false, ydoc_field_duration, OF_SIM(stop_delay_usec), NULL },
+	{ "console-banner", false, parse_sim_banner, 0, NULL },
+	{ "console-echo", false, ydoc_field_bool, OF_SIM(console_echo), NULL },
+	{ "console-flood", false, parse_sim_flood, OF_SIM(console_flood), NULL },
 };
 
 static int parse_simulate(struct ydoc *d, const struct ynode *n, const char *path,

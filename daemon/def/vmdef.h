@@ -116,6 +116,9 @@ struct vmdef_region {
  * Simulated-hypervisor behaviour for this VM (key `simulate`). Ignored by
  * the kernel backend. Durations are µs; 0 means "never" for exit_after.
  */
+#define VMDEF_SIM_BANNER_MAX	255	/* bytes of simulate.console-banner */
+#define VMDEF_SIM_FLOOD_MAX	(1ull << 40)	/* bytes of simulate.console-flood */
+
 struct vmdef_sim {
 	bool fail_start;		/* start: fail */
 	int start_errno;		/* start-errno: errno name, default EIO */
@@ -125,7 +128,14 @@ struct vmdef_sim {
 	uint32_t exit_code;		/* exit-code, for vm-exit (0 = NORMAL) */
 	enum vmdef_sim_on_stop on_stop;	/* on-stop, default poweroff */
 	uint64_t stop_delay_usec;	/* stop-delay, default 0 */
+	bool console_echo;		/* console-echo, default true: input comes back as output */
+	bool has_console_banner;	/* console-banner given; else one naming the VM */
+	char console_banner[VMDEF_SIM_BANNER_MAX + 1];	/* "" = no banner */
+	uint64_t console_flood;		/* console-flood: bytes of output after the banner */
 };
+
+/* The defaults of a simulate block (and of a sim VM without one). */
+void vmdef_sim_init(struct vmdef_sim *s);
 
 struct vmdef {
 	char *origin;			/* file path, or a label such as "<transient>" */

@@ -5,7 +5,8 @@
  * Extensions (GH_VM_GET_STATUS, GH_VM_STOP, pollable VM fd) are detected:
  * a kernel without them answers -ENOTTY, and the daemon degrades (exits
  * are not observed; Stop becomes Destroy). Kernels that reject GH_MEM_LENT
- * (Android's) get GH_VM_ANDROID_LEND_USER_MEM instead.
+ * (Android's) get GH_VM_ANDROID_LEND_USER_MEM instead. A kernel without
+ * GH_VM_OPEN_CONSOLE answers -ENOTTY: the VMs have no console.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,16 @@ struct kernel_vm {
 	struct hyp_vm head;
 	int fd;
 };
+
+struct kernel_console {
+	struct hyp_console head;
+	int fd;				/* O_NONBLOCK: the daemon never waits on a guest */
+};
+
+static struct kernel_console *to_kernel_console(struct hyp_console *c)
+{
+	return (struct kernel_console *) c;
+}
 
 static struct kernel_vm *to_kernel_vm(struct hyp_vm *vm)
 {
@@ -58,11 +69,18 @@ static void kernel_probe(struct kernel *k, int vm_fd)
 	r = xioctl(vm_fd, GH_VM_STOP, &stop);
 	if (r == -EINVAL)
 		hyp_add_features(&k->head, HYP_FEATURE_VM_STOP);
+	r = xioctl(vm_fd, GH_VM_OPEN_CONSOLE, NULL);
+	if (r >= 0) {
+		close(r);
+		hyp_add_features(&k->head, HYP_FEATURE_CONSOLE);
+	}
 	__atomic_store_n(&k->probed, true, __ATOMIC_RELEASE);
 	if (!(hyp_features(&k->head) & HYP_FEATURE_VM_STATUS))
 		log_notice("The kernel lacks GH_VM_GET_STATUS: VM exits will not be observed");
 	if (!(hyp_features(&k->head) & HYP_FEATURE_VM_STOP))
 		log_notice("The kernel lacks GH_VM_STOP: stopping a VM destroys it");
+	if (!(hyp_features(&k->head) & HYP_FEATURE_CONSOLE))
+		log_notice("The kernel lacks GH_VM_OPEN_CONSOLE: VMs have no console");
 }
 
 /* Wraps a VM fd (taken over, also on failure). */
@@ -177,6 +195,96 @@ static void kernel_destroy_vm(struct hyp_vm *hvm)
 	free(vm);
 }
 
+/* Wraps a console fd (taken over, also on failure): non-blocking, not inherited. */
+static int kernel_console_new(struct hyp_vm *hvm, int fd, struct hyp_console **ret)
+{
+	struct kernel_console *c;
+	int flags, r;
+
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->head.hyp = hvm->hyp;
+	c->fd = fd;
+	*ret = &c->head;
+	return 0;
+}
+
+static int kernel_open_console(struct hyp_vm *hvm, struct hyp_console **ret)
+{
+	int fd = xioctl(to_kernel_vm(hvm)->fd, GH_VM_OPEN_CONSOLE, NULL);
+
+	if (fd < 0)
+		return fd;
+	return kernel_console_new(hvm, fd, ret);
+}
+
+static int kernel_adopt_console(struct hyp_vm *hvm, int fd, struct hyp_console **ret)
+{
+	__u64 lost;
+
+	/* Only a console fd answers GH_CONSOLE_GET_LOST. */
+	if (xioctl(fd, GH_CONSOLE_GET_LOST, &lost) < 0) {
+		close(fd);
+		return -ENOTTY;
+	}
+	return kernel_console_new(hvm, fd, ret);
+}
+
+static ssize_t kernel_console_read(struct hyp_console *c, void *buf, size_t size)
+{
+	ssize_t n;
+
+	do {
+		n = read(to_kernel_console(c)->fd, buf, size);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t kernel_console_write(struct hyp_console *c, const void *buf, size_t size)
+{
+	ssize_t n;
+
+	do {
+		n = write(to_kernel_console(c)->fd, buf, size);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static int kernel_console_get_lost(struct hyp_console *c, uint64_t *ret)
+{
+	__u64 lost = 0;
+	int r;
+
+	r = xioctl(to_kernel_console(c)->fd, GH_CONSOLE_GET_LOST, &lost);
+	if (r < 0)
+		return r;
+	*ret = lost;
+	return 0;
+}
+
+static int kernel_console_get_fd(struct hyp_console *c)
+{
+	return to_kernel_console(c)->fd;
+}
+
+static void kernel_console_close(struct hyp_console *hc)
+{
+	struct kernel_console *c = to_kernel_console(hc);
+
+	safe_close(c->fd);
+	free(c);
+}
+
 static void kernel_free(struct hyp *h)
 {
 	struct kernel *k = (struct kernel *) h;
@@ -197,6 +305,13 @@ static const struct hyp_ops kernel_ops = {
 	.adopt_vm = kernel_adopt_vm,
 	.handle_fd = kernel_handle_fd,
 	.destroy_vm = kernel_destroy_vm,
+	.open_console = kernel_open_console,
+	.adopt_console = kernel_adopt_console,
+	.console_read = kernel_console_read,
+	.console_write = kernel_console_write,
+	.console_get_lost = kernel_console_get_lost,
+	.console_get_fd = kernel_console_get_fd,
+	.console_close = kernel_console_close,
 	.free = kernel_free,
 };
 

@@ -12,6 +12,14 @@
  *
  * After START, lent regions are made PROT_NONE, so that a daemon bug that
  * touches lent guest memory faults in tests as it would on hardware.
+ *
+ * The console (GH_VM_OPEN_CONSOLE) is the module's: the VM's output in a
+ * ring of SIM_CONSOLE_RING bytes from which each console reads at its own
+ * position, an eventfd per console to poll. The simulated guest prints a
+ * banner when it starts, echoes its input and, with simulate.console-flood,
+ * then writes that many bytes: two rings' worth each time a reader has
+ * caught up, so a reader that keeps up still loses output (as with a guest
+ * that writes faster than the host reads) and no thread is needed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +43,8 @@
 #include "ydoc.h"
 
 #define SIM_MAX_VMS	63	/* GH_RM_VMID_DYNAMIC_COUNT */
+#define SIM_CONSOLE_RING	(64u * 1024)	/* bytes, the module's default console_ring_size */
+#define SIM_FLOOD_CHUNK		(2ull * SIM_CONSOLE_RING)
 #define SIM_VMID_FIRST	0x80
 
 enum sim_start {
@@ -47,6 +57,15 @@ enum sim_pending {
 	SIM_PENDING_NONE,
 	SIM_PENDING_EXIT,	/* the guest exits by itself (simulate.exit-after) */
 	SIM_PENDING_POWEROFF,	/* the guest honours a graceful stop */
+};
+
+struct sim_console {
+	struct hyp_console head;
+	struct sim_vm *vm;		/* NULL once the VM is gone: reads its end */
+	struct sim_console *next;	/* in vm->consoles */
+	uint64_t pos;			/* next byte of the VM's output to read */
+	uint64_t lost;			/* skipped because the ring overtook this reader */
+	int event_fd;			/* readable: output, or its end */
 };
 
 struct sim_region {
@@ -71,6 +90,12 @@ struct sim_vm {
 	int event_fd;			/* status changed since the last GET_STATUS */
 	int timer_fd;			/* next simulated guest event */
 	int poll_fd;			/* epoll over both: what the daemon polls */
+	char image_name[80];		/* from the devicetree: the banner names the VM */
+	char *out;			/* console output ring, SIM_CONSOLE_RING bytes */
+	uint64_t out_written;		/* bytes of output ever */
+	bool out_ended;			/* the guest exited: no more output, input refused */
+	uint64_t flood_left;		/* simulate.console-flood still to write */
+	struct sim_console *consoles;
 };
 
 struct sim {
@@ -136,6 +161,82 @@ static uint16_t sim_rm_exit_type(enum vmdef_exit_type t)
 	return info ? info->rm : GH_RM_VM_EXIT_TYPE_VM_STOP_FORCED;
 }
 
+/* Every console polls readable (new output or its end) until it read it. */
+static void sim_console_wake(struct sim_vm *vm)
+{
+	uint64_t one = 1;
+
+	for (struct sim_console *c = vm->consoles; c; c = c->next)
+		(void) !write(c->event_fd, &one, sizeof(one));
+}
+
+/* The guest writes n bytes; the ring keeps the last SIM_CONSOLE_RING. */
+static void sim_console_put(struct sim_vm *vm, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	if (!vm->out)
+		return;
+	if (n > SIM_CONSOLE_RING) {
+		vm->out_written += n - SIM_CONSOLE_RING;
+		p += n - SIM_CONSOLE_RING;
+		n = SIM_CONSOLE_RING;
+	}
+	while (n > 0) {
+		size_t at = vm->out_written % SIM_CONSOLE_RING;
+		size_t k = SIM_CONSOLE_RING - at < n ? SIM_CONSOLE_RING - at : n;
+
+		memcpy(vm->out + at, p, k);
+		vm->out_written += k;
+		p += k;
+		n -= k;
+	}
+}
+
+/* The next piece of simulate.console-flood: numbered lines of 64 bytes. */
+static void sim_console_flood(struct sim_vm *vm)
+{
+	uint64_t n = vm->flood_left < SIM_FLOOD_CHUNK ? vm->flood_left : SIM_FLOOD_CHUNK;
+	char line[64], head[32];
+
+	vm->flood_left -= n;
+	memset(line, '.', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	while (n > 0) {
+		size_t k = n < sizeof(line) ? n : sizeof(line);
+		int h = snprintf(head, sizeof(head), "flood %020llu ",
+				 (unsigned long long) vm->out_written);
+
+		memcpy(line, head, (size_t) h);
+		sim_console_put(vm, line, k);
+		n -= k;
+	}
+	sim_console_wake(vm);
+}
+
+static void sim_console_boot(struct sim_vm *vm)
+{
+	char banner[VMDEF_SIM_BANNER_MAX + 128];
+
+	if (vm->cfg.has_console_banner)
+		snprintf(banner, sizeof(banner), "%s", vm->cfg.console_banner);
+	else
+		snprintf(banner, sizeof(banner), "gunyah-sim: '%s' booted (VMID 0x%x)\r\n",
+			 vm->image_name, vm->vmid);
+	sim_console_put(vm, banner, strlen(banner));
+	vm->flood_left = vm->cfg.console_flood;
+	if (vm->flood_left)
+		sim_console_flood(vm);
+	sim_console_wake(vm);
+}
+
+static void sim_console_end(struct sim_vm *vm)
+{
+	vm->out_ended = true;
+	vm->flood_left = 0;
+	sim_console_wake(vm);
+}
+
 /* What the RM reports in VM_EXITED: word 0 = exit flags | exit code << 16. */
 static void sim_exit(struct sim_vm *vm, uint16_t exit_type, uint32_t exit_code)
 {
@@ -149,6 +250,7 @@ static void sim_exit(struct sim_vm *vm, uint16_t exit_type, uint32_t exit_code)
 	memset(vm->status.exit_reason, 0, sizeof(vm->status.exit_reason));
 	for (int i = 0; i < 4; i++)
 		vm->status.exit_reason[i] = (uint8_t) (word >> (8 * i));
+	sim_console_end(vm);
 	sim_notify(vm);
 }
 
@@ -189,6 +291,10 @@ static void sim_vm_free(struct sim_vm *vm)
 	if (!vm)
 		return;
 	sim_unprotect(vm);
+	for (struct sim_console *c = vm->consoles; c; c = c->next)
+		c->vm = NULL;
+	sim_console_wake(vm);
+	free(vm->out);
 	if (vm->sim && vm->vmid)
 		vm->sim->vms[vm->vmid - SIM_VMID_FIRST] = NULL;
 	layout_free(vm->layout);
@@ -222,6 +328,11 @@ static int sim_create_vm_locked(struct hyp *h, unsigned long arg, struct hyp_vm 
 	r = layout_new(64, &vm->layout);
 	if (r < 0)
 		goto fail;
+	vm->out = malloc(SIM_CONSOLE_RING);
+	if (!vm->out) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	vm->poll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -247,7 +358,7 @@ static int sim_create_vm_locked(struct hyp *h, unsigned long arg, struct hyp_vm 
 	if (sim->has_default_cfg)
 		vm->cfg = sim->default_cfg;
 	else
-		vm->cfg.start_errno = EIO;
+		vmdef_sim_init(&vm->cfg);
 	*ret = &vm->head;
 	return 0;
 fail:
@@ -356,6 +467,15 @@ static bool sim_dtb_has_rm_rpc(const void *blob)
 	return false;
 }
 
+/* The guest knows its name from its devicetree: gunyah-vm-config's image-name. */
+static void sim_dtb_image_name(struct sim_vm *vm, const void *blob)
+{
+	int node = fdt_path_offset(blob, "/gunyah-vm-config");
+	const char *name = node >= 0 ? fdt_getprop(blob, node, "image-name", NULL) : NULL;
+
+	snprintf(vm->image_name, sizeof(vm->image_name), "%s", name ? name : "?");
+}
+
 /*
  * What the RM would refuse before the guest runs: VM_CONFIG_IMAGE needs the
  * DTB inside one parcel; VM_INIT needs a blob that parses and fits.
@@ -383,12 +503,14 @@ static int sim_check_dtb(struct sim_vm *vm)
 	    fdt_check_full(blob, vm->dtb.size) != 0)
 		return -EINVAL;
 	vm->has_rm_rpc = sim_dtb_has_rm_rpc(blob);
+	sim_dtb_image_name(vm, blob);
 	return 0;
 }
 
 static void sim_fail_start(struct sim_vm *vm)
 {
 	vm->start = SIM_START_FAILED;
+	sim_console_end(vm);
 	vm->status.rm_status = GH_RM_VM_STATUS_INIT_FAILED;
 	vm->status.exit_status = GH_VM_EXIT_STATUS_LOAD_FAILED;
 	sim_notify(vm);
@@ -422,6 +544,7 @@ static int sim_start_locked(struct sim_vm *vm)
 	}
 	vm->start = SIM_START_DONE;
 	vm->status.rm_status = GH_RM_VM_STATUS_RUNNING;
+	sim_console_boot(vm);
 	if (vm->cfg.exit_after_usec)
 		sim_arm_timer(vm, SIM_PENDING_EXIT, vm->cfg.exit_after_usec);
 	sim_notify(vm);
@@ -488,6 +611,125 @@ static int sim_get_status_locked(struct hyp_vm *hvm, struct gh_vm_status *ret)
 static int sim_get_fd(struct hyp_vm *hvm)
 {
 	return to_sim_vm(hvm)->poll_fd;
+}
+
+static struct sim_console *to_sim_console(struct hyp_console *c)
+{
+	return (struct sim_console *) c;
+}
+
+static int sim_open_console_locked(struct hyp_vm *hvm, struct hyp_console **ret)
+{
+	struct sim_vm *vm = to_sim_vm(hvm);
+	struct sim_console *c;
+	uint64_t one = 1;
+
+	/* Playing a kernel without the extension ($GUNYAHD_SIM_WITHOUT=console). */
+	if (!(hyp_features(hvm->hyp) & HYP_FEATURE_CONSOLE))
+		return -ENOTTY;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->event_fd < 0) {
+		int r = -errno;
+
+		free(c);
+		return r;
+	}
+	c->head.hyp = hvm->hyp;
+	c->vm = vm;
+	c->next = vm->consoles;
+	vm->consoles = c;
+	/* From the first byte the ring still holds, as the module does. */
+	if (vm->out_written > 0 || vm->out_ended)
+		(void) !write(c->event_fd, &one, sizeof(one));
+	*ret = &c->head;
+	return 0;
+}
+
+static ssize_t sim_console_read_locked(struct hyp_console *hc, void *buf, size_t size)
+{
+	struct sim_console *c = to_sim_console(hc);
+	struct sim_vm *vm = c->vm;
+	uint64_t oldest, avail, count;
+	size_t n = 0;
+
+	if (!vm)
+		return 0;
+	oldest = vm->out_written > SIM_CONSOLE_RING ? vm->out_written - SIM_CONSOLE_RING : 0;
+	if (c->pos < oldest) {
+		c->lost += oldest - c->pos;
+		c->pos = oldest;
+	}
+	avail = vm->out_written - c->pos;
+	while (n < size && n < avail) {
+		size_t at = (c->pos + n) % SIM_CONSOLE_RING;
+		size_t k = SIM_CONSOLE_RING - at;
+
+		if (k > size - n)
+			k = size - n;
+		if (k > avail - n)
+			k = avail - n;
+		memcpy((char *) buf + n, vm->out + at, k);
+		n += k;
+	}
+	c->pos += n;
+	if (c->pos < vm->out_written || n > 0)
+		return (ssize_t) n;
+	if (vm->out_ended)
+		return 0;
+	/* Caught up: quiet until the guest writes again, or it floods on. */
+	(void) !read(c->event_fd, &count, sizeof(count));
+	if (vm->flood_left)
+		sim_console_flood(vm);
+	return -EAGAIN;
+}
+
+static ssize_t sim_console_write_locked(struct hyp_console *hc, const void *buf, size_t size)
+{
+	struct sim_vm *vm = to_sim_console(hc)->vm;
+
+	if (!vm || vm->out_ended)
+		return -EPIPE;
+	/* Before START no guest reads it; a running guest echoes it. */
+	if (vm->start == SIM_START_DONE && vm->cfg.console_echo && size > 0) {
+		sim_console_put(vm, buf, size);
+		sim_console_wake(vm);
+	}
+	return (ssize_t) size;
+}
+
+static int sim_console_get_lost_locked(struct hyp_console *hc, uint64_t *ret)
+{
+	struct sim_console *c = to_sim_console(hc);
+	struct sim_vm *vm = c->vm;
+	uint64_t lost = c->lost;
+
+	/* What the ring overtook counts at once, as in the module, not at the next read. */
+	if (vm && vm->out_written > SIM_CONSOLE_RING && c->pos < vm->out_written - SIM_CONSOLE_RING)
+		lost += vm->out_written - SIM_CONSOLE_RING - c->pos;
+	*ret = lost;
+	return 0;
+}
+
+static int sim_console_get_fd(struct hyp_console *hc)
+{
+	return to_sim_console(hc)->event_fd;
+}
+
+static void sim_console_close_locked(struct hyp_console *hc)
+{
+	struct sim_console *c = to_sim_console(hc);
+
+	if (c->vm)
+		for (struct sim_console **p = &c->vm->consoles; *p; p = &(*p)->next)
+			if (*p == c) {
+				*p = c->next;
+				break;
+			}
+	safe_close(c->event_fd);
+	free(c);
 }
 
 static int sim_set_sim_locked(struct hyp_vm *hvm, const struct vmdef_sim *cfg)
@@ -571,6 +813,35 @@ static void sim_destroy_vm(struct hyp_vm *vm)
 	pthread_mutex_unlock(&sim->lock);
 }
 
+static int sim_open_console(struct hyp_vm *vm, struct hyp_console **ret)
+{
+	return SIM_LOCKED(vm->hyp, sim_open_console_locked(vm, ret));
+}
+
+static ssize_t sim_console_read(struct hyp_console *c, void *buf, size_t size)
+{
+	return SIM_LOCKED(c->hyp, sim_console_read_locked(c, buf, size));
+}
+
+static ssize_t sim_console_write(struct hyp_console *c, const void *buf, size_t size)
+{
+	return SIM_LOCKED(c->hyp, sim_console_write_locked(c, buf, size));
+}
+
+static int sim_console_get_lost(struct hyp_console *c, uint64_t *ret)
+{
+	return SIM_LOCKED(c->hyp, sim_console_get_lost_locked(c, ret));
+}
+
+static void sim_console_close(struct hyp_console *c)
+{
+	struct sim *sim = to_sim(c->hyp);
+
+	pthread_mutex_lock(&sim->lock);
+	sim_console_close_locked(c);
+	pthread_mutex_unlock(&sim->lock);
+}
+
 static const struct hyp_ops sim_ops = {
 	.kind = HYP_KIND_SIM,
 	.create_vm = sim_create_vm,
@@ -582,6 +853,12 @@ static const struct hyp_ops sim_ops = {
 	.get_fd = sim_get_fd,
 	.set_sim = sim_set_sim,
 	.destroy_vm = sim_destroy_vm,
+	.open_console = sim_open_console,
+	.console_read = sim_console_read,
+	.console_write = sim_console_write,
+	.console_get_lost = sim_console_get_lost,
+	.console_get_fd = sim_console_get_fd,
+	.console_close = sim_console_close,
 	.free = sim_free,
 };
 
@@ -617,6 +894,26 @@ static int sim_spec_apply(struct vmdef_sim *cfg, const char *key, const char *va
 		cfg->on_stop = r;
 		return 0;
 	}
+	if (strcmp(key, "console-echo") == 0) {
+		if (strcmp(value, "true") && strcmp(value, "false"))
+			return -EINVAL;
+		cfg->console_echo = strcmp(value, "true") == 0;
+		return 0;
+	}
+	if (strcmp(key, "console-banner") == 0) {
+		if (strlen(value) > VMDEF_SIM_BANNER_MAX)
+			return -EINVAL;
+		strcpy(cfg->console_banner, value);
+		cfg->has_console_banner = true;
+		return 0;
+	}
+	if (strcmp(key, "console-flood") == 0) {
+		r = ydoc_parse_size(value, &u);
+		if (r < 0 || u > VMDEF_SIM_FLOOD_MAX)
+			return -EINVAL;
+		cfg->console_flood = u;
+		return 0;
+	}
 	if (strcmp(key, "exit-code") == 0) {
 		char *end;
 
@@ -643,12 +940,13 @@ static int sim_spec_apply(struct vmdef_sim *cfg, const char *key, const char *va
 
 int hyp_sim_parse_spec(const char *spec, struct vmdef_sim *ret)
 {
-	struct vmdef_sim cfg = { .start_errno = EIO };
+	struct vmdef_sim cfg;
 	_cleanup_free_ char *copy = strdup(spec);
 	char *save = NULL;
 
 	if (!copy)
 		return -ENOMEM;
+	vmdef_sim_init(&cfg);
 	for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '=');
 		int r;
@@ -668,12 +966,22 @@ int hyp_sim_new(struct hyp **ret)
 {
 	struct sim *sim = calloc(1, sizeof(*sim));
 	const char *spec = getenv("GUNYAHD_SIM");
+	const char *without = getenv("GUNYAHD_SIM_WITHOUT");
 
 	if (!sim)
 		return -ENOMEM;
 	sim->head.ops = &sim_ops;
 	pthread_mutex_init(&sim->lock, NULL);
-	sim->head.features = HYP_FEATURE_VM_STATUS | HYP_FEATURE_VM_STOP;
+	sim->head.features = HYP_FEATURE_VM_STATUS | HYP_FEATURE_VM_STOP | HYP_FEATURE_CONSOLE;
+	/* Only the console can go: the others change what every test relies on. */
+	if (without && *without) {
+		if (strcmp(without, "console") != 0) {
+			free(sim);
+			return log_errno(LOG_ERR, -EINVAL, "Invalid GUNYAHD_SIM_WITHOUT='%s': "
+					 "expected 'console': %m", without);
+		}
+		sim->head.features &= ~HYP_FEATURE_CONSOLE;
+	}
 	if (spec && *spec) {
 		int r = hyp_sim_parse_spec(spec, &sim->default_cfg);
 

@@ -20,6 +20,8 @@ const char *hyp_feature_to_string(enum hyp_feature f)
 		return "vm-stop";
 	case HYP_FEATURE_ANDROID_LEND:
 		return "android-lend";
+	case HYP_FEATURE_CONSOLE:
+		return "console";
 	case _HYP_FEATURE_ALL:
 		break;
 	}
@@ -95,5 +97,48 @@ struct hyp_vm *hyp_vm_destroy(struct hyp_vm *vm)
 {
 	if (vm)
 		vm->hyp->ops->destroy_vm(vm);
+	return NULL;
+}
+
+int hyp_vm_open_console(struct hyp_vm *vm, struct hyp_console **ret)
+{
+	if (!vm->hyp->ops->open_console)
+		return -ENOTTY;
+	return vm->hyp->ops->open_console(vm, ret);
+}
+
+int hyp_vm_adopt_console(struct hyp_vm *vm, int fd, struct hyp_console **ret)
+{
+	if (!vm->hyp->ops->adopt_console) {
+		safe_close(fd);
+		return -EOPNOTSUPP;
+	}
+	return vm->hyp->ops->adopt_console(vm, fd, ret);
+}
+
+ssize_t hyp_console_read(struct hyp_console *c, void *buf, size_t size)
+{
+	return c->hyp->ops->console_read(c, buf, size);
+}
+
+ssize_t hyp_console_write(struct hyp_console *c, const void *buf, size_t size)
+{
+	return c->hyp->ops->console_write(c, buf, size);
+}
+
+int hyp_console_get_lost(struct hyp_console *c, uint64_t *ret)
+{
+	return c->hyp->ops->console_get_lost(c, ret);
+}
+
+int hyp_console_get_fd(struct hyp_console *c)
+{
+	return c->hyp->ops->console_get_fd(c);
+}
+
+struct hyp_console *hyp_console_close(struct hyp_console *c)
+{
+	if (c)
+		c->hyp->ops->console_close(c);
 	return NULL;
 }

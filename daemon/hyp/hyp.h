@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/gunyah.h>
 
@@ -28,7 +29,8 @@ enum hyp_feature {
 	HYP_FEATURE_VM_STATUS = 1u << 0,	/* GH_VM_GET_STATUS + pollable VM fd */
 	HYP_FEATURE_VM_STOP = 1u << 1,		/* GH_VM_STOP */
 	HYP_FEATURE_ANDROID_LEND = 1u << 2,	/* GH_VM_ANDROID_LEND_USER_MEM fallback in use */
-	_HYP_FEATURE_ALL = (1u << 3) - 1,
+	HYP_FEATURE_CONSOLE = 1u << 3,		/* GH_VM_OPEN_CONSOLE */
+	_HYP_FEATURE_ALL = (1u << 4) - 1,
 };
 
 enum hyp_kind {
@@ -40,6 +42,7 @@ enum hyp_kind {
 
 struct hyp;
 struct hyp_vm;
+struct hyp_console;
 
 struct hyp_ops {
 	enum hyp_kind kind;
@@ -54,6 +57,13 @@ struct hyp_ops {
 	int (*adopt_vm)(struct hyp *h, int fd, struct hyp_vm **ret);
 	int (*handle_fd)(struct hyp_vm *vm);
 	void (*destroy_vm)(struct hyp_vm *vm);
+	int (*open_console)(struct hyp_vm *vm, struct hyp_console **ret);
+	int (*adopt_console)(struct hyp_vm *vm, int fd, struct hyp_console **ret);
+	ssize_t (*console_read)(struct hyp_console *c, void *buf, size_t size);
+	ssize_t (*console_write)(struct hyp_console *c, const void *buf, size_t size);
+	int (*console_get_lost)(struct hyp_console *c, uint64_t *ret);
+	int (*console_get_fd)(struct hyp_console *c);
+	void (*console_close)(struct hyp_console *c);
 	void (*free)(struct hyp *h);
 };
 
@@ -65,6 +75,11 @@ struct hyp {
 
 /* Common head of every backend VM. */
 struct hyp_vm {
+	struct hyp *hyp;
+};
+
+/* Common head of every backend console (one open console fd). */
+struct hyp_console {
 	struct hyp *hyp;
 };
 
@@ -99,7 +114,7 @@ static inline void hyp_add_features(struct hyp *h, unsigned features)
 	__atomic_fetch_or(&h->features, features, __ATOMIC_RELEASE);
 }
 
-/* Feature names for Manager1.Features: "vm-status", "vm-stop", "android-lend". */
+/* Feature names for Manager1.Features: "vm-status", "vm-stop", "android-lend", "console". */
 const char *hyp_feature_to_string(enum hyp_feature f);
 
 /* GH_CREATE_VM: arg must be 0 (-EINVAL); -ENODEV past 63 VMs (the RM's VMIDs 0x80..0xBE). */
@@ -132,3 +147,27 @@ int hyp_vm_handle_fd(struct hyp_vm *vm);
 /* close(vm fd): the backend tears the VM down. NULL-safe; returns NULL. */
 struct hyp_vm *hyp_vm_destroy(struct hyp_vm *vm);
 GH_DEFINE_FREEP(struct hyp_vm, hyp_vm_destroy)
+
+/*
+ * GH_VM_OPEN_CONSOLE: a new reader and writer of the VM's console, with
+ * its own position (output from the first byte the backend still holds).
+ * -ENOTTY when the backend has no console (HYP_FEATURE_CONSOLE absent).
+ * Never blocks: reads and writes answer -EAGAIN instead.
+ */
+int hyp_vm_open_console(struct hyp_vm *vm, struct hyp_console **ret);
+/*
+ * A console fd of vm that a previous gunyahd left in the fd store, with
+ * its position: taken over (closed on failure too). -EOPNOTSUPP on the sim.
+ */
+int hyp_vm_adopt_console(struct hyp_vm *vm, int fd, struct hyp_console **ret);
+/* Output: bytes read, 0 once the VM exited and all was read, -EAGAIN for now. */
+ssize_t hyp_console_read(struct hyp_console *c, void *buf, size_t size);
+/* Input to the guest: bytes taken, -EAGAIN (queue full), -EPIPE once the VM exited. */
+ssize_t hyp_console_write(struct hyp_console *c, const void *buf, size_t size);
+/* GH_CONSOLE_GET_LOST: output this console skipped because the backend's ring overtook it. */
+int hyp_console_get_lost(struct hyp_console *c, uint64_t *ret);
+/* The fd to poll: readable with output or at its end, writable when input is taken. */
+int hyp_console_get_fd(struct hyp_console *c);
+/* NULL-safe; returns NULL. May outlive its VM (it then reads its end). */
+struct hyp_console *hyp_console_close(struct hyp_console *c);
+GH_DEFINE_FREEP(struct hyp_console, hyp_console_close)

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "gunyah/dbus-names.h"
@@ -256,6 +257,11 @@ static void test_usage(void)
 		(const char *const[]) { "start", "--json", "nav", NULL },
 		(const char *const[]) { "dtb", "--json", "nav", NULL },
 		(const char *const[]) { "create", "--transient", "nav", NULL },
+		(const char *const[]) { "console", NULL },
+		(const char *const[]) { "console", "-f", "nav", NULL },
+		(const char *const[]) { "logs", "--timeout", "1", "nav", NULL },
+		(const char *const[]) { "logs", "-n", NULL },
+		(const char *const[]) { "list", "--lines", "3", NULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -1868,8 +1874,8 @@ static void test_bash_completion(struct fixture *f, gconstpointer data)
 	addr = f->d.bus_address;
 
 	assert_completion("start\nstatus\nstop\n", bin, "st");
-	assert_completion("create\ndestroy\ndtb\nlist\nmonitor\nreboot\nreload\nstart\nstatus\n"
-			  "stop\nvalidate\nwait\n", bin, "");
+	assert_completion("console\ncreate\ndestroy\ndtb\nlist\nlogs\nmonitor\nreboot\nreload\n"
+			  "start\nstatus\nstop\nvalidate\nwait\n", bin, "");
 	assert_completion("reboot\nreload\n", bin, "--user", "re");
 	/* Options: the global ones and the command's. */
 	assert_completion("--address\n--force\n--help\n--no-wait\n--timeout\n--user\n"
@@ -1888,6 +1894,11 @@ static void test_bash_completion(struct fixture *f, gconstpointer data)
 	assert_completion("crashed\ncreated\n", bin, "--address", addr, "wait",
 			  "--timeout", "5", "nav-1", "cr");
 	assert_completion("", bin, "--address", addr, "wait", "nav-1", "running", "");
+	/* console and logs: a name; logs' own options. */
+	assert_completion("alpha\n", bin, "--address", addr, "logs", "a");
+	assert_completion("nav-1\n", bin, "--address", addr, "console", "n");
+	assert_completion("--follow\n", bin, "logs", "--f");
+	assert_completion("", bin, "logs", "-n", "");
 	/* monitor: any number of names. */
 	assert_completion("alpha\nnav-1\n", bin, "--address", addr, "monitor", "alpha", "");
 	/* No value to offer after an option that takes one. */
@@ -2066,6 +2077,223 @@ static void test_validate_placement(struct fixture *f, gconstpointer data)
 	}
 }
 
+
+/* ---- console and logs ---- */
+
+/* Starts gunyahd with NAME defined (extra: YAML lines) and running. */
+static void start_console_vm(struct fixture *f, const char *name, const char *extra)
+{
+	g_autofree char *path = test_vm_path(name);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	define_vm(f, name, 1, "16M", extra);
+	test_daemon_start(&f->d, NULL);
+	reply = test_call(&f->d, path, GH_DBUS_VM_INTERFACE, "Start", NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(reply);
+}
+
+static void test_logs(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+
+	(void) data;
+	start_console_vm(f, "chatty", "simulate:\n  console-banner: \"one\\r\\ntwo\\nthree\\n\"\n");
+	run_ctl(f, &res, "logs", "chatty");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	/* The \r of \r\n is left out. */
+	g_assert_cmpstr(res.out, ==, "one\ntwo\nthree\n");
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "logs", "-n", "2", "chatty");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.out, ==, "two\nthree\n");
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "logs", "--lines=1", "chatty");
+	g_assert_cmpstr(res.out, ==, "three\n");
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "logs", "-n", "many", "chatty");
+	assert_failure(&res, EXIT_USAGE, "invalid --lines 'many'");
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "logs", "nosuchvm");
+	assert_failure(&res, EXIT_NO_VM, "nosuchvm");
+	ctl_result_clear(&res);
+}
+
+/* A VM that is not created has no console: refused, with the daemon's error. */
+static void test_logs_not_live(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+
+	(void) data;
+	define_vm(f, "idle", 1, "16M", NULL);
+	test_daemon_start(&f->d, NULL);
+	run_ctl(f, &res, "logs", "idle");
+	assert_failure(&res, EXIT_FAILED, GH_ERROR_INVALID_STATE);
+	ctl_result_clear(&res);
+	run_ctl(f, &res, "console", "idle");
+	assert_failure(&res, EXIT_FAILED, GH_ERROR_INVALID_STATE);
+	ctl_result_clear(&res);
+}
+
+/* logs -f: the output so far, then what follows, until the guest exits. */
+static void test_logs_follow(struct fixture *f, gconstpointer data)
+{
+	struct ctl_result res = {};
+
+	(void) data;
+	start_console_vm(f, "brief", "simulate:\n  console-banner: \"up\\n\"\n  exit-after: 2s\n");
+	run_ctl(f, &res, "logs", "-f", "brief");
+	g_assert_cmpint(res.status, ==, EXIT_OK);
+	g_assert_cmpstr(res.out, ==, "up\n");
+	ctl_result_clear(&res);
+	test_poll_state(&f->d, "brief", "exited");
+}
+
+/* Runs gunyahctl with stdin from in_fd (closed here); its stdout. */
+static char *run_ctl_stdin(struct fixture *f, const char *const *args, int in_fd, int *ret_status)
+{
+	g_autoptr(GPtrArray) argv = ctl_argv(f->d.bus_address, args);
+	g_auto(GStrv) env = ctl_envp();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *err = NULL;
+	char *out = NULL;
+	int out_fd, err_fd, wait_status;
+	GPid pid;
+
+	g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, (const char *const *) argv->pdata,
+			(const char *const *) env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+			in_fd, -1, -1, NULL, NULL, 0, &pid, NULL, &out_fd, &err_fd, &error));
+	g_assert_no_error(error);
+	close(in_fd);
+	{
+		g_autoptr(GIOChannel) o = g_io_channel_unix_new(out_fd);
+		g_autoptr(GIOChannel) e = g_io_channel_unix_new(err_fd);
+
+		g_io_channel_set_close_on_unref(o, TRUE);
+		g_io_channel_set_close_on_unref(e, TRUE);
+		g_assert_cmpint(g_io_channel_read_to_end(o, &out, NULL, NULL), ==,
+				G_IO_STATUS_NORMAL);
+		g_assert_cmpint(g_io_channel_read_to_end(e, &err, NULL, NULL), ==,
+				G_IO_STATUS_NORMAL);
+	}
+	g_assert_cmpint(waitpid(pid, &wait_status, 0), ==, pid);
+	*ret_status = exit_status(wait_status);
+	g_test_message("gunyahctl %s -> %d\n%s%s", args[0], *ret_status, out, err);
+	return out;
+}
+
+/*
+ * Standard input not a terminal: it goes to the guest (which echoes it),
+ * the output to stdout, until --timeout; and until the console ends.
+ */
+static void test_console_pipe(struct fixture *f, gconstpointer data)
+{
+	const char *const timed[] = { "console", "--timeout", "3", "echo", NULL };
+	const char *const until_exit[] = { "console", "ends", NULL };
+	g_autofree char *input = g_build_filename(f->d.tmpdir, "input", NULL);
+	g_autofree char *out = NULL, *out2 = NULL;
+	g_autofree char *path = test_vm_path("ends");
+	g_autoptr(GVariant) reply = NULL;
+	int status;
+
+	(void) data;
+	start_console_vm(f, "echo", NULL);
+	define_vm(f, "ends", 1, "16M", "simulate:\n  console-banner: \"\"\n  exit-after: 2s\n");
+	test_manager_call_ok(&f->d, "Reload", NULL);
+	g_assert_true(g_file_set_contents(input, "hello guest\n", -1, NULL));
+	out = run_ctl_stdin(f, timed, open(input, O_RDONLY | O_CLOEXEC), &status);
+	g_assert_cmpint(status, ==, EXIT_OK);
+	g_assert_cmpstr(out, ==, "hello guest\n");
+
+	reply = test_call(&f->d, path, GH_DBUS_VM_INTERFACE, "Start", NULL, NULL);
+	g_assert_nonnull(reply);
+	out2 = run_ctl_stdin(f, until_exit, open("/dev/null", O_RDONLY | O_CLOEXEC), &status);
+	g_assert_cmpint(status, ==, EXIT_OK);
+	g_assert_cmpstr(out2, ==, "");
+	assert_state(f, "ends", "exited");
+}
+
+static bool termios_same(const struct termios *a, const struct termios *b)
+{
+	return a->c_lflag == b->c_lflag && a->c_iflag == b->c_iflag && a->c_oflag == b->c_oflag;
+}
+
+/* Reads the pty until it shows text; false after 30 s (valgrind is slow). */
+static bool pty_wait_for(int master, GString *seen, const char *text)
+{
+	gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+	while (!strstr(seen->str, text) && g_get_monotonic_time() < deadline) {
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		char buf[512];
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(master, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		g_string_append_len(seen, buf, n);
+	}
+	return strstr(seen->str, text) != NULL;
+}
+
+/*
+ * On a terminal: raw (the guest gets "hi\r" as typed and echoes it), Ctrl-]
+ * detaches, or a signal ends it; the terminal is as it was either way.
+ */
+static void run_console_on_tty(struct fixture *f, bool by_signal)
+{
+	const char *const args[] = { "console", "tty", NULL };
+	g_autoptr(GPtrArray) argv = ctl_argv(f->d.bus_address, args);
+	g_auto(GStrv) env = ctl_envp();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) seen = g_string_new(NULL);
+	struct termios before, after;
+	int master, slave, wait_status;
+	GPid pid;
+
+	g_assert_cmpint(openpty(&master, &slave, NULL, NULL, NULL), ==, 0);
+	g_assert_cmpint(tcgetattr(slave, &before), ==, 0);
+	g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, (const char *const *) argv->pdata,
+			(const char *const *) env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+			slave, slave, slave, NULL, NULL, 0, &pid, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(pty_wait_for(master, seen, "Ctrl-] detaches"));
+	/* Raw by now? Poll the terminal: echo and line mode are off. */
+	for (int i = 0; i < 300; i++) {
+		g_assert_cmpint(tcgetattr(slave, &after), ==, 0);
+		if (!(after.c_lflag & (ICANON | ECHO)))
+			break;
+		g_usleep(100000);
+	}
+	g_assert_false(after.c_lflag & (ICANON | ECHO));
+	g_assert_cmpint(write(master, "hi\r", 3), ==, 3);
+	g_assert_true(pty_wait_for(master, seen, "hi\r"));
+	if (by_signal) {
+		g_assert_cmpint(kill(pid, SIGTERM), ==, 0);
+		g_assert_true(pty_wait_for(master, seen, "Interrupted."));
+	} else {
+		g_assert_cmpint(write(master, "\x1d", 1), ==, 1);
+		g_assert_true(pty_wait_for(master, seen, "Detached."));
+	}
+	g_assert_cmpint(waitpid(pid, &wait_status, 0), ==, pid);
+	g_assert_cmpint(exit_status(wait_status), ==, EXIT_OK);
+	g_assert_cmpint(tcgetattr(slave, &after), ==, 0);
+	g_assert_true(termios_same(&before, &after));
+	close(slave);
+	close(master);
+}
+
+static void test_console_tty(struct fixture *f, gconstpointer data)
+{
+	(void) data;
+	start_console_vm(f, "tty", NULL);
+	run_console_on_tty(f, false);
+	run_console_on_tty(f, true);
+}
+
 #define add(path, fn) \
 	g_test_add(path, struct fixture, NULL, setup, fn, teardown)
 
@@ -2113,5 +2341,10 @@ int main(int argc, char **argv)
 	add("/cli/wait/removed", test_wait_removed);
 	add("/cli/reboot", test_reboot);
 	add("/cli/completion/bash", test_bash_completion);
+	add("/cli/logs/tail", test_logs);
+	add("/cli/logs/not-live", test_logs_not_live);
+	add("/cli/logs/follow", test_logs_follow);
+	add("/cli/console/pipe", test_console_pipe);
+	add("/cli/console/tty", test_console_tty);
 	return g_test_run();
 }

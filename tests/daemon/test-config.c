@@ -99,6 +99,9 @@ static void assert_config_eq(const struct config *a, const struct config *b)
 	g_assert_cmpuint(a->limits.max_definition_size, ==, b->limits.max_definition_size);
 	g_assert_cmpuint(a->restart.backoff_usec, ==, b->restart.backoff_usec);
 	g_assert_cmpuint(a->restart.backoff_max_usec, ==, b->restart.backoff_max_usec);
+	g_assert_cmpuint(a->console.ring_size, ==, b->console.ring_size);
+	g_assert_cmpstr(a->console.log_dir, ==, b->console.log_dir);
+	g_assert_cmpuint(a->console.log_max_size, ==, b->console.log_max_size);
 }
 
 /* ------------------------------------------------------------------ */
@@ -121,6 +124,9 @@ static void test_defaults(void)
 	g_assert_cmpuint(c.limits.max_definition_size, ==, 64 * 1024);
 	g_assert_cmpuint(c.restart.backoff_usec, ==, 1 * SEC);
 	g_assert_cmpuint(c.restart.backoff_max_usec, ==, 60 * SEC);
+	g_assert_cmpuint(c.console.ring_size, ==, 64 * 1024);
+	g_assert_cmpstr(c.console.log_dir, ==, "/var/log/gunyah");
+	g_assert_cmpuint(c.console.log_max_size, ==, 1024 * 1024);
 
 	/* The only required key is version; the rest keeps its default. */
 	parse_ok("version: 1\n", &p);
@@ -349,6 +355,30 @@ static void test_reject_wrong_type(void)
 		   "must not contain NUL characters");
 	expect_one(BASE "definitions: \"/a\\tb\"\n", 2, 14, "definitions",
 		   "must not contain control characters");
+}
+
+/* console: sizes in range, an absolute log directory or "" for none. */
+static void test_console(void)
+{
+	struct config c;
+
+	parse_ok("version: 1\nconsole:\n  ring-size: 1M\n  log-dir: /srv/log\n"
+		 "  log-max-size: 8K\n", &c);
+	g_assert_cmpuint(c.console.ring_size, ==, 1024 * 1024);
+	g_assert_cmpstr(c.console.log_dir, ==, "/srv/log");
+	g_assert_cmpuint(c.console.log_max_size, ==, 8192);
+	config_done(&c);
+	parse_ok("version: 1\nconsole:\n  log-dir: \"\"\n", &c);
+	g_assert_null(c.console.log_dir);
+	config_done(&c);
+	expect_one(BASE "console:\n  ring-size: 1K\n", 3, 14, "console.ring-size",
+		   "must be between 4K and 16M, got 1K");
+	expect_one(BASE "console:\n  ring-size: 32M\n", 3, 14, "console.ring-size",
+		   "must be between 4K and 16M, got 32M");
+	expect_one(BASE "console:\n  log-max-size: 100\n", 3, 17, "console.log-max-size",
+		   "must be at least 4K, got 100");
+	expect_one(BASE "console:\n  log-dir: logs\n", 3, 12, "console.log-dir",
+		   "'logs' is not an absolute path");
 }
 
 static void test_reject_out_of_range(void)
@@ -637,6 +667,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/config/valid/shipped", test_shipped);
 	g_test_add_func("/config/valid/full", test_full);
 	g_test_add_func("/config/valid/group-names", test_group_names);
+	g_test_add_func("/config/console", test_console);
 	g_test_add_func("/config/reject/unknown-key", test_reject_unknown_key);
 	g_test_add_func("/config/reject/duplicate-key", test_reject_duplicate_key);
 	g_test_add_func("/config/reject/wrong-type", test_reject_wrong_type);

@@ -383,6 +383,97 @@ static void test_destroy_running(struct test_hyp *f, gconstpointer data)
 	f->vm = vm2;
 }
 
+static bool has_console(const struct test_hyp *f)
+{
+	return hyp_features(f->hyp) & HYP_FEATURE_CONSOLE;
+}
+
+/*
+ * Everything the console yields until its end (read() == 0), polling its
+ * fd between reads, appended to out. False when it did not end in 10 s.
+ */
+static bool console_read_to_end(struct hyp_console *c, GString *out)
+{
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	char buf[4096];
+
+	while (g_get_monotonic_time() < deadline) {
+		ssize_t n = hyp_console_read(c, buf, sizeof(buf));
+
+		if (n == 0)
+			return true;
+		if (n > 0)
+			g_string_append_len(out, buf, n);
+		else if (n == -EAGAIN)
+			(void) fd_readable(hyp_console_get_fd(c), 100);
+		else
+			g_error("console read: %s", g_strerror((int) -n));
+	}
+	return false;
+}
+
+/* Without the extension: -ENOTTY, and Features says so; with it, a pollable fd. */
+static void test_console_open(struct test_hyp *f, gconstpointer data)
+{
+	_cleanup_(hyp_console_closep) struct hyp_console *c = NULL;
+	int r;
+
+	(void) data;
+	r = hyp_vm_open_console(f->vm, &c);
+	if (!has_console(f)) {
+		g_assert_cmpint(r, ==, -ENOTTY);
+		return;
+	}
+	g_assert_cmpint(r, ==, 0);
+	g_assert_cmpint(hyp_console_get_fd(c), >=, 0);
+	/* Nothing yet before START: a non-blocking read says so. */
+	g_assert_cmpint(hyp_console_read(c, (char[16]) {}, 16), ==, -EAGAIN);
+}
+
+/*
+ * Two consoles read the same output at their own positions; after the
+ * exit, reads end (0) once drained and input is refused (EPIPE).
+ */
+static void test_console_lifecycle(struct test_hyp *f, gconstpointer data)
+{
+	_cleanup_(hyp_console_closep) struct hyp_console *a = NULL, *b = NULL;
+	struct gh_vm_stop stop = { .flags = GH_VM_STOP_FORCE };
+	g_autoptr(GString) out_a = g_string_new(NULL), out_b = g_string_new(NULL);
+	struct gh_vm_status st;
+	uint64_t lost = 1;
+	ssize_t n;
+
+	(void) data;
+	if (!has_console(f)) {
+		g_assert_cmpint(hyp_vm_open_console(f->vm, &a), ==, -ENOTTY);
+		return;
+	}
+	prepare_bootable(f);
+	g_assert_cmpint(hyp_vm_open_console(f->vm, &a), ==, 0);
+	g_assert_cmpint(hyp_vm_start(f->vm), ==, 0);
+	for (int i = 0; (n = hyp_console_write(a, "ping\n", 5)) == -EAGAIN && i < 100; i++)
+		g_usleep(10000);	/* the RM's queue is full for a moment */
+	g_assert_cmpint(n, ==, 5);
+	/* Opened late, b still reads from the first byte the ring holds. */
+	g_assert_cmpint(hyp_vm_open_console(f->vm, &b), ==, 0);
+	g_assert_cmpint(hyp_vm_stop(f->vm, &stop), ==, 0);
+	wait_exit(f, &st);
+	g_assert_true(console_read_to_end(a, out_a));
+	g_assert_true(console_read_to_end(b, out_b));
+	g_assert_cmpstr(out_a->str, ==, out_b->str);
+	if (hyp_kind(f->hyp) == HYP_KIND_SIM) {
+		/* The sim guest's banner names it (image-name), then its echo. */
+		g_assert_nonnull(strstr(out_a->str, "'conformance' booted"));
+		g_assert_true(g_str_has_suffix(out_a->str, "ping\n"));
+	}
+	/* At its end: readable (poll says so), 0 again, input refused. */
+	g_assert_true(fd_readable(hyp_console_get_fd(a), 0));
+	g_assert_cmpint(hyp_console_read(a, (char[16]) {}, 16), ==, 0);
+	g_assert_cmpint(hyp_console_write(a, "x", 1), ==, -EPIPE);
+	g_assert_cmpint(hyp_console_get_lost(a, &lost), ==, 0);
+	g_assert_cmpuint(lost, ==, 0);
+}
+
 static void test_vm_limit(struct test_hyp *f, gconstpointer data)
 {
 	struct hyp_vm *vms[62] = {};
@@ -437,6 +528,8 @@ int main(int argc, char **argv)
 		{ "/hyp/stop/graceful-needs-rm-rpc", test_graceful_stop_needs_link },
 		{ "/hyp/destroy/running", test_destroy_running },
 		{ "/hyp/create/vm-limit", test_vm_limit },
+		{ "/hyp/console/open", test_console_open },
+		{ "/hyp/console/lifecycle", test_console_lifecycle },
 	};
 
 	g_test_init(&argc, &argv, NULL);

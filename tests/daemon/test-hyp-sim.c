@@ -164,6 +164,85 @@ static void test_lent_memory_inaccessible(struct test_hyp *f, gconstpointer data
 	g_assert_cmpint(lent[0], ==, 4);
 }
 
+/* Whatever the console holds now; -EAGAIN ends it. */
+static void console_drain(struct hyp_console *c, GString *out)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = hyp_console_read(c, buf, sizeof(buf))) > 0)
+		g_string_append_len(out, buf, n);
+	g_assert_cmpint(n, ==, -EAGAIN);
+}
+
+/* console-banner replaces the banner; console-echo=false keeps input to the guest. */
+static void test_console_banner_no_echo(struct test_hyp *f, gconstpointer data)
+{
+	_cleanup_(hyp_console_closep) struct hyp_console *c = NULL;
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	(void) data;
+	prepare(f, "console-banner=hello there,console-echo=false");
+	g_assert_cmpint(hyp_vm_open_console(f->vm, &c), ==, 0);
+	g_assert_cmpint(hyp_vm_start(f->vm), ==, 0);
+	g_assert_cmpint(hyp_console_write(c, "abc", 3), ==, 3);
+	console_drain(c, out);
+	g_assert_cmpstr(out->str, ==, "hello there");
+}
+
+/*
+ * A flood bigger than the ring: a reader that reads as fast as it can
+ * still loses output, every byte is either read or counted lost, and the
+ * flood ends.
+ */
+static void test_console_flood(struct test_hyp *f, gconstpointer data)
+{
+	_cleanup_(hyp_console_closep) struct hyp_console *c = NULL;
+	uint64_t total = 0, lost = 0;
+	char buf[8192];
+	ssize_t n;
+
+	(void) data;
+	prepare(f, "console-banner=,console-flood=1M");
+	g_assert_cmpint(hyp_vm_open_console(f->vm, &c), ==, 0);
+	g_assert_cmpint(hyp_vm_start(f->vm), ==, 0);
+	for (int quiet = 0; quiet < 2;) {
+		n = hyp_console_read(c, buf, sizeof(buf));
+		if (n > 0) {
+			total += (uint64_t) n;
+			quiet = 0;
+		} else {
+			g_assert_cmpint(n, ==, -EAGAIN);
+			quiet++;
+		}
+	}
+	g_assert_cmpint(hyp_console_get_lost(c, &lost), ==, 0);
+	g_assert_cmpuint(lost, >, 0);
+	g_assert_cmpuint(total + lost, ==, 1024 * 1024);
+}
+
+/*
+ * The sim's console may outlive its VM (the daemon closes it first; what
+ * the module does then is its own): it reads its end and refuses input.
+ */
+static void test_console_outlives_vm(struct test_hyp *f, gconstpointer data)
+{
+	_cleanup_(hyp_console_closep) struct hyp_console *c = NULL;
+	g_autoptr(GString) out = g_string_new(NULL);
+	char buf[256];
+	ssize_t n;
+
+	(void) data;
+	prepare(f, "console-banner=bye");
+	g_assert_cmpint(hyp_vm_open_console(f->vm, &c), ==, 0);
+	g_assert_cmpint(hyp_vm_start(f->vm), ==, 0);
+	f->vm = hyp_vm_destroy(f->vm);
+	while ((n = hyp_console_read(c, buf, sizeof(buf))) > 0)
+		g_string_append_len(out, buf, n);
+	g_assert_cmpint(n, ==, 0);
+	g_assert_cmpint(hyp_console_write(c, "x", 1), ==, -EPIPE);
+}
+
 static void test_set_sim_after_start(struct test_hyp *f, gconstpointer data)
 {
 	struct vmdef_sim sim = {};
@@ -193,6 +272,15 @@ static void test_spec_parse(void)
 	g_assert_cmpint(hyp_sim_parse_spec("", &sim), ==, 0);
 	g_assert_false(sim.fail_start);
 	g_assert_cmpint(sim.start_errno, ==, EIO);
+	g_assert_true(sim.console_echo);
+	g_assert_false(sim.has_console_banner);
+	g_assert_cmpint(hyp_sim_parse_spec("console-echo=false,console-banner=hi,console-flood=2K",
+					   &sim), ==, 0);
+	g_assert_false(sim.console_echo);
+	g_assert_cmpstr(sim.console_banner, ==, "hi");
+	g_assert_cmpuint(sim.console_flood, ==, 2048);
+	g_assert_cmpint(hyp_sim_parse_spec("console-echo=maybe", &sim), ==, -EINVAL);
+	g_assert_cmpint(hyp_sim_parse_spec("console-flood=2X", &sim), ==, -EINVAL);
 	g_assert_cmpint(hyp_sim_parse_spec("start=maybe", &sim), ==, -EINVAL);
 	g_assert_cmpint(hyp_sim_parse_spec("exit-type=forced-stop", &sim), ==, -EINVAL);
 	g_assert_cmpint(hyp_sim_parse_spec("exit-code=256", &sim), ==, -EINVAL);
@@ -260,6 +348,12 @@ int main(int argc, char **argv)
 		   test_lent_memory_inaccessible, test_hyp_teardown);
 	g_test_add("/sim/config/after-start", struct test_hyp, NULL, test_hyp_setup_sim,
 		   test_set_sim_after_start, test_hyp_teardown);
+	g_test_add("/sim/console/banner-no-echo", struct test_hyp, NULL, test_hyp_setup_sim,
+		   test_console_banner_no_echo, test_hyp_teardown);
+	g_test_add("/sim/console/flood", struct test_hyp, NULL, test_hyp_setup_sim,
+		   test_console_flood, test_hyp_teardown);
+	g_test_add("/sim/console/outlives-vm", struct test_hyp, NULL, test_hyp_setup_sim,
+		   test_console_outlives_vm, test_hyp_teardown);
 	g_test_add_func("/sim/spec/parse", test_spec_parse);
 	g_test_add_func("/sim/spec/environment", test_env_default);
 	g_test_add_func("/sim/tables", test_kind_tables);

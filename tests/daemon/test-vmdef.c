@@ -255,6 +255,17 @@ static void test_defaults(void)
 	g_assert_cmpuint(def->sim.exit_code, ==, 0);
 	g_assert_cmpint(def->sim.on_stop, ==, VMDEF_SIM_ON_STOP_POWEROFF);
 	g_assert_cmpuint(def->sim.stop_delay_usec, ==, 0);
+	g_assert_true(def->sim.console_echo);
+	g_assert_false(def->sim.has_console_banner);
+	g_assert_cmpuint(def->sim.console_flood, ==, 0);
+	vmdef_free(def);
+
+	def = parse_ok(BASE "simulate:\n  console-banner: \"hi\\nthere\\n\"\n"
+		       "  console-echo: false\n  console-flood: 1M\n", NULL);
+	g_assert_true(def->sim.has_console_banner);
+	g_assert_cmpstr(def->sim.console_banner, ==, "hi\nthere\n");
+	g_assert_false(def->sim.console_echo);
+	g_assert_cmpuint(def->sim.console_flood, ==, 1024 * 1024);
 	vmdef_free(def);
 }
 
@@ -711,6 +722,10 @@ static void test_reject_bad_enum(void)
 		   "expected poweroff or ignore");
 	expect_one(BASE "simulate:\n  start: maybe\n", NULL, 7, 10, "simulate.start",
 		   "expected ok or fail");
+	expect_one(BASE "simulate:\n  console-flood: 2T\n", NULL, 7, 18, "simulate.console-flood",
+		   "must be at most 1T");
+	expect_one(BASE "simulate:\n  console-echo: loud\n", NULL, 7, 17, "simulate.console-echo",
+		   "");
 	expect_one(BASE "regions: [ { label: 1, base: 0, size: 4K, sharing: donated } ]\n", NULL,
 		   6, 52, "regions[0].sharing", "invalid value 'donated'");
 }

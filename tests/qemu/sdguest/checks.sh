@@ -283,6 +283,8 @@ survived() {
 	like "survive-$how-adopted" "$(jmsg info | grep "VM 'nav': adopted" | tail -n 1)" "adopted \\(VMID $(printf '%#x' "$vmid")\\), running"
 }
 
+LOG=/var/log/gunyah/nav.log
+
 section_survive() {
 	local out pid vmid parcels
 	out=$(mgr StartVM s nav)
@@ -291,8 +293,18 @@ section_survive() {
 	vmid=$(vm_prop nav VMID)
 	parcels=$(ctl parcels)
 	like survive-state-file "$(head -c 4096 /run/gunyah/nav.state 2>&1 | grep -a '^state=')" '^state=running$'
-	# VM fd + main memory + region 1
-	is survive-fds-stored "$(fdstore)" 3
+
+	# the console: from the first byte, in the log file, through gunyahctl
+	wait_for 300 grep -q 'echoing input' "$LOG"
+	like console-log-banner "$(grep -a 'booting VM' "$LOG" 2>&1)" "booting VM $(printf '%#x' "$vmid") \\(nav\\)"
+	like console-logs-cli "$(gunyahctl logs nav -n 1 2>&1)" 'up; echoing input$'
+	out=$( (echo hello-from-sdguest; sleep 5) | timeout 60 gunyahctl console nav --timeout 4 2>&1)
+	like console-echo-cli "$out" hello-from-sdguest
+	like console-echo-logged "$(grep -a hello-from-sdguest "$LOG")" hello-from-sdguest
+	like console-features "$(busctl get-property "$MGR" "$MGR_PATH" "$MGR" Features)" '"console"'
+	is console-log-owner "$(stat -c '%U %a' "$LOG" 2>&1)" "gunyahd 600"
+	# VM fd + main memory + region 1 + console
+	is survive-fds-stored "$(fdstore)" 4
 	ctl log clear >/dev/null
 
 	# 1. systemctl restart: SIGTERM during a restart job hands over
@@ -302,10 +314,18 @@ section_survive() {
 	survived restart "$pid" "$vmid" "$parcels"
 	like survive-restart-left "$(jmsg info | grep "left running for the next gunyahd")" "VM 'nav'"
 
-	# 2. kill -9: Restart=on-failure brings gunyahd back, the store kept
+	# 2. kill -9: Restart=on-failure brings gunyahd back, the store kept; what
+	# the guest printed meanwhile waits in gunyah.ko's ring and reaches the
+	# log once, after everything before it (the console fd kept its position)
 	pid=$(main_pid)
+	kill -STOP "$pid"
+	ctl console "$vmid" print 'while-gunyahd-was-away\r\n' >/dev/null
 	kill -KILL "$pid"
 	survived kill9 "$pid" "$vmid" "$parcels"
+	wait_for 300 grep -q while-gunyahd-was-away "$LOG"
+	is survive-kill9-console-once "$(grep -c while-gunyahd-was-away "$LOG") $(grep -c 'booting VM' "$LOG")" "1 1"
+	like survive-kill9-console-order "$(grep -a -e 'echoing input' -e while-gunyahd "$LOG" | tr -d '\r' | tr '\n' ' ')" \
+		'echoing input .*while-gunyahd-was-away $'
 	like survive-kill9-restarted "$(show gunyahd.service NRestarts)" '^[1-9]'
 
 	# 3. the watchdog: a stalled gunyahd is killed and restarted by systemd
@@ -348,8 +368,8 @@ section_survive() {
 	out=$(mgr StartVM s sdtrans)
 	is survive-transient-start "$?${out:+ $out}" 0
 	wait_for 300 state_is sdtrans running
-	# VM fd, main memory, the kernel
-	is survive-transient-fds "$(fdstore)" 3
+	# VM fd, main memory, console, the kernel
+	is survive-transient-fds "$(fdstore)" 4
 	pid=$(main_pid)
 	kill -KILL "$pid"
 	wait_for 600 new_daemon "$pid"

@@ -5,6 +5,7 @@
  * cannot send fds). Prints the new VM's object path; exit status 1 with
  * the error on failure.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
