@@ -39,7 +39,7 @@ static uint64_t write_dtb_link(void *mem, bool rm_rpc)
 {
 	const struct guest_dtb d = {
 		.base = MEM_BASE, .size = MEM_SIZE, .image_name = "conformance", .vcpus = 1,
-		.psci = true, .rm_rpc = rm_rpc,
+		.psci = true, .rm_rpc = rm_rpc, .console = rm_rpc,
 	};
 	uint64_t offset = MEM_SIZE - TEST_GUEST_DTB_SLOT;
 

@@ -277,8 +277,8 @@ check_config_image() {
 
 full() {
 	setup
-	is "$(mgr_prop Features)" 'as 2 "vm-status" "vm-stop"' "Features: vm-status vm-stop"
-	like "$(gprop "$MGR_PATH" org.gunyah.Manager1 Features)" "<\['vm-status', 'vm-stop'\]>" \
+	is "$(mgr_prop Features)" 'as 3 "vm-status" "vm-stop" "console"' "Features: vm-status vm-stop console"
+	like "$(gprop "$MGR_PATH" org.gunyah.Manager1 Features)" "<\['vm-status', 'vm-stop', 'console'\]>" \
 		"Features through gdbus"
 	gdbus monitor --system --dest "$MGR_DEST" >/tmp/monitor.out 2>&1 &
 	monitor_pid=$!
@@ -488,7 +488,7 @@ full() {
 	lost=$(ctl vms | sed -n 's/^vmid=\(0x[0-9a-f]*\) .*/\1/p')
 	ok ctl forget "$lost"
 	ok mgr CreateVM s nav
-	is "$(mgr_prop Features)" 'as 2 "vm-status" "vm-stop"' \
+	is "$(mgr_prop Features)" 'as 3 "vm-status" "vm-stop" "console"' \
 		"Features complete after the first VM's probe"
 	ok mgr StartVM s nav
 	ok mgr StopVM sb nav false
@@ -552,10 +552,10 @@ degraded() {
 
 android() {
 	setup
-	is "$(mgr_prop Features)" 'as 2 "vm-status" "vm-stop"' "Features before any lend"
+	is "$(mgr_prop Features)" 'as 3 "vm-status" "vm-stop" "console"' "Features before any lend"
 	ok mgr StartVM s nav
 	is "$(state nav)" running "nav runs, lent through GH_VM_ANDROID_LEND_USER_MEM"
-	is "$(mgr_prop Features)" 'as 3 "vm-status" "vm-stop" "android-lend"' \
+	is "$(mgr_prop Features)" 'as 4 "vm-status" "vm-stop" "android-lend" "console"' \
 		"Features: android-lend once the fallback is in use"
 	check_parcels "$(hex "$(vmid_of nav)")"
 	like "$(grep -i android "$DLOG")" "ANDROID_LEND" "gunyahd logs the fallback"

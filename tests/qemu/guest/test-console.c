@@ -199,8 +199,13 @@ static void test_flood(void)
 
 	gt_emu_must("console 0x%x flood %llu", vm.vmid, FLOOD);
 	t0 = gt_now_ms();
-	/* a slow start: the ring must overtake this reader */
-	usleep(300 * 1000);
+	/*
+	 * A slow start: read nothing until the guest sent 16 rings' worth, so
+	 * that the ring overtakes this reader however fast the machine is.
+	 */
+	while (emu_console_field(vm.vmid, "sent") < (long long)(base + 16 * 65536) &&
+	       gt_now_ms() - t0 < 120000)
+		usleep(10 * 1000);
 	while (got + lost < base + FLOOD && gt_now_ms() - t0 < 240000) {
 		if (!gt_readable(cfd, 5000))
 			break;
