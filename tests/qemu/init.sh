@@ -10,7 +10,8 @@
 # bench/e2e.sh, runs the zombie test last (a zombie pins the module for
 # good), prints the kernel log between markers and a result marker, and
 # powers off. The host side (suite.sh) judges the serial log. GH_PLAN
-# (from suite.sh's GH_QEMU_PLAN) selects kmod, e2e and bench.
+# (from suite.sh's GH_QEMU_PLAN) selects kmod, e2e and bench; bigguest and
+# consolebench come from GH_BIGGUEST and GH_CONSOLEBENCH.
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -22,7 +23,7 @@ mount -t tmpfs tmpfs /run
 # shellcheck source=/dev/null
 . /etc/gh-suite.conf
 export GH_EMU_CONTROL=/run/gh-rm-emu.sock GH_STRESS_THREADS GH_STRESS_ITERATIONS GH_E2E_BENCH_N \
-	GH_RANDOM_SEEDS GH_RANDOM_OPS
+	GH_RANDOM_SEEDS GH_RANDOM_OPS GH_CONSOLE_BENCH_N GH_CONSOLE_BENCH_BYTES
 
 failed=""
 emu_pid=""
@@ -128,6 +129,8 @@ if [ "$GH_E2E" = yes ]; then
 	want bench && e2e e2e-bench bench rm_timeout_ms=5000
 	want e2e && e2e e2e-degraded degraded extensions=0
 	want e2e && e2e e2e-android android android_lend=1
+	# bench-console (GH_QEMU_PLAN=consolebench, never in all)
+	[ "$GH_CONSOLEBENCH" = yes ] && e2e e2e-console-bench console-bench rm_timeout_ms=5000
 	check module-gone-e2e no_module
 fi
 
