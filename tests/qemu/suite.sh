@@ -35,7 +35,9 @@
 #          throughput to its log file and to an OpenConsole client against a
 #          raw console fd (tests/qemu/e2e.sh console-bench); x86_64 only,
 #          needs MESON_BUILD_ROOT, never part of all. GH_CONSOLE_BENCH_N
-#          (runs, default 3), GH_CONSOLE_BENCH_BYTES (per flood, default 8 MiB).
+#          (runs, default 3), GH_CONSOLE_BENCH_BYTES (per flood, default 8 MiB),
+#          GH_CONSOLE_BENCH_LIMIT (s in the guest, default 1200; GH_QEMU_TIMEOUT
+#          must leave room for it: meson's benchmark sets 1500).
 # or all (the default: everything the architecture supports but bigguest
 # and consolebench).
 # GH_E2E_BENCH_N: iterations of bench/e2e.sh (default 3).
@@ -309,6 +311,7 @@ GH_BIGGUEST_N=${GH_BIGGUEST_N:-3}
 GH_CONSOLEBENCH=$consolebench
 GH_CONSOLE_BENCH_N=${GH_CONSOLE_BENCH_N:-3}
 GH_CONSOLE_BENCH_BYTES=${GH_CONSOLE_BENCH_BYTES:-8388608}
+GH_CONSOLE_BENCH_LIMIT=${GH_CONSOLE_BENCH_LIMIT:-1200}
 GH_STRESS_THREADS=${GH_STRESS_THREADS:-8}
 GH_STRESS_ITERATIONS=${GH_STRESS_ITERATIONS:-$([ "$arch" = x86_64 ] && echo 6 || echo 4)}
 GH_RANDOM_SEEDS=${GH_RANDOM_SEEDS:-4}
