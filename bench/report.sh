@@ -6,14 +6,14 @@
 # benchmarks themselves) on stdin, takes every DESIGN §10 "name value unit"
 # line whose unit is x (a ratio) or ping (units of Peer.Ping), plus the few
 # absolute values an issue asked for, and prints name, value, target and
-# ok/over/- (no target: printed for information). The last value of a name
+# ok/over/under/- (no target: printed for information). The last value of a name
 # wins (the QEMU suites repeat theirs at the end). Never fails on a value:
 # timings are printed, not asserted (docs/testing.md, "Benchmarks").
 #
 #   meson test -C build --benchmark --verbose | tee bench.log; bench/report.sh <bench.log
 set -euo pipefail
 
-# name pattern (awk regex, anchored) <TAB> target ("<= N", or - for none)
+# name pattern (awk regex, anchored) <TAB> target ("<= N", ">= N", or - for none)
 targets=$(
 	cat <<'EOF'
 layout-ratio-100k/10k	<= 15
@@ -23,10 +23,11 @@ worker-daemon-vs-per-job	<= 1.00
 idle-wakeups-per-ping	<= 1.00
 big-guest-[0-9]+M-(thp|hugetlb)-register-vs-pin	<= 1.3
 big-guest-real-[0-9]+M-(thp|hugetlb)-register-vs-pin	<= 1.3
+console-(log|client)-vs-raw	>= 0.8
 EOF
 )
 # absolute values shown too
-extra='^(idle-rss-per-live-vm|idle-rss-(anon|shmem)-per-live-vm|big-guest-[0-9]+M-[a-z0-9]+-(entries|packets)|controlplane-ping|e2e-dbus-ping)$'
+extra='^(idle-rss-per-live-vm|idle-rss-(anon|shmem)-per-live-vm|big-guest-[0-9]+M-[a-z0-9]+-(entries|packets)|controlplane-ping|e2e-dbus-ping|console-(emu|raw|log|client)-(mibps|lost))$'
 
 awk -v targets="$targets" -v extra="$extra" '
 BEGIN {
@@ -64,6 +65,9 @@ END {
 		if (t ~ /^<= /) {
 			limit = substr(t, 4) + 0
 			verdict = value[name] + 0 <= limit ? "ok" : "over"
+		} else if (t ~ /^>= /) {
+			limit = substr(t, 4) + 0
+			verdict = value[name] + 0 >= limit ? "ok" : "under"
 		}
 		printf "%-52s %12s %-6s %-9s %s\n", name, value[name], unit[name], t, verdict
 	}

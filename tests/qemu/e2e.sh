@@ -15,11 +15,14 @@
 #   e2e.sh android    module loaded with android_lend=1 (Android's kernel)
 #   e2e.sh bench      bench/e2e.sh against the daemon (prints, never fails
 #                     on timing)
+#   e2e.sh console-bench  bench-console (bench/console.c) against the daemon,
+#                     with a configuration whose console.log-dir is
+#                     /tmp/gh-console-log (prints, never fails on timing)
 #
 # TAP on stdout; exit 0 only when every check passed. Nothing is left
 # behind on success: no daemon, no bus, no RM VM, no parcel, no pinned page.
 set -u
-mode=${1:?mode: full, degraded, android or bench}
+mode=${1:?mode: full, degraded, android, bench or console-bench}
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 DEFS=/etc/gunyah/vms.d
@@ -33,6 +36,7 @@ nfailed=0
 daemon_pid=""
 bus_pid=""
 monitor_pid=""
+config=""			# --config for gunyahd, when the mode has one
 
 # ---------------------------------------------------------------------------
 # TAP
@@ -164,7 +168,7 @@ daemon_start() {
 	done
 	echo "--- gunyahd start ($mode)" >>"$DLOG"
 	NOTIFY_SOCKET=/run/gunyahd.notify gunyahd --backend=kernel --device=/dev/gunyah \
-		--definitions="$DEFS" --log-level=debug 2>>"$DLOG" &
+		--definitions="$DEFS" ${config:+--config="$config"} --log-level=debug 2>>"$DLOG" &
 	daemon_pid=$!
 	wait "$npid"
 }
@@ -578,11 +582,32 @@ bench() {
 	ok rm_empty 50
 }
 
+# ---------------------------------------------------------------------------
+# console-bench: bench-console against this daemon, its log files in a
+# directory of their own with a limit no run reaches (bench-console counts
+# a rotation all the same)
+
+console_bench() {
+	log_dir=/tmp/gh-console-log
+	config=/tmp/gunyahd-console-bench.yaml
+	mkdir -p "$log_dir"
+	printf 'version: 1\nconsole:\n  log-dir: %s\n  log-max-size: 1G\n' "$log_dir" >"$config"
+	setup
+	bench-console -n "${GH_CONSOLE_BENCH_N:-3}" -b "${GH_CONSOLE_BENCH_BYTES:-8388608}" \
+		-l "$log_dir" cluster
+	rc=$?
+	is "$rc" 0 "bench-console ran"
+	ok daemon_stop
+	ok rm_empty 50
+	rm -rf "$log_dir"
+}
+
 case $mode in
 full) full ;;
 degraded) degraded ;;
 android) android ;;
 bench) bench ;;
+console-bench) console_bench ;;
 *) echo "unknown mode '$mode'" >&2; exit 2 ;;
 esac
 finish

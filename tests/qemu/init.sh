@@ -10,7 +10,8 @@
 # bench/e2e.sh, runs the zombie test last (a zombie pins the module for
 # good), prints the kernel log between markers and a result marker, and
 # powers off. The host side (suite.sh) judges the serial log. GH_PLAN
-# (from suite.sh's GH_QEMU_PLAN) selects kmod, e2e and bench.
+# (from suite.sh's GH_QEMU_PLAN) selects kmod, e2e and bench; bigguest and
+# consolebench come from GH_BIGGUEST and GH_CONSOLEBENCH.
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -22,7 +23,7 @@ mount -t tmpfs tmpfs /run
 # shellcheck source=/dev/null
 . /etc/gh-suite.conf
 export GH_EMU_CONTROL=/run/gh-rm-emu.sock GH_STRESS_THREADS GH_STRESS_ITERATIONS GH_E2E_BENCH_N \
-	GH_RANDOM_SEEDS GH_RANDOM_OPS
+	GH_RANDOM_SEEDS GH_RANDOM_OPS GH_CONSOLE_BENCH_N GH_CONSOLE_BENCH_BYTES
 
 failed=""
 emu_pid=""
@@ -66,13 +67,15 @@ want() {	# want GROUP: GH_PLAN includes it
 }
 
 # e2e NAME MODE [MODULE PARAMETERS...]: the daemon scenario in one module
-# configuration, with its own module load and emulator; leaves no module
+# configuration, with its own module load and emulator, within e2e_limit
+# seconds; leaves no module
+e2e_limit=300
 e2e() {
 	e2e_name=$1 e2e_mode=$2
 	shift 2
 	check "$e2e_name-insmod" insmod /lib/gunyah.ko transport=loopback parcel_read=1 "$@"
 	if check "$e2e_name-emu-start" emu_start; then
-		run "$e2e_name" 300 e2e.sh "$e2e_mode"
+		run "$e2e_name" "$e2e_limit" e2e.sh "$e2e_mode"
 		emu_stop
 	fi
 	check "$e2e_name-rmmod" rmmod gunyah
@@ -128,6 +131,13 @@ if [ "$GH_E2E" = yes ]; then
 	want bench && e2e e2e-bench bench rm_timeout_ms=5000
 	want e2e && e2e e2e-degraded degraded extensions=0
 	want e2e && e2e e2e-android android android_lend=1
+	# bench-console (GH_QEMU_PLAN=consolebench, never in all): 12 floods of
+	# 8 MiB took 2 to 5 minutes under TCG on a loaded 2-core host
+	if [ "$GH_CONSOLEBENCH" = yes ]; then
+		e2e_limit=$GH_CONSOLE_BENCH_LIMIT
+		e2e e2e-console-bench console-bench rm_timeout_ms=5000
+		e2e_limit=300
+	fi
 	check module-gone-e2e no_module
 fi
 

@@ -31,7 +31,15 @@
 #          GH_BIGGUEST_SIZES (MiB, default "256 1024"; GH_BIGGUEST_4G=1 adds
 #          4096, about 5 more minutes under TCG), GH_BIGGUEST_N (runs, default
 #          3), the guest's RAM GH_BIGGUEST_MEM (default 2560M; 6G with 4096).
-# or all (the default: everything the architecture supports but bigguest).
+#   consolebench  bench-console (bench/console.c) against gunyahd: console
+#          throughput to its log file and to an OpenConsole client against a
+#          raw console fd (tests/qemu/e2e.sh console-bench); x86_64 only,
+#          needs MESON_BUILD_ROOT, never part of all. GH_CONSOLE_BENCH_N
+#          (runs, default 3), GH_CONSOLE_BENCH_BYTES (per flood, default 8 MiB),
+#          GH_CONSOLE_BENCH_LIMIT (s in the guest, default 1200; GH_QEMU_TIMEOUT
+#          must leave room for it: meson's benchmark sets 1500).
+# or all (the default: everything the architecture supports but bigguest
+# and consolebench).
 # GH_E2E_BENCH_N: iterations of bench/e2e.sh (default 3).
 set -euo pipefail
 
@@ -57,8 +65,8 @@ want() {	# want GROUP: the plan includes it
 }
 for g in ${plan//,/ }; do
 	case $g in
-	all | kmod | e2e | bench | bigguest) ;;
-	*) gh_fail "GH_QEMU_PLAN: unknown group '$g' (kmod, e2e, bench, bigguest or all)" ;;
+	all | kmod | e2e | bench | bigguest | consolebench) ;;
+	*) gh_fail "GH_QEMU_PLAN: unknown group '$g' (kmod, e2e, bench, bigguest, consolebench or all)" ;;
 	esac
 done
 
@@ -114,7 +122,8 @@ gh_log "$arch: kernel $rel"
 # The daemon scenario (x86_64): gunyahd and the bench clients from the meson
 # build; dbus-daemon, busctl and gdbus from the host, with their libraries.
 e2e=no
-if [ "$arch" = x86_64 ] && { want e2e || want bench; }; then
+consolebench=no
+if [ "$arch" = x86_64 ] && { want e2e || want bench || [[ ",$plan," == *,consolebench,* ]]; }; then
 	if [ -z "$buildroot" ] || [ ! -x "$buildroot/daemon/gunyahd" ]; then
 		[ "$plan" = all ] ||
 			gh_skip "the daemon scenario needs MESON_BUILD_ROOT with daemon/gunyahd"
@@ -128,6 +137,11 @@ if [ "$arch" = x86_64 ] && { want e2e || want bench; }; then
 			[ -x "$buildroot/$t" ] || gh_fail "$buildroot/$t is missing: build it first"
 		done
 		e2e=yes
+		if [[ ",$plan," == *,consolebench,* ]]; then
+			[ -x "$buildroot/bench/bench-console" ] ||
+				gh_fail "$buildroot/bench/bench-console is missing: build it first"
+			consolebench=yes
+		fi
 	fi
 elif [ "$arch" = arm64 ] && ! want kmod; then
 	gh_skip "the daemon scenario and bench/e2e run in the x86_64 guest only"
@@ -254,6 +268,8 @@ if [ "$e2e" = yes ]; then
 	gh_copy_prog "$root" "$buildroot/daemon/gunyahd" /usr/sbin/gunyahd
 	gh_copy_prog "$root" "$buildroot/bench/bench-e2e-dbus" /usr/bin/bench-e2e-dbus
 	gh_copy_prog "$root" "$buildroot/bench/bench-e2e-ioctl" /usr/bin/bench-e2e-ioctl
+	[ "$consolebench" = yes ] &&
+		gh_copy_prog "$root" "$buildroot/bench/bench-console" /usr/bin/bench-console
 	gh_copy_prog "$root" "$(command -v dbus-daemon)" /usr/bin/dbus-daemon
 	gh_copy_prog "$root" "$(command -v busctl)" /usr/bin/busctl
 	gh_copy_prog "$root" "$(command -v gdbus)" /usr/bin/gdbus
@@ -292,6 +308,10 @@ GH_E2E_BENCH_N=${GH_E2E_BENCH_N:-3}
 GH_BIGGUEST=$bigguest
 GH_BIGGUEST_SIZES="${GH_BIGGUEST_SIZES:-256 1024$([ "${GH_BIGGUEST_4G:-0}" = 1 ] && echo " 4096")}"
 GH_BIGGUEST_N=${GH_BIGGUEST_N:-3}
+GH_CONSOLEBENCH=$consolebench
+GH_CONSOLE_BENCH_N=${GH_CONSOLE_BENCH_N:-3}
+GH_CONSOLE_BENCH_BYTES=${GH_CONSOLE_BENCH_BYTES:-8388608}
+GH_CONSOLE_BENCH_LIMIT=${GH_CONSOLE_BENCH_LIMIT:-1200}
 GH_STRESS_THREADS=${GH_STRESS_THREADS:-8}
 GH_STRESS_ITERATIONS=${GH_STRESS_ITERATIONS:-$([ "$arch" = x86_64 ] && echo 6 || echo 4)}
 GH_RANDOM_SEEDS=${GH_RANDOM_SEEDS:-4}
@@ -341,7 +361,7 @@ if [ "$conformance" = yes ] && [ -n "$host_conf" ] && [ -x "$host_conf" ]; then
 fi
 grep -E '^GH-QEMU: END ' "$serial" >&2 || true
 # bench/e2e's lines, once more at the end ("name value unit")
-grep -E '^(e2e|big-guest)-[a-zA-Z0-9-]+ [0-9.-]+ [a-z]+$' "$serial" | sed 's/^/qemu-suite: bench: /' >&2 || true
+grep -E '^(e2e|big-guest|console)-[a-zA-Z0-9-]+ [0-9.-]+ [a-zA-Z/]+$' "$serial" | sed 's/^/qemu-suite: bench: /' >&2 || true
 gh_log "$arch: build $((t_built - t_start)) s, guest $((t_end - t_built)) s"
 if [ "$verdict" -eq 0 ]; then
 	gh_log "$arch: PASS"
