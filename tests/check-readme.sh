@@ -41,5 +41,6 @@ expect() {	# expect REGEX WHAT
 expect '^a\(ssuo\) 1 "demo" "defined" 0 "/org/gunyah/Manager1/vm/demo"$' "ListVMs with demo defined"
 expect '^s "running"$' "demo running after StartVM"
 expect '^ +Cmdline: console=hvc0$' "gunyahctl status with the definition's cmdline"
+expect "^gunyah-sim: 'demo' booted \\(VMID 0x[0-9a-f]+\\)$" "the guest's console through gunyahctl logs"
 expect '^demo +defined ' "demo defined again in gunyahctl list"
 echo "PASS"
