@@ -301,6 +301,12 @@ section_survive() {
 	out=$( (echo hello-from-sdguest; sleep 5) | timeout 60 gunyahctl console nav --timeout 4 2>&1)
 	like console-echo-cli "$out" hello-from-sdguest
 	like console-echo-logged "$(grep -a hello-from-sdguest "$LOG")" hello-from-sdguest
+	like console-busctl-open "$(busctl call "$MGR" "$MGR_PATH/vm/nav" org.gunyah.VM1 OpenConsole 2>&1)" '^h [0-9]+$'
+	like console-busctl-output "$(busctl call "$MGR" "$MGR_PATH/vm/nav" org.gunyah.VM1 GetConsoleOutput t 4096 2>&1)" '^ay [0-9]+ '
+	# console output can hold secrets: the rights of Start, from the real bus policy
+	like console-operator-may "$(as "$OP" busctl call "$MGR" "$MGR_PATH/vm/nav" org.gunyah.VM1 GetConsoleOutput t 16)" '^ay [0-9]+ '
+	like console-other-denied "$(as "$OTHER" dbus-send --system --print-reply --dest="$MGR" "$MGR_PATH/vm/nav" \
+		org.gunyah.VM1.GetConsoleOutput uint64:16)" '^Error org\.freedesktop\.DBus\.Error\.AccessDenied'
 	like console-features "$(busctl get-property "$MGR" "$MGR_PATH" "$MGR" Features)" '"console"'
 	is console-log-owner "$(stat -c '%U %a' "$LOG" 2>&1)" "gunyahd 600"
 	# VM fd + main memory + region 1 + console
