@@ -17,19 +17,19 @@
 #     a graceful stop that the payload ignores: stopping, still counting,
 #     then forced after its stop-timeout: exited (stopped); destroy:
 #     nothing pinned, no zombie;
-#   - off: the payload powers off by itself: exited (poweroff);
-#   - rpc (if the payload exists): it polls its RM-RPC queue and powers
-#     off on the RM's shutdown notification, so a graceful stop should end
-#     exited (poweroff) before its stop-timeout: the devicetree's rm-rpc
-#     link end to end (a forced end is reported, not failed: that is the
-#     payload's own test);
 #   - console (if the payload exists): it opens its RM console and writes
 #     a line (the RM-RPC link gunyahd's devicetree gives every VM, with
 #     console-dev); the line must come out of gunyahctl logs and the
 #     console log file (gunyahd's default console.log-dir,
 #     /var/log/gunyah, or GH_E2E_LOGDIR); the RM's answers to the guest's
 #     VM_CONSOLE_OPEN and VM_CONSOLE_WRITE, read from guest memory, must
-#     be OK; then it honours a graceful stop as rpc does;
+#     be OK; then a forced stop;
+#   - off: the payload powers off by itself: exited (poweroff);
+#   - rpc (if the payload exists): it polls its RM-RPC queue and powers
+#     off on the RM's shutdown notification, so a graceful stop should end
+#     exited (poweroff) before its stop-timeout: the devicetree's rm-rpc
+#     link end to end (a forced end is reported, not failed: that is the
+#     payload's own test);
 #   - the VMID comes back: spin created again gets its first VMID (the RM
 #     hands out the first free one);
 #   - gunyahd exits 0 on SIGTERM and leaves nothing behind.
@@ -313,6 +313,52 @@ ok ctl destroy spin
 is "$(state spin)" "defined (destroyed)" "spin is defined again"
 nothing_held "after destroying spin: nothing pinned, no zombie"
 
+# --- console: the guest's line through gunyahd
+if [ -f "$DEFS/console.yaml" ]; then
+	rm -f "$LOGDIR/console.log"
+	t0=$(now_ms)
+	ok ctl start console
+	is "$(state console)" running "console is running"
+	out=""
+	while [ $(($(now_ms) - t0)) -lt 20000 ]; do
+		out=$(ctl logs console 2>&1)
+		case $out in *"$CONSOLE_LINE"*) break ;; esac
+		sleep 0.2
+	done
+	case $out in
+	*"$CONSOLE_LINE"*)
+		pass "gunyahctl logs console shows the guest's line ($(($(now_ms) - t0)) ms after StartVM)"
+		;;
+	*)
+		fail "gunyahctl logs console shows the guest's line (got '$(printf '%s' "$out" | head -c 200)')"
+		;;
+	esac
+	if grep -qF "$CONSOLE_LINE" "$LOGDIR/console.log" 2>/dev/null; then
+		pass "the console log $LOGDIR/console.log has the guest's line"
+	else
+		fail "the console log $LOGDIR/console.log has the guest's line ($(wc -c <"$LOGDIR/console.log" 2>&1) bytes)"
+	fi
+	# what the RM answered the guest (payload.S leaves it at 0x1020..)
+	if [ "$BACKEND" = kernel ]; then
+		c_stage=$(counter_at console 0x1020)
+		c_open=$(counter_at console 0x1038)
+		c_write=$(counter_at console 0x1040)
+		info "console: stage $c_stage, send capability $(counter_at console 0x1028)," \
+			"reply capability $(counter_at console 0x1030), MSGQ_SEND of the WRITE" \
+			"$(counter_at console 0x1048), rounds $(counter_at console 0x1050)"
+		is "$c_stage" 4 "console: the payload got the RM's replies to OPEN and WRITE"
+		is "$c_open" 0 "console: the RM accepts the guest's VM_CONSOLE_OPEN (RM error 0)"
+		is "$c_write" 0 "console: the RM accepts the guest's VM_CONSOLE_WRITE (RM error 0)"
+	fi
+	# forced: the graceful stop (and the guest's PSCI exit) is rpc's test
+	ok ctl stop --force console
+	is "$(state console)" "exited (stopped)" "console is stopped: exited (stopped)"
+	ok ctl destroy console
+	nothing_held "after destroying console: nothing pinned, no zombie"
+else
+	info "no console.yaml (payload-console.bin missing): the guest console not tested"
+fi
+
 # --- off: the payload powers off by itself
 t0=$(now_ms)
 ok ctl start off
@@ -353,56 +399,6 @@ if [ -f "$DEFS/rpc.yaml" ]; then
 	nothing_held "after destroying rpc: nothing pinned, no zombie"
 else
 	info "no rpc.yaml (payload-rpc.bin missing): graceful stop honoured not tested"
-fi
-
-# --- console: the guest's line through gunyahd
-if [ -f "$DEFS/console.yaml" ]; then
-	rm -f "$LOGDIR/console.log"
-	t0=$(now_ms)
-	ok ctl start console
-	is "$(state console)" running "console is running"
-	out=""
-	while [ $(($(now_ms) - t0)) -lt 20000 ]; do
-		out=$(ctl logs console 2>&1)
-		case $out in *"$CONSOLE_LINE"*) break ;; esac
-		sleep 0.2
-	done
-	case $out in
-	*"$CONSOLE_LINE"*)
-		pass "gunyahctl logs console shows the guest's line ($(($(now_ms) - t0)) ms after StartVM)"
-		;;
-	*)
-		fail "gunyahctl logs console shows the guest's line (got '$(printf '%s' "$out" | head -c 200)')"
-		;;
-	esac
-	if grep -qF "$CONSOLE_LINE" "$LOGDIR/console.log" 2>/dev/null; then
-		pass "the console log $LOGDIR/console.log has the guest's line"
-	else
-		fail "the console log $LOGDIR/console.log has the guest's line ($(wc -c <"$LOGDIR/console.log" 2>&1) bytes)"
-	fi
-	# what the RM answered the guest (payload.S leaves it at 0x1020..)
-	if [ "$BACKEND" = kernel ]; then
-		c_stage=$(counter_at console 0x1020)
-		c_open=$(counter_at console 0x1038)
-		c_write=$(counter_at console 0x1040)
-		info "console: stage $c_stage, send capability $(counter_at console 0x1028)," \
-			"reply capability $(counter_at console 0x1030), MSGQ_SEND of the WRITE" \
-			"$(counter_at console 0x1048), rounds $(counter_at console 0x1050)"
-		is "$c_stage" 4 "console: the payload got the RM's replies to OPEN and WRITE"
-		is "$c_open" 0 "console: the RM accepts the guest's VM_CONSOLE_OPEN (RM error 0)"
-		is "$c_write" 0 "console: the RM accepts the guest's VM_CONSOLE_WRITE (RM error 0)"
-	fi
-	ok ctl stop --no-wait console
-	wait_not_state console stopping 1200
-	s=$(state console)
-	case $s in
-	"exited (poweroff)") pass "console honours the graceful stop: exited (poweroff)" ;;
-	*) fail "console honours the graceful stop (state '$s', exit '$(status_field console Exit)')" ;;
-	esac
-	ok ctl destroy console
-	nothing_held "after destroying console: nothing pinned, no zombie"
-else
-	info "no console.yaml (payload-console.bin missing): the guest console not tested"
 fi
 
 # --- the VMID is free again
