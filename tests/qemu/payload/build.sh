@@ -22,6 +22,7 @@ for v in spin off rpc console; do
 	rpc) def=-DPAYLOAD_RPC ;;
 	console) def="-DPAYLOAD_RPC -DPAYLOAD_CONSOLE" ;;
 	esac
+	# shellcheck disable=SC2086 # $def: one or two -D flags
 	"${cross}gcc" -nostdlib -nostartfiles -static -fPIC $def -Wl,-Ttext=0 -Wl,--build-id=none \
 		-Wl,-e,_start -o "$tmp/payload-$v.elf" "$here/payload.S"
 	"${cross}objcopy" -O binary -j .text "$tmp/payload-$v.elf" "$tmp/payload-$v.bin"
