@@ -230,7 +230,7 @@ static int kernel_open_console(struct hyp_vm *hvm, struct hyp_console **ret)
 
 static int kernel_adopt_console(struct hyp_vm *hvm, int fd, struct hyp_console **ret)
 {
-	__u64 lost = 0;
+	__u64 lost = 0;	/* the ioctl fills it; gcc -Os (arm64 cross) warns maybe-uninitialized without */
 
 	/* Only a console fd answers GH_CONSOLE_GET_LOST. */
 	if (xioctl(fd, GH_CONSOLE_GET_LOST, &lost) < 0) {

@@ -33,13 +33,17 @@
 /*
  * The guest's devicetree, in the last TEST_GUEST_DTB_SLOT bytes of mem
  * (returns its offset). PSCI, so that the guest can power off, and an
- * rm-rpc vdevice, so that the real RM can deliver a graceful stop.
+ * rm-rpc vdevice, so that the real RM can deliver a graceful stop, with
+ * console-dev, so that it gives the VM a console.
  */
 static uint64_t write_dtb_link(void *mem, bool rm_rpc)
 {
 	const struct guest_dtb d = {
 		.base = MEM_BASE, .size = MEM_SIZE, .image_name = "conformance", .vcpus = 1,
-		.psci = true, .rm_rpc = rm_rpc, .console = rm_rpc,
+		.psci = true, .rm_rpc = rm_rpc,
+		/* as gunyahd's devicetree: without console-dev the real RM (and
+		 * gh-rm-emu) give the VM no console, and its fds write -EPIPE */
+		.console = rm_rpc,
 	};
 	uint64_t offset = MEM_SIZE - TEST_GUEST_DTB_SLOT;
 

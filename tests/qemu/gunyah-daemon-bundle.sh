@@ -215,6 +215,10 @@ stage_tree() {
 	definition off payload-off.bin 3s '{ exit-after: 300ms, exit-type: platform-off }'
 	[ -f "$payload/payload-rpc.bin" ] &&
 		definition rpc payload-rpc.bin 30s '{ on-stop: poweroff, stop-delay: 100ms }'
+	# payload-console writes this line to its RM console, then is payload-rpc
+	[ -f "$payload/payload-console.bin" ] &&
+		definition console payload-console.bin 30s \
+			'{ on-stop: poweroff, stop-delay: 100ms, console-banner: "gunyah payload: hello from the guest console\r\n" }'
 	install -m 0755 "$src/tests/qemu/gunyah-e2e.sh" "$stage/bin/gunyah-e2e.sh"
 }
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * gunyah-e2e-peek PID VM: prints the counter of a test payload running in
- * gunyahd's VM named VM (tests/qemu/gunyah-e2e.sh, in the QEMU guest under
- * the real hypervisor).
+ * gunyah-e2e-peek PID VM [OFFSET]: prints the counter of a test payload
+ * running in gunyahd's VM named VM (tests/qemu/gunyah-e2e.sh, in the QEMU
+ * guest under the real hypervisor), or with OFFSET the u64 at that offset
+ * of the payload's image (the marker is at image offset 0x1000; the payload
+ * leaves its RM console results at 0x1020..0x1050, tests/qemu/payload).
  *
  * gunyahd backs each parcel with a memfd named "gunyah:<vm>:<label>"
  * (daemon/image/guest.c); main memory is label 0. The payload (tests/qemu/payload)
@@ -11,7 +13,8 @@
  * memory rather than lend it, so the host still maps those pages and can
  * read them through /proc/PID/fd/N. Reading lent memory would fault.
  *
- * Exit status: 0 and the counter in decimal on stdout; 1 with a message.
+ * Exit status: 0 and the value in decimal (signed with OFFSET: the payload
+ * writes -1 for "not reached") on stdout; 1 with a message.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #define MARKER "GHCOUNT!"
+#define MARKER_OFFSET 0x1000	/* in the payload's image */
 #define CHUNK (64 * 1024)
 
 static int open_main_memory(const char *pid, const char *vm)
@@ -60,15 +64,42 @@ static int open_main_memory(const char *pid, const char *vm)
 	return fd;
 }
 
+/* The u64 at image offset `at`, the marker being at file offset `marker`. */
+static int print_at(int fd, off_t marker, unsigned long long at)
+{
+	unsigned char b[8];
+	int64_t v = 0;
+
+	if (pread(fd, b, sizeof(b), marker - MARKER_OFFSET + (off_t) at) != (ssize_t) sizeof(b)) {
+		fprintf(stderr, "gunyah-e2e-peek: cannot read image offset %#llx\n", at);
+		return 1;
+	}
+	for (int i = 7; i >= 0; i--)
+		v = (int64_t) ((uint64_t) v << 8 | b[i]);
+	printf("%" PRId64 "\n", v);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static unsigned char buf[CHUNK + 16];
+	unsigned long long at = 0;
 	off_t off = 0;
+	char *end;
 	int fd;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: gunyah-e2e-peek PID VM\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: gunyah-e2e-peek PID VM [OFFSET]\n");
 		return 1;
+	}
+	if (argc == 4) {
+		errno = 0;
+		at = strtoull(argv[3], &end, 0);
+		if (errno || end == argv[3] || *end || at < MARKER_OFFSET + 16 || at % 8) {
+			fprintf(stderr, "gunyah-e2e-peek: bad OFFSET '%s' (8-byte aligned, "
+				"past the counter at %#x)\n", argv[3], MARKER_OFFSET + 8);
+			return 1;
+		}
 	}
 	fd = open_main_memory(argv[1], argv[2]);
 	if (fd < 0)
@@ -86,6 +117,8 @@ int main(int argc, char **argv)
 
 			if (memcmp(buf + i, MARKER, 8) != 0)
 				continue;
+			if (argc == 4)
+				return print_at(fd, off + i, at);
 			for (int b = 7; b >= 0; b--)
 				v = v << 8 | buf[i + 8 + b];
 			printf("%" PRIu64 "\n", v);

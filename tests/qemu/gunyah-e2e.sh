@@ -17,6 +17,13 @@
 #     a graceful stop that the payload ignores: stopping, still counting,
 #     then forced after its stop-timeout: exited (stopped); destroy:
 #     nothing pinned, no zombie;
+#   - console (if the payload exists): it opens its RM console and writes
+#     a line (the RM-RPC link gunyahd's devicetree gives every VM, with
+#     console-dev); the line must come out of gunyahctl logs and the
+#     console log file (gunyahd's default console.log-dir,
+#     /var/log/gunyah, or GH_E2E_LOGDIR); the RM's answers to the guest's
+#     VM_CONSOLE_OPEN and VM_CONSOLE_WRITE, read from guest memory, must
+#     be OK; then a forced stop;
 #   - off: the payload powers off by itself: exited (poweroff);
 #   - rpc (if the payload exists): it polls its RM-RPC queue and powers
 #     off on the RM's shutdown notification, so a graceful stop should end
@@ -32,8 +39,8 @@
 # For development on the host, against the simulated hypervisor (no module,
 # no guest memory to read: the daemon's side only):
 #   GH_E2E_BACKEND=sim GH_E2E_DEFS=DIR GH_E2E_TMP=DIR GH_E2E_PATH=DIRS \
-#   GH_E2E_BUS_CONFIG=FILE GH_E2E_BUS_SOCKET=PATH gunyah-e2e.sh
-# (a private bus: FILE listens on PATH).
+#   GH_E2E_BUS_CONFIG=FILE GH_E2E_BUS_SOCKET=PATH GH_E2E_LOGDIR=DIR gunyah-e2e.sh
+# (a private bus: FILE listens on PATH; console logs in DIR).
 set -u
 
 export PATH=${GH_E2E_PATH:+$GH_E2E_PATH:}/bin:/sbin:/usr/bin:/usr/sbin
@@ -49,6 +56,9 @@ BUS_CONFIG=${GH_E2E_BUS_CONFIG:-}
 # TCG) come before the daemon forces the stop
 STOP_TIMEOUT_MS=$(($(sed -n 's/^stop-timeout: *\([0-9][0-9]*\)s$/\1/p' "$DEFS/spin.yaml" 2>/dev/null || true) + 0))
 STOP_TIMEOUT_MS=$((STOP_TIMEOUT_MS * 1000))
+# gunyahd's console.log-dir: its default, or DIR through a configuration file
+LOGDIR=${GH_E2E_LOGDIR:-/var/log/gunyah}
+CONSOLE_LINE="gunyah payload: hello from the guest console"	# payload.S
 VMID_MIN=128			# the RM's dynamic VMIDs: 0x80..0xbe
 VMID_MAX=190
 
@@ -117,6 +127,10 @@ counter() {
 	[ "$BACKEND" = kernel ] || return 1
 	gunyah-e2e-peek "$daemon_pid" "$1"
 }
+# counter_at VM OFFSET: the u64 at OFFSET of the payload's image ("?" if unreadable)
+counter_at() {
+	gunyah-e2e-peek "$daemon_pid" "$1" "$2" 2>/dev/null || echo "?"
+}
 
 # counter_advances VM DESCRIPTION: two reads one second apart, the second larger
 counter_advances() {
@@ -182,8 +196,14 @@ bus_start() {
 }
 
 daemon_start() {
+	set --
+	if [ -n "${GH_E2E_LOGDIR:-}" ]; then
+		printf 'version: 1\nconsole:\n  log-dir: %s\n' "$LOGDIR" >"$TMP/gunyahd-e2e.yaml"
+		set -- --config="$TMP/gunyahd-e2e.yaml"
+	fi
+	mkdir -p "$LOGDIR"
 	gunyahd --backend="$BACKEND" --device=/dev/gunyah --definitions="$DEFS" \
-		--log-level=debug 2>>"$DLOG" &
+		--log-level=debug "$@" 2>>"$DLOG" &
 	daemon_pid=$!
 	# ready once it answers on the bus
 	i=0
@@ -292,6 +312,52 @@ fi
 ok ctl destroy spin
 is "$(state spin)" "defined (destroyed)" "spin is defined again"
 nothing_held "after destroying spin: nothing pinned, no zombie"
+
+# --- console: the guest's line through gunyahd
+if [ -f "$DEFS/console.yaml" ]; then
+	rm -f "$LOGDIR/console.log"
+	t0=$(now_ms)
+	ok ctl start console
+	is "$(state console)" running "console is running"
+	out=""
+	while [ $(($(now_ms) - t0)) -lt 20000 ]; do
+		out=$(ctl logs console 2>&1)
+		case $out in *"$CONSOLE_LINE"*) break ;; esac
+		sleep 0.2
+	done
+	case $out in
+	*"$CONSOLE_LINE"*)
+		pass "gunyahctl logs console shows the guest's line ($(($(now_ms) - t0)) ms after StartVM)"
+		;;
+	*)
+		fail "gunyahctl logs console shows the guest's line (got '$(printf '%s' "$out" | head -c 200)')"
+		;;
+	esac
+	if grep -qF "$CONSOLE_LINE" "$LOGDIR/console.log" 2>/dev/null; then
+		pass "the console log $LOGDIR/console.log has the guest's line"
+	else
+		fail "the console log $LOGDIR/console.log has the guest's line ($(wc -c <"$LOGDIR/console.log" 2>&1) bytes)"
+	fi
+	# what the RM answered the guest (payload.S leaves it at 0x1020..)
+	if [ "$BACKEND" = kernel ]; then
+		c_stage=$(counter_at console 0x1020)
+		c_open=$(counter_at console 0x1038)
+		c_write=$(counter_at console 0x1040)
+		info "console: stage $c_stage, send capability $(counter_at console 0x1028)," \
+			"reply capability $(counter_at console 0x1030), MSGQ_SEND of the WRITE" \
+			"$(counter_at console 0x1048), rounds $(counter_at console 0x1050)"
+		is "$c_stage" 4 "console: the payload got the RM's replies to OPEN and WRITE"
+		is "$c_open" 0 "console: the RM accepts the guest's VM_CONSOLE_OPEN (RM error 0)"
+		is "$c_write" 0 "console: the RM accepts the guest's VM_CONSOLE_WRITE (RM error 0)"
+	fi
+	# forced: the graceful stop (and the guest's PSCI exit) is rpc's test
+	ok ctl stop --force console
+	is "$(state console)" "exited (stopped)" "console is stopped: exited (stopped)"
+	ok ctl destroy console
+	nothing_held "after destroying console: nothing pinned, no zombie"
+else
+	info "no console.yaml (payload-console.bin missing): the guest console not tested"
+fi
 
 # --- off: the payload powers off by itself
 t0=$(now_ms)

@@ -9,7 +9,9 @@
 # gunyah.ko on the hvc transport and runs:
 #   - test-real-payload: bare-metal payloads (tests/qemu/payload) started
 #     with GH_CREATE_VM ... GH_VM_START; counter, PSCI SYSTEM_OFF (exit
-#     type 1), forced stop (exit type 7), close while running
+#     type 1), forced stop (exit type 7), graceful stop over the guest's
+#     RM-RPC link, the guest's line on its RM console read from a
+#     GH_VM_OPEN_CONSOLE fd, close while running
 #   - the backend conformance suite (tests/daemon/test-hyp-conformance, static
 #     arm64 build), whose results must equal the sim's
 #   - the daemon scenario, when tests/qemu/gunyah-daemon-bundle.sh exists
@@ -162,12 +164,12 @@ if [ "$plan" = bigguest ]; then
 	fi
 fi
 payloads=$work/payload
-if gh_stale "$payloads/payload-rpc.bin" "$src"/tests/qemu/payload/* "$0" ||
-   gh_stale "$payloads/vm-rpc.dtb" "$src"/tests/qemu/payload/*.dts; then
+if gh_stale "$payloads/payload-console.bin" "$src"/tests/qemu/payload/* "$0" ||
+   gh_stale "$payloads/vm-console.dtb" "$src"/tests/qemu/payload/*.dts; then
 	gh_log "building the payloads"
 	"$src/tests/qemu/payload/build.sh" "$payloads" || gh_fail "cannot build the payloads"
 	# padded: the RM adds its overlay in place
-	for d in vm vm-rpc; do
+	for d in vm vm-rpc vm-console; do
 		dtc -q -I dts -O dtb -p 4096 -o "$payloads/$d.dtb" "$src/tests/qemu/payload/$d.dts" ||
 			gh_fail "cannot compile tests/qemu/payload/$d.dts"
 	done

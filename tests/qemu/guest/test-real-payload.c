@@ -11,6 +11,9 @@
  *   off   counts to 100000 and calls PSCI SYSTEM_OFF: exit type 1
  *   rpc   graceful GH_VM_STOP: the RM's NOTIFY_VM_SHUTDOWN reaches the
  *         guest over its rm-rpc link and it powers off: exit type 1
+ *   console  (vm-console.dtb: console-dev) the guest opens its RM console
+ *         and writes a line: the RM accepts both and the line comes out of
+ *         a GH_VM_OPEN_CONSOLE fd; it goes on running and is closed
  *   spin  closed while running: the module stops and tears it down
  * Afterwards nothing is pinned, no VM is a zombie, and the RM still answers.
  *
@@ -217,6 +220,91 @@ static void test_rpc_graceful_stop(void)
 	gt_diag("rpc: close took %lld ms", pvm_close(&v));
 }
 
+/* payload.S, PAYLOAD_CONSOLE: the line it writes, and what it leaves at 0x1020 */
+#define CONSOLE_LINE	"gunyah payload: hello from the guest console\r\n"
+#define CON_BLOCK	0x1020
+#define CON_SEND_ERRORS	0x1300
+#define CON_WAIT_MS	20000
+enum { CON_STAGE, CON_TX_CAP, CON_RX_CAP, CON_OPEN_ERR, CON_WRITE_ERR, CON_SEND_ERR, CON_ROUNDS,
+       CON_WORDS };
+
+static uint64_t con_word(const struct pvm *v, int i)
+{
+	return ((const volatile uint64_t *)((char *)v->mem + CON_BLOCK))[i];
+}
+
+static void console_diag(const struct pvm *v)
+{
+	static const char *const names[CON_WORDS] = {
+		"stage (4: done)", "send capability", "capability of the last reply",
+		"RM error of VM_CONSOLE_OPEN", "RM error of VM_CONSOLE_WRITE",
+		"MSGQ_SEND error of the WRITE", "rounds polled for replies",
+	};
+	const volatile uint64_t *send = (const volatile uint64_t *)((char *)v->mem + CON_SEND_ERRORS);
+
+	for (int i = 0; i < CON_WORDS; i++)
+		gt_diag("console: %s: %lld", names[i], (long long)con_word(v, i));
+	for (int i = 0; i < 4; i++)
+		gt_diag("console: MSGQ_SEND of the OPEN on capability %d: error %llu", i,
+			(unsigned long long)send[i]);
+}
+
+/* Reads con until CONSOLE_LINE came, end of file or CON_WAIT_MS; bytes in buf */
+static size_t console_read_line(int con, char *buf, size_t size)
+{
+	long long deadline = gt_now_ms() + CON_WAIT_MS;
+	size_t got = 0;
+
+	while (got < size - 1 && !memmem(buf, got, CONSOLE_LINE, strlen(CONSOLE_LINE))) {
+		long long left = deadline - gt_now_ms();
+		ssize_t n;
+
+		if (left <= 0 || !gt_readable(con, (int)left))
+			break;
+		n = read(con, buf + got, size - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+static void test_console(void)
+{
+	char buf[1024];
+	struct pvm v;
+	bool ok = true;
+	size_t got;
+	int con;
+
+	if (!gt_is(pvm_start(&v, "payload-console.bin", "vm-console.dtb"), 0,
+		   "console: GH_VM_START")) {
+		pvm_close(&v);
+		return;
+	}
+	con = gt_ioctl(v.fd, GH_VM_OPEN_CONSOLE, NULL);
+	if (gt_ok(con >= 0, "console: GH_VM_OPEN_CONSOLE (%s)", con < 0 ? strerror(-con) : "ok")) {
+		got = console_read_line(con, buf, sizeof(buf));
+		ok &= gt_ok(memmem(buf, got, CONSOLE_LINE, strlen(CONSOLE_LINE)) != NULL,
+			    "console: the guest's line comes out of the console fd (%zu bytes)", got);
+		if (got)
+			gt_diag("console: read '%.*s'", (int)strcspn(buf, "\r\n"), buf);
+		close(con);
+	} else {
+		ok = false;
+	}
+	ok &= gt_is((long long)con_word(&v, CON_OPEN_ERR), 0,
+		    "console: the RM accepts the guest's VM_CONSOLE_OPEN (target 0)");
+	ok &= gt_is((long long)con_word(&v, CON_WRITE_ERR), 0,
+		    "console: the RM accepts the guest's VM_CONSOLE_WRITE");
+	if (!ok)
+		console_diag(&v);
+	/* Still running past its console (the graceful stop is rpc's test): closed */
+	advancing(&v, "console");
+	gt_diag("console: close took %lld ms", pvm_close(&v));
+}
+
 static void test_close_running(void)
 {
 	struct pvm v;
@@ -252,6 +340,7 @@ int main(int argc, char **argv)
 	if (!alive) {
 		payload_dir = argv[1];
 		test_spin_forced_stop();
+		test_console();
 		test_off();
 		test_rpc_graceful_stop();
 		test_close_running();

@@ -4,7 +4,9 @@
 # Builds the bare-metal payloads of payload.S as raw arm64 Image files:
 #   tests/qemu/payload/build.sh OUTDIR
 # writes OUTDIR/payload-spin.bin, OUTDIR/payload-off.bin and
-# OUTDIR/payload-rpc.bin (honours a graceful stop; for the conformance suite).
+# OUTDIR/payload-rpc.bin (honours a graceful stop; for the conformance suite)
+# and OUTDIR/payload-console.bin (payload-rpc that first writes a line to its
+# RM console).
 # CROSS_COMPILE defaults to aarch64-linux-gnu-.
 set -eu
 out=${1:?usage: build.sh OUTDIR}
@@ -13,13 +15,15 @@ cross=${CROSS_COMPILE:-aarch64-linux-gnu-}
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for v in spin off rpc; do
+for v in spin off rpc console; do
 	case $v in
 	spin) def=-DPAYLOAD_SPIN ;;
 	off) def=-DPAYLOAD_OFF ;;
 	rpc) def=-DPAYLOAD_RPC ;;
+	console) def="-DPAYLOAD_RPC -DPAYLOAD_CONSOLE" ;;
 	esac
-	"${cross}gcc" -nostdlib -nostartfiles -static -fPIC "$def" -Wl,-Ttext=0 -Wl,--build-id=none \
+	# shellcheck disable=SC2086 # $def: one or two -D flags
+	"${cross}gcc" -nostdlib -nostartfiles -static -fPIC $def -Wl,-Ttext=0 -Wl,--build-id=none \
 		-Wl,-e,_start -o "$tmp/payload-$v.elf" "$here/payload.S"
 	"${cross}objcopy" -O binary -j .text "$tmp/payload-$v.elf" "$tmp/payload-$v.bin"
 	# the header's magic, and the marker where the contract says
