@@ -100,23 +100,6 @@ static const char *format_duration(uint64_t usec, char buf[static 32])
 	return buf;
 }
 
-static int parse_max_definition_size(struct ydoc *d, const struct ynode *n, const char *path,
-				     void *data, const void *arg)
-{
-	char buf[YDOC_SHOW_BUF];
-	uint64_t size;
-	int r;
-
-	(void) arg;
-	r = ydoc_get_size(d, n, path, &size);
-	if (r > 0 && (size < CONFIG_DEFINITION_SIZE_MIN || size > CONFIG_DEFINITION_SIZE_MAX))
-		return ydoc_diag(d, n, path, "must be between 1K and 1M, got %s",
-				 ynode_show(n, buf));
-	if (r > 0)
-		*(uint64_t *) data = size;
-	return r;
-}
-
 #define OF_LIMITS(m)	offsetof(struct config, limits.m)
 #define OF_RESTART(m)	offsetof(struct config, restart.m)
 
@@ -125,8 +108,8 @@ static const struct ydoc_field_spec limits_table[] = {
 	{ "max-regions", false, ydoc_field_u32, OF_LIMITS(max_regions),
 	  YDOC_RANGE(0, CONFIG_MAX_REGIONS) },
 	{ "max-guest-memory", false, ydoc_field_size, OF_LIMITS(max_guest_memory), NULL },
-	{ "max-definition-size", false, parse_max_definition_size,
-	  OF_LIMITS(max_definition_size), NULL },
+	{ "max-definition-size", false, ydoc_field_size, OF_LIMITS(max_definition_size),
+	  YDOC_SIZE_RANGE(CONFIG_DEFINITION_SIZE_MIN, CONFIG_DEFINITION_SIZE_MAX) },
 };
 
 enum {
@@ -196,39 +179,6 @@ static int parse_definitions(struct ydoc *d, const struct ynode *n, const char *
 	return r;
 }
 
-static int parse_console_ring(struct ydoc *d, const struct ynode *n, const char *path,
-			      void *data, const void *arg)
-{
-	char buf[YDOC_SHOW_BUF];
-	uint64_t size;
-	int r;
-
-	(void) arg;
-	r = ydoc_get_size(d, n, path, &size);
-	if (r > 0 && (size < CONFIG_CONSOLE_RING_MIN || size > CONFIG_CONSOLE_RING_MAX))
-		return ydoc_diag(d, n, path, "must be between 4K and 16M, got %s",
-				 ynode_show(n, buf));
-	if (r > 0)
-		*(uint64_t *) data = size;
-	return r;
-}
-
-static int parse_console_log_max(struct ydoc *d, const struct ynode *n, const char *path,
-				 void *data, const void *arg)
-{
-	char buf[YDOC_SHOW_BUF];
-	uint64_t size;
-	int r;
-
-	(void) arg;
-	r = ydoc_get_size(d, n, path, &size);
-	if (r > 0 && size < CONFIG_CONSOLE_LOG_MAX_MIN)
-		return ydoc_diag(d, n, path, "must be at least 4K, got %s", ynode_show(n, buf));
-	if (r > 0)
-		*(uint64_t *) data = size;
-	return r;
-}
-
 /* An absolute directory, or "" for no log files at all. */
 static int parse_console_log_dir(struct ydoc *d, const struct ynode *n, const char *path,
 				 void *data, const void *arg)
@@ -252,9 +202,11 @@ static int parse_console_log_dir(struct ydoc *d, const struct ynode *n, const ch
 #define OF_CONSOLE(m)	offsetof(struct config, console.m)
 
 static const struct ydoc_field_spec console_table[] = {
-	{ "ring-size", false, parse_console_ring, OF_CONSOLE(ring_size), NULL },
+	{ "ring-size", false, ydoc_field_size, OF_CONSOLE(ring_size),
+	  YDOC_SIZE_RANGE(CONFIG_CONSOLE_RING_MIN, CONFIG_CONSOLE_RING_MAX) },
 	{ "log-dir", false, parse_console_log_dir, OF_CONSOLE(log_dir), NULL },
-	{ "log-max-size", false, parse_console_log_max, OF_CONSOLE(log_max_size), NULL },
+	{ "log-max-size", false, ydoc_field_size, OF_CONSOLE(log_max_size),
+	  YDOC_SIZE_RANGE(CONFIG_CONSOLE_LOG_MAX_MIN, 0) },
 };
 
 static const int64_t schema_version = CONFIG_SCHEMA_VERSION;

@@ -1107,10 +1107,28 @@ int ydoc_field_name(struct ydoc *d, const struct ynode *n, const char *path, voi
 	return r < 0 ? r : 1;
 }
 
+/* A size as a definition would write it: the largest suffix that divides it ("4K", "16M"). */
+static const char *size_show(uint64_t v, char buf[static 24])
+{
+	static const char suffixes[] = "KMGT";
+	int i = -1;
+
+	while (i < 3 && v != 0 && v % 1024 == 0) {
+		v /= 1024;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, 24, "%" PRIu64, v);
+	else
+		snprintf(buf, 24, "%" PRIu64 "%c", v, suffixes[i]);
+	return buf;
+}
+
 int ydoc_field_size(struct ydoc *d, const struct ynode *n, const char *path, void *data,
 		    const void *arg)
 {
 	const struct ydoc_size_spec *spec = arg;
+	char lo[24], hi[24], buf[YDOC_SHOW_BUF];
 	uint64_t *v = data;
 	int r;
 
@@ -1119,6 +1137,12 @@ int ydoc_field_size(struct ydoc *d, const struct ynode *n, const char *path, voi
 		return r;
 	if (spec->nonzero && *v == 0)
 		return ydoc_diag(d, n, path, "must not be zero");
+	if (spec->max && (*v < spec->min || *v > spec->max))
+		return ydoc_diag(d, n, path, "must be between %s and %s, got %s",
+				 size_show(spec->min, lo), size_show(spec->max, hi), ynode_show(n, buf));
+	if (*v < spec->min)
+		return ydoc_diag(d, n, path, "must be at least %s, got %s", size_show(spec->min, lo),
+				 ynode_show(n, buf));
 	if (spec->align > 0)
 		return ydoc_check_aligned(d, n, path, *v, spec->align, spec->align_name);
 	return 1;

@@ -235,6 +235,7 @@ struct ydoc_string_spec {	/* ydoc_field_string */
 };
 struct ydoc_size_spec {		/* ydoc_field_size; NULL arg: any size */
 	bool nonzero;		/* "must not be zero" */
+	uint64_t min, max;	/* "must be between 4K and 16M"; max 0: no upper bound */
 	uint64_t align;		/* 0: any; else ydoc_check_aligned() with align_name */
 	const char *align_name;
 };
@@ -250,6 +251,7 @@ struct ydoc_enum_spec {		/* ydoc_field_enum: the names, indexed by value */
 	size_t n_names;
 };
 #define YDOC_RANGE(lo, hi) (&(const struct ydoc_range) { (lo), (hi) })
+#define YDOC_SIZE_RANGE(lo, hi) (&(const struct ydoc_size_spec) { .min = (lo), .max = (hi) })
 #define YDOC_ENUM(t) (&(const struct ydoc_enum_spec) { (t), ELEMENTSOF(t) })
 
 /*
