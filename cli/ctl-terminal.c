@@ -13,26 +13,12 @@
 #include <unistd.h>
 
 #include "ctl-terminal.h"
+#include "util/io-util.h"
 
 struct guard {
 	int fd;
 	bool held_c2;		/* 0xC2 seen, its next byte not yet */
 };
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
 
 static bool is_control(unsigned char c)
 {
@@ -49,7 +35,7 @@ static ssize_t guard_write(void *cookie, const char *buf, size_t size)
 		unsigned char c = (unsigned char) buf[i];
 
 		if (n > sizeof(out) - 16) {
-			if (write_all(g->fd, out, n) < 0)
+			if (loop_write(g->fd, out, n) < 0)
 				return -1;
 			n = 0;
 		}
@@ -68,7 +54,7 @@ static ssize_t guard_write(void *cookie, const char *buf, size_t size)
 		else
 			out[n++] = (char) c;
 	}
-	if (write_all(g->fd, out, n) < 0)
+	if (loop_write(g->fd, out, n) < 0)
 		return -1;
 	return (ssize_t) size;
 }
@@ -79,7 +65,7 @@ static int guard_close(void *cookie)
 	int r = 0;
 
 	if (g->held_c2)
-		r = write_all(g->fd, "\xc2", 1);
+		r = loop_write(g->fd, "\xc2", 1);
 	free(g);
 	return r < 0 ? -1 : 0;
 }

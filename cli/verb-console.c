@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/io-util.h"
 
 #include "ctl-bus.h"
 #include "verbs.h"
@@ -57,21 +58,6 @@ static int console_raw_terminal(void)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k;
-		n -= (size_t) k;
-	}
-	return 0;
-}
-
 /*
  * Guest output to standard output: raw on an interactive console (the
  * guest drives its own terminal); else through stdout, which escapes
@@ -80,7 +66,7 @@ static int write_all(int fd, const char *p, size_t n)
 static int console_emit(bool raw, const char *p, size_t n)
 {
 	if (raw)
-		return write_all(STDOUT_FILENO, p, n);
+		return loop_write(STDOUT_FILENO, p, n);
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '\r' && (i + 1 == n || p[i + 1] == '\n'))
 			continue;

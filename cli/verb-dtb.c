@@ -7,24 +7,10 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/io-util.h"
 
 #include "ctl-bus.h"
 #include "verbs.h"
-
-static int dtb_write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k;
-		n -= (size_t) k;
-	}
-	return 0;
-}
 
 static int dtb_fetch(struct ctl *ctl, const char *path, sd_bus_message **ret_reply)
 {
@@ -63,7 +49,7 @@ int verb_dtb(struct ctl *ctl, char **args)
 	if (r < 0)
 		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "bad GetDeviceTree reply: %s",
 				strerror(-r));
-	r = dtb_write_all(STDOUT_FILENO, blob, size);
+	r = loop_write(STDOUT_FILENO, blob, size);
 	if (r < 0)
 		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "cannot write the devicetree: %s",
 				strerror(-r));

@@ -22,6 +22,7 @@
 #include "loader.h"
 #include "manager.h"
 #include "util/fdstore.h"
+#include "util/io-util.h"
 #include "util/log.h"
 #include "util/string-util.h"
 #include "vm-instance.h"
@@ -267,33 +268,19 @@ static int write_atomic(const char *path, const char *data, size_t size)
 {
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	ssize_t n;
+	int r;
 
 	if (asprintf(&tmp, "%s.tmp", path) < 0)
 		return -ENOMEM;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
-	for (size_t off = 0; off < size; off += n) {
-		n = write(fd, data + off, size - off);
-		if (n < 0 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n <= 0) {
-			int r = n < 0 ? -errno : -EIO;
-
-			(void) unlink(tmp);
-			return r;
-		}
-	}
-	if (rename(tmp, path) < 0) {
-		int r = -errno;
-
+	r = loop_write(fd, data, size);
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
 		(void) unlink(tmp);
-		return r;
-	}
-	return 0;
+	return r;
 }
 
 void vm_store_save(struct vm *vm)
