@@ -579,22 +579,29 @@ static void vm_on_exit(struct vm *vm, const struct gh_vm_status *status)
 		vm_apply_restart_policy(vm);
 }
 
+/* Reads the VM's status: 1 when it has exited (status filled in), 0 when not, r < 0. */
+static int vm_read_exit(struct vm *vm, struct gh_vm_status *status)
+{
+	int r;
+
+	r = hyp_vm_get_status(vm->inst.hvm, status);
+	if (r < 0) {
+		log_errno(LOG_WARNING, r, "VM '%s': cannot read status, ignoring: %m", vm->name);
+		return r;
+	}
+	vm->inst.vmid = status->vmid;
+	return status->exit_status == GH_VM_EXIT_STATUS_EXITED ||
+	       status->exit_status == GH_VM_EXIT_STATUS_CRASHED;
+}
+
 static void vm_on_status(evutil_socket_t fd, short what, void *userdata)
 {
 	struct vm *vm = userdata;
 	struct gh_vm_status status;
-	int r;
 
 	(void) fd;
 	(void) what;
-	r = hyp_vm_get_status(vm->inst.hvm, &status);
-	if (r < 0) {
-		log_errno(LOG_WARNING, r, "VM '%s': cannot read status, ignoring: %m", vm->name);
-		return;
-	}
-	vm->inst.vmid = status.vmid;
-	if (status.exit_status == GH_VM_EXIT_STATUS_EXITED ||
-	    status.exit_status == GH_VM_EXIT_STATUS_CRASHED)
+	if (vm_read_exit(vm, &status) > 0)
 		vm_on_exit(vm, &status);
 }
 
@@ -738,10 +745,21 @@ static int vm_arm_stop_timer(struct vm *vm, uint64_t usec);
 static void vm_stop_done(struct vm *vm, struct vm_job *j, int r)
 {
 	bool force = j->stop.flags & GH_VM_STOP_FORCE;
+	struct gh_vm_status status;
 
 	/* The VM may have exited meanwhile: then there is nothing left to stop. */
 	if (vm->state != VM_STATE_RUNNING && vm->state != VM_STATE_STOPPING) {
 		vm_complete(vm, 0, NULL);
+		return;
+	}
+	if (r == -EINVAL && vm_read_exit(vm, &status) > 0) {
+		/*
+		 * The guest exited by itself before the stop reached the hypervisor,
+		 * and its notification is still on the way: the stop is done.
+		 * Answer first: the exit may start the VM again (a reboot).
+		 */
+		vm_complete(vm, 0, NULL);
+		vm_on_exit(vm, &status);
 		return;
 	}
 	if (r < 0) {

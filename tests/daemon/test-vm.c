@@ -578,6 +578,37 @@ static void test_force_while_stopping(struct fixture *f, gconstpointer data)
 	g_assert_cmpstr(vm->state_reason, ==, "stopped");
 }
 
+/*
+ * The guest exits by itself just before a stop reaches the hypervisor, and
+ * the exit's notification is not read yet (a loaded machine): the hypervisor
+ * says -EINVAL (not running), and the stop succeeds with the exit recorded.
+ */
+static void test_stop_races_exit(struct fixture *f, gconstpointer data)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	(void) data;
+	for (int force = 0; force <= 1; force++) {
+		g_autofree char *name = g_strdup_printf("racer%d", force);
+		struct vm *vm = add_vm(f, name, "simulate:\n  exit-after: 20ms\n"
+					"  exit-type: platform-off\n");
+
+		g_assert_cmpint(vm_start(vm, NULL, NULL, &e), ==, 0);
+		run_until(f, vm, VM_STATE_RUNNING);
+		/* Hold the notification back, then let the guest exit unseen. */
+		g_assert_cmpint(event_del(vm->status_event), ==, 0);
+		g_usleep(60000);
+		g_assert_cmpint(vm->state, ==, VM_STATE_RUNNING);
+		g_assert_cmpint(stop_sync(f, vm, force, &e), ==, 0);
+		g_assert_null(e.name);
+		g_assert_cmpint(vm->state, ==, VM_STATE_EXITED);
+		g_assert_cmpstr(vm->state_reason, ==, "poweroff");
+		g_assert_cmpint(vm->exit_type, ==, VMDEF_EXIT_PLATFORM_OFF);
+		g_assert_null(vm->status_event);
+		g_assert_cmpint(destroy_sync(f, vm, &e), ==, 0);
+	}
+}
+
 static void test_stop_without_extension(struct fixture *f, gconstpointer data)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -867,6 +898,7 @@ int main(int argc, char **argv)
 		{ "/vm/stop/timeout-forces", test_stop_timeout_forces },
 		{ "/vm/stop/force-while-stopping", test_force_while_stopping },
 		{ "/vm/stop/without-extension", test_stop_without_extension },
+		{ "/vm/stop/races-exit", test_stop_races_exit },
 		{ "/vm/create/limit", test_vm_limit },
 		{ "/vm/create/configured-limits", test_configured_limits },
 		{ "/vm/create/layout-conflict", test_layout_conflict },
