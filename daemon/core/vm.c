@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The VM state machine (DESIGN §6.4). Every state change goes through
- * vm_set_state(), which checks the transition table and signals it.
+ * One VM's requests (DESIGN §6.4): create, start, stop and destroy, each
+ * checked against the state tables (vm-state.c) and run as a job on a
+ * worker thread; abandoned starts; the stop timeout. What an exit does is
+ * vm-exit.c's, surviving gunyahd vm-adopt.c's.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -9,150 +11,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "exit-type.h"
 #include "gunyah/dbus-names.h"
 #include "guest.h"
 #include "hyp.h"
-#include "vm-instance.h"
-#include "vm-store.h"
-#include "util/string-util.h"
-#include "layout.h"
-#include "loader.h"
 #include "manager.h"
 #include "util/log.h"
-#include "util/string-table.h"
+#include "util/string-util.h"
 #include "util/time-util.h"
-#include "vm.h"
 #include "vm-console.h"
+#include "vm-instance.h"
+#include "vm-internal.h"
+#include "vm-store.h"
 #include "worker.h"
-
-#define BIT(s) (1u << (s))
-
-static const char *const vm_state_table[_VM_STATE_MAX] = {
-	[VM_STATE_DEFINED] = "defined",
-	[VM_STATE_CREATED] = "created",
-	[VM_STATE_STARTING] = "starting",
-	[VM_STATE_RUNNING] = "running",
-	[VM_STATE_STOPPING] = "stopping",
-	[VM_STATE_EXITED] = "exited",
-	[VM_STATE_CRASHED] = "crashed",
-	[VM_STATE_FAILED] = "failed",
-};
-
-/* Allowed targets of each state. */
-static const uint32_t vm_next[_VM_STATE_MAX] = {
-	[VM_STATE_DEFINED] = BIT(VM_STATE_CREATED),
-	[VM_STATE_CREATED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED),
-	[VM_STATE_STARTING] = BIT(VM_STATE_RUNNING) | BIT(VM_STATE_FAILED),
-	[VM_STATE_RUNNING] = BIT(VM_STATE_STOPPING) | BIT(VM_STATE_EXITED) |
-			     BIT(VM_STATE_CRASHED) | BIT(VM_STATE_DEFINED),
-	[VM_STATE_STOPPING] = BIT(VM_STATE_EXITED) | BIT(VM_STATE_CRASHED) |
-			      BIT(VM_STATE_DEFINED) | BIT(VM_STATE_RUNNING),
-	[VM_STATE_EXITED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED) |
-			    BIT(VM_STATE_FAILED),
-	[VM_STATE_CRASHED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED) |
-			     BIT(VM_STATE_FAILED),
-	[VM_STATE_FAILED] = BIT(VM_STATE_STARTING) | BIT(VM_STATE_DEFINED),
-};
-
-/* States in which each request is accepted. */
-static const uint32_t vm_request_states[_VM_REQUEST_MAX] = {
-	[VM_REQUEST_CREATE] = BIT(VM_STATE_DEFINED),
-	[VM_REQUEST_START] = BIT(VM_STATE_DEFINED) | BIT(VM_STATE_CREATED) |
-			     BIT(VM_STATE_EXITED) | BIT(VM_STATE_CRASHED) | BIT(VM_STATE_FAILED),
-	[VM_REQUEST_STOP] = BIT(VM_STATE_RUNNING) | BIT(VM_STATE_STOPPING),
-	[VM_REQUEST_DESTROY] = BIT(VM_STATE_CREATED) | BIT(VM_STATE_RUNNING) |
-			       BIT(VM_STATE_STOPPING) | BIT(VM_STATE_EXITED) |
-			       BIT(VM_STATE_CRASHED) | BIT(VM_STATE_FAILED),
-};
-
-static const char *const vm_request_table[_VM_REQUEST_MAX] = {
-	[VM_REQUEST_CREATE] = "create",
-	[VM_REQUEST_START] = "start",
-	[VM_REQUEST_STOP] = "stop",
-	[VM_REQUEST_DESTROY] = "destroy",
-};
-
-DEFINE_STRING_TABLE(vm_state, enum vm_state, vm_state_table)
-DEFINE_STRING_TABLE_TO_STRING(vm_request, enum vm_request, vm_request_table)
-
-bool vm_state_transition_allowed(enum vm_state from, enum vm_state to)
-{
-	if (from < 0 || from >= _VM_STATE_MAX || to < 0 || to >= _VM_STATE_MAX)
-		return false;
-	return vm_next[from] & BIT(to);
-}
-
-bool vm_request_allowed(enum vm_request req, enum vm_state state)
-{
-	if (req < 0 || req >= _VM_REQUEST_MAX || state < 0 || state >= _VM_STATE_MAX)
-		return false;
-	return vm_request_states[req] & BIT(state);
-}
-
-static const char *const vm_op_table[_VM_OP_MAX] = {
-	[VM_OP_NONE] = "idle",
-	[VM_OP_CREATE] = "creating",
-	[VM_OP_RECREATE] = "recreating",
-	[VM_OP_START] = "starting",
-	[VM_OP_STOP] = "stopping",
-	[VM_OP_RELEASE] = "destroying",
-};
-
-DEFINE_STRING_TABLE_TO_STRING(vm_op, enum vm_op, vm_op_table)
-
-/* Refused: the state does not allow the request, or work is in flight. */
-static int vm_check_request(const struct vm *vm, enum vm_request req, sd_bus_error *error)
-{
-	if (!vm_request_allowed(req, vm->state))
-		return sd_bus_error_setf(error, GH_ERROR_INVALID_STATE, "VM '%s' is %s, cannot %s",
-					 vm->name, vm_state_to_string(vm->state),
-					 vm_request_to_string(req));
-	if (vm->op != VM_OP_NONE)
-		return sd_bus_error_setf(error, GH_ERROR_INVALID_STATE,
-					 "VM '%s' is %s and busy %s, cannot %s", vm->name,
-					 vm_state_to_string(vm->state), vm_op_to_string(vm->op),
-					 vm_request_to_string(req));
-	return 0;
-}
-
-static void vm_set_state(struct vm *vm, enum vm_state state, const char *reason)
-{
-	bool failure = state == VM_STATE_CRASHED || state == VM_STATE_FAILED;
-	/* What the guest said last goes with the report of its crash. */
-	_cleanup_free_ char *last = failure ? vm_console_last_lines(vm) : NULL;
-	char *copy;
-
-	if (!vm_state_transition_allowed(vm->state, state)) {
-		/* A bug, not a user error: say so loudly, but keep the daemon up. */
-		log_error("VM '%s': illegal transition %s -> %s", vm->name,
-			  vm_state_to_string(vm->state), vm_state_to_string(state));
-	}
-	copy = strdup(reason ? reason : "");
-	if (copy) {
-		free(vm->state_reason);
-		vm->state_reason = copy;
-	}
-	log_msg(failure ? LOG_WARNING : LOG_INFO, "VM '%s': %s -> %s%s%s%s%s%s", vm->name,
-		vm_state_to_string(vm->state), vm_state_to_string(state),
-		*vm->state_reason ? ", " : "", vm->state_reason,
-		last ? "; last console output: \"" : "", last ?: "", last ? "\"" : "");
-	vm->state = state;
-	manager_vm_state_changed(vm->manager, vm);
-}
-
-/* The same state for a new reason (e.g. failed -> failed: restart-limit). */
-static void vm_set_reason(struct vm *vm, const char *reason)
-{
-	char *copy = strdup(reason);
-
-	if (!copy)
-		return;
-	free(vm->state_reason);
-	vm->state_reason = copy;
-	log_info("VM '%s': %s, %s", vm->name, vm_state_to_string(vm->state), reason);
-	manager_vm_state_changed(vm->manager, vm);
-}
 
 bool vm_is_live(const struct vm *vm)
 {
@@ -270,7 +140,7 @@ void vm_log_done(struct vm *vm, int r, const sd_bus_error *error, void *userdata
 			  error && error->message ? error->message : strerror(-r));
 }
 
-static void vm_events_free(struct vm *vm)
+void vm_events_free(struct vm *vm)
 {
 	if (vm->status_event) {
 		event_free(vm->status_event);
@@ -297,7 +167,7 @@ static void vm_detach(struct vm *vm, struct vm_instance *ret)
 	vm->inst = (struct vm_instance) {};
 }
 
-static void vm_attach(struct vm *vm, struct vm_instance *inst)
+void vm_attach(struct vm *vm, struct vm_instance *inst)
 {
 	vm->inst = *inst;
 	*inst = (struct vm_instance) {};
@@ -466,159 +336,6 @@ static int vm_submit_start(struct vm *vm, sd_bus_error *error)
 	return 0;
 }
 
-static const char *vm_exit_reason(enum vmdef_exit_type t, uint32_t exit_code,
-				  enum vm_state *ret_state, bool *ret_reboot)
-{
-	const struct exit_type_info *info = exit_type_info(t);
-
-	*ret_reboot = info && info->class == EXIT_CLASS_REBOOT;
-	*ret_state = info && info->class != EXIT_CLASS_CRASH ? VM_STATE_EXITED : VM_STATE_CRASHED;
-	if (!info)
-		return "unknown-exit";
-	/* An exit code is the guest's own verdict on a plain exit. */
-	if (info->error_reason && exit_code != 0) {
-		*ret_state = VM_STATE_CRASHED;
-		return info->error_reason;
-	}
-	return info->reason;
-}
-
-static void vm_restart_now(struct vm *vm);
-
-static void vm_on_restart_timer(evutil_socket_t fd, short what, void *userdata)
-{
-	(void) fd;
-	(void) what;
-	vm_restart_now(userdata);
-}
-
-/*
- * The restart policy after an exit, a crash or a failed start: restart
- * after a back-off that doubles with every restart of the current burst,
- * and give up (failed, restart-limit) past `burst` restarts in `interval`.
- */
-static void vm_apply_restart_policy(struct vm *vm)
-{
-	const struct vmdef *def = vm->inst.def ? vm->inst.def : vm->def;
-	struct manager *m = vm->manager;
-	uint64_t now = now_usec(CLOCK_MONOTONIC), delay;
-	struct timeval tv;
-	bool wanted;
-
-	switch (def->restart.policy) {
-	case VMDEF_RESTART_ALWAYS:
-		wanted = !vm->stop_requested;
-		break;
-	case VMDEF_RESTART_ON_FAILURE:
-		wanted = vm->state == VM_STATE_CRASHED || vm->state == VM_STATE_FAILED;
-		break;
-	case VMDEF_RESTART_NO:
-	case _VMDEF_RESTART_MAX:
-	case _VMDEF_RESTART_INVALID:
-	default:
-		wanted = false;
-		break;
-	}
-	if (!wanted || m->shutting_down)
-		return;
-
-	if (vm->burst_count == 0 || now - vm->burst_start_usec > def->restart.interval_usec) {
-		vm->burst_start_usec = now;
-		vm->burst_count = 0;
-	}
-	if (vm->burst_count >= def->restart.burst) {
-		log_error("VM '%s': %u restarts within %.0f s, giving up", vm->name,
-			  vm->burst_count, sec_from_usec(def->restart.interval_usec));
-		if (vm->state == VM_STATE_FAILED)
-			vm_set_reason(vm, "restart-limit");
-		else
-			vm_set_state(vm, VM_STATE_FAILED, "restart-limit");
-		return;
-	}
-	delay = m->config.restart.backoff_usec;
-	for (unsigned i = 0; i < vm->burst_count && delay < m->config.restart.backoff_max_usec; i++)
-		delay *= 2;
-	if (delay > m->config.restart.backoff_max_usec)
-		delay = m->config.restart.backoff_max_usec;
-	vm->burst_count++;
-
-	if (!vm->restart_timer) {
-		vm->restart_timer = evtimer_new(m->base, vm_on_restart_timer, vm);
-		if (!vm->restart_timer) {
-			log_error("VM '%s': cannot arm the restart timer", vm->name);
-			return;
-		}
-	}
-	tv = timeval_from_usec(delay);
-	log_notice("VM '%s': restarting in %.1f s (policy %s, restart %u of %u)", vm->name,
-		   sec_from_usec(delay), vmdef_restart_to_string(def->restart.policy),
-		   vm->burst_count, def->restart.burst);
-	if (evtimer_add(vm->restart_timer, &tv) < 0)
-		log_error("VM '%s': cannot arm the restart timer", vm->name);
-}
-
-static void vm_on_exit(struct vm *vm, const struct gh_vm_status *status)
-{
-	enum vmdef_exit_type type = exit_type_from_rm(status->exit_type);
-	uint32_t word = 0;
-	enum vm_state state;
-	const char *reason;
-	bool reboot;
-
-	for (unsigned i = 0; i < 4 && i < status->exit_reason_size; i++)
-		word |= (uint32_t) status->exit_reason[i] << (8 * i);
-	vm->exit_type = type;
-	vm->exit_code = word >> 16;	/* exit flags | exit code << 16 */
-	reason = vm_exit_reason(type, vm->exit_code, &state, &reboot);
-	vm_events_free(vm);
-	vm_set_state(vm, state, reason);
-	if (reboot)
-		/* The guest asked for it: not a failure, so not in the burst. */
-		vm_restart_now(vm);
-	else
-		vm_apply_restart_policy(vm);
-}
-
-/* Reads the VM's status: 1 when it has exited (status filled in), 0 when not, r < 0. */
-static int vm_read_exit(struct vm *vm, struct gh_vm_status *status)
-{
-	int r;
-
-	r = hyp_vm_get_status(vm->inst.hvm, status);
-	if (r < 0) {
-		log_errno(LOG_WARNING, r, "VM '%s': cannot read status, ignoring: %m", vm->name);
-		return r;
-	}
-	vm->inst.vmid = status->vmid;
-	return status->exit_status == GH_VM_EXIT_STATUS_EXITED ||
-	       status->exit_status == GH_VM_EXIT_STATUS_CRASHED;
-}
-
-static void vm_on_status(evutil_socket_t fd, short what, void *userdata)
-{
-	struct vm *vm = userdata;
-	struct gh_vm_status status;
-
-	(void) fd;
-	(void) what;
-	if (vm_read_exit(vm, &status) > 0)
-		vm_on_exit(vm, &status);
-}
-
-static int vm_watch_status(struct vm *vm)
-{
-	int fd = hyp_vm_get_fd(vm->inst.hvm);
-
-	if (fd < 0)
-		return 0;	/* no extension: exits are not observed */
-	vm->status_event = event_new(vm->manager->base, fd, EV_READ | EV_PERSIST, vm_on_status, vm);
-	if (!vm->status_event)
-		return -ENOMEM;
-	if (event_add(vm->status_event, NULL) < 0)
-		return -EIO;
-	return 0;
-}
-
 /* A start is in flight: building to start, or GH_VM_START itself. */
 static bool vm_starting(const struct vm *vm)
 {
@@ -739,8 +456,6 @@ static void vm_start_done(struct vm *vm, struct vm_job *j, int r)
 	else
 		vm_complete(vm, 0, NULL);
 }
-
-static int vm_arm_stop_timer(struct vm *vm, uint64_t usec);
 
 static void vm_stop_done(struct vm *vm, struct vm_job *j, int r)
 {
@@ -881,7 +596,7 @@ int vm_start(struct vm *vm, vm_done_fn done, void *userdata, sd_bus_error *error
 	return r;
 }
 
-static void vm_restart_now(struct vm *vm)
+void vm_restart_now(struct vm *vm)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	int r;
@@ -927,7 +642,7 @@ static void vm_on_stop_timeout(evutil_socket_t fd, short what, void *userdata)
 	}
 }
 
-static int vm_arm_stop_timer(struct vm *vm, uint64_t usec)
+int vm_arm_stop_timer(struct vm *vm, uint64_t usec)
 {
 	struct timeval tv = timeval_from_usec(usec);
 
@@ -1018,100 +733,4 @@ static int vm_submit_release(struct vm *vm, vm_done_fn done, void *userdata,
 	vm->op_done = done;
 	vm->op_userdata = userdata;
 	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Surviving gunyahd (vm-store.h) */
-
-void vm_save(const struct vm *vm, struct vm_saved *ret)
-{
-	*ret = (struct vm_saved) {
-		.state = vm->state,
-		.reason = vm->state_reason,
-		.exit_type = vm->exit_type,
-		.exit_code = vm->exit_code,
-		.restart_count = vm->restart_count,
-		.created_usec = vm->created_usec,
-		.started_usec = vm->started_usec,
-		.burst_start_usec = vm->burst_start_usec,
-		.burst_count = vm->burst_count,
-		.stop_requested = vm->stop_requested,
-		.restart_pending = vm->restart_timer && evtimer_pending(vm->restart_timer, NULL),
-		.console_fd = -EBADF,
-	};
-}
-
-static void vm_restore(struct vm *vm, const struct vm_saved *s)
-{
-	vm->state = s->state;
-	(void) free_and_strdup(&vm->state_reason, s->reason);
-	vm->exit_type = s->exit_type;
-	vm->exit_code = s->exit_code;
-	vm->restart_count = s->restart_count;
-	vm->created_usec = s->created_usec;
-	vm->started_usec = s->started_usec;
-	vm->burst_start_usec = s->burst_start_usec;
-	vm->burst_count = s->burst_count;
-	vm->stop_requested = s->stop_requested;
-}
-
-/* What happened while gunyahd was away, from the backend's status. */
-static void vm_adopt_status(struct vm *vm, const struct vm_saved *s)
-{
-	struct gh_vm_status status;
-	bool was_running = s->state == VM_STATE_STARTING || s->state == VM_STATE_RUNNING ||
-			   s->state == VM_STATE_STOPPING;
-	int r;
-
-	r = hyp_vm_get_status(vm->inst.hvm, &status);
-	if (r < 0) {
-		log_errno(LOG_WARNING, r, "VM '%s': cannot read its status: %m", vm->name);
-		status = (struct gh_vm_status) { .vmid = vm->inst.vmid };
-	}
-	vm->inst.vmid = status.vmid;
-	if (was_running && (status.exit_status == GH_VM_EXIT_STATUS_EXITED ||
-			    status.exit_status == GH_VM_EXIT_STATUS_CRASHED)) {
-		log_notice("VM '%s': exited while gunyahd was away", vm->name);
-		vm->state = VM_STATE_RUNNING;
-		vm_on_exit(vm, &status);
-		return;
-	}
-	if (s->state == VM_STATE_STARTING)
-		/* GH_VM_START was cut short with the old gunyahd: the RM says how far it got. */
-		vm->state = status.rm_status == GH_RM_VM_STATUS_RUNNING ? VM_STATE_RUNNING
-									 : VM_STATE_CREATED;
-	if (vm->state == VM_STATE_RUNNING || vm->state == VM_STATE_STOPPING) {
-		r = vm_watch_status(vm);
-		if (r < 0)
-			log_errno(LOG_WARNING, r, "VM '%s': cannot watch its status, exits will go "
-				  "unnoticed: %m", vm->name);
-	}
-	/* The old timeout's remainder is unknown: a whole one again. */
-	if (vm->state == VM_STATE_STOPPING && vm->stop_timer == NULL &&
-	    vm_arm_stop_timer(vm, vm->inst.def->stop_timeout_usec) < 0)
-		log_warning("VM '%s': cannot arm the stop timeout", vm->name);
-	manager_vm_state_changed(vm->manager, vm);
-	if (s->restart_pending && vm->state != VM_STATE_RUNNING && vm->state != VM_STATE_STOPPING)
-		vm_restart_now(vm);
-}
-
-int vm_adopt(struct vm *vm, struct vm_instance *inst, const struct vm_saved *s)
-{
-	/* Its console keeps reading where the last gunyahd stopped. */
-	vm->adopted_console_fd = s->console_fd;
-	vm_attach(vm, inst);
-	vm_restore(vm, s);
-	log_info("VM '%s': adopted (VMID %#x), %s%s%s", vm->name, vm->inst.vmid,
-		 vm_state_to_string(vm->state), *vm->state_reason ? ", " : "", vm->state_reason);
-	vm_adopt_status(vm, s);
-	return 0;
-}
-
-void vm_handover(struct vm *vm)
-{
-	if (!vm->inst.stored)
-		return;
-	log_info("VM '%s': left running for the next gunyahd", vm->name);
-	vm->inst.stored = false;
-	vm_teardown(vm);
 }

@@ -324,13 +324,14 @@ t_built=$(date +%s)
 # Boot. slub_debug: Debian's kernels have no KASAN, but SLUB's red zones and
 # poisoning report overruns and use-after-free of slab objects ("BUG kmalloc-…").
 serial=$work/serial.log
+# sed -u, not tr: unbuffered, so a long guest run shows line by line.
 gh_log "booting $vmlinuz under ${qemu[0]} (TCG)"
 set +e
 timeout --foreground -k 5 "${GH_QEMU_TIMEOUT:-300}" "${qemu[@]}" \
 	-nodefaults -nographic -serial stdio -no-reboot \
 	-kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz" \
 	-append "console=$console panic=-1 quiet slub_debug=FZP" </dev/null 2>&1 |
-	tr -d '\r' | tee "$serial"
+	sed -u 's/\r//g' | tee "$serial"
 qemu_rc=${PIPESTATUS[0]}
 set -e
 t_end=$(date +%s)

@@ -210,6 +210,7 @@ t_built=$(date +%s)
 # ---------------------------------------------------------------------------
 # Boot
 serial=$work/serial.log
+# sed -u, not tr: unbuffered, so a long guest run shows line by line.
 gh_log "booting /boot/vmlinuz-$rel with systemd.unit=gunyah-sdtest.target (TCG)"
 set +e
 timeout --foreground -k 5 "${GH_QEMU_TIMEOUT:-600}" qemu-system-x86_64 \
@@ -218,7 +219,7 @@ timeout --foreground -k 5 "${GH_QEMU_TIMEOUT:-600}" qemu-system-x86_64 \
 	-kernel "/boot/vmlinuz-$rel" -initrd "$work/initramfs.cpio.gz" \
 	-drive "file=$img,if=virtio,format=raw,cache=unsafe" \
 	-append "console=ttyS0 panic=-1 quiet slub_debug=FZP systemd.unit=gunyah-sdtest.target systemd.show_status=error" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$serial"
+	</dev/null 2>&1 | sed -u 's/\r//g' | tee "$serial"
 qemu_rc=${PIPESTATUS[0]}
 set -e
 t_end=$(date +%s)
