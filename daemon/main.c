@@ -300,12 +300,54 @@ static int serve(struct daemon *d)
 	return bus_loop_disconnected(d->bus_loop) ? -ECONNRESET : 0;
 }
 
+/*
+ * --user outside a user unit: console logs go where a user unit's
+ * LogsDirectory=gunyah would put them, $XDG_STATE_HOME/log/gunyah, made
+ * here as systemd would (the default console.log-dir is $LOGS_DIRECTORY).
+ */
+static int setup_user_logs(void)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	_cleanup_free_ char *dir = NULL;
+	char *p;
+	int r;
+
+	if (getenv("LOGS_DIRECTORY"))
+		return 0;
+	if (state && state[0] == '/')
+		r = asprintf(&dir, "%s/log/gunyah", state);
+	else if (home && home[0] == '/')
+		r = asprintf(&dir, "%s/.local/state/log/gunyah", home);
+	else
+		return 0;	/* nowhere: the built-in default, said at the first create */
+	if (r < 0)
+		return log_errno(LOG_ERR, -ENOMEM, "Cannot set up console logs: %m");
+	for (p = strchr(dir + 1, '/'); ; p = strchr(p + 1, '/')) {
+		if (p)
+			*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return log_errno(LOG_ERR, -errno, "Cannot create '%s' for console logs: %m",
+					 dir);
+		if (!p)
+			break;
+		*p = '/';
+	}
+	if (setenv("LOGS_DIRECTORY", dir, 1) < 0)
+		return log_errno(LOG_ERR, -errno, "Cannot set up console logs: %m");
+	return 0;
+}
+
 /* The backend and the manager on it, with the configuration. */
 static int setup_manager(struct daemon *d, const struct options *o, struct config *config)
 {
 	struct hyp *hyp = NULL;
 	int r;
 
+	if (o->user_bus) {
+		r = setup_user_logs();
+		if (r < 0)
+			return r;
+	}
 	r = load_config(o, config);
 	if (r < 0)
 		return r;

@@ -43,4 +43,11 @@ expect '^s "running"$' "demo running after StartVM"
 expect '^ +Cmdline: console=hvc0$' "gunyahctl status with the definition's cmdline"
 expect "^gunyah-sim: 'demo' booted \\(VMID 0x[0-9a-f]+\\)$" "the guest's console through gunyahctl logs"
 expect '^demo +defined ' "demo defined again in gunyahctl list"
+grep -Eq "^gunyah-sim: 'demo' booted" "$scratch/home/.local/state/log/gunyah/demo.log" ||
+	{ echo "FAIL: no console log file under \$HOME/.local/state/log/gunyah"; exit 1; }
+# Nothing worse than a notice, but the simulated backend's own warning.
+if grep -E '^<[0-4]>' "$out" | grep -Ev 'SIMULATED hypervisor|VMs will not run'; then
+	echo "FAIL: the README block logged the warnings above"
+	exit 1
+fi
 echo "PASS"

@@ -26,6 +26,27 @@ void config_done(struct config *c)
 	*c = (struct config) {};
 }
 
+/*
+ * Where console logs go by default: the unit's LogsDirectory= as systemd
+ * passes it ($LOGS_DIRECTORY, the first of a colon-separated list), so
+ * that a drop-in moving it, or a user unit, needs no gunyahd.yaml change.
+ */
+static int default_log_dir(char **ret)
+{
+	const char *env = getenv("LOGS_DIRECTORY");
+	size_t n = env ? strcspn(env, ":") : 0;
+	char *dir;
+
+	if (n == 0 || env[0] != '/')
+		return free_and_strdup(ret, CONFIG_DEFAULT_CONSOLE_LOG_DIR);
+	dir = strndup(env, n);
+	if (!dir)
+		return -ENOMEM;
+	free(*ret);
+	*ret = dir;
+	return 0;
+}
+
 int config_init_defaults(struct config *c)
 {
 	_cleanup_(config_done) struct config d = {
@@ -50,7 +71,7 @@ int config_init_defaults(struct config *c)
 		return -EINVAL;
 	if (free_and_strdup(&d.definitions_dir, GUNYAHD_DEFINITIONS_DIR) < 0 ||
 	    free_and_strdup(&d.access_group, CONFIG_DEFAULT_ACCESS_GROUP) < 0 ||
-	    free_and_strdup(&d.console.log_dir, CONFIG_DEFAULT_CONSOLE_LOG_DIR) < 0)
+	    default_log_dir(&d.console.log_dir) < 0)
 		return -ENOMEM;
 	*c = d;
 	d = (struct config) {};

@@ -111,6 +111,7 @@ static void test_defaults(void)
 {
 	struct config c, p;
 
+	g_unsetenv("LOGS_DIRECTORY");
 	g_assert_cmpint(config_init_defaults(&c), ==, 0);
 	g_assert_cmpstr(c.definitions_dir, ==, GUNYAHD_DEFINITIONS_DIR);
 	g_assert_cmpstr(c.access_group, ==, "gunyah");
@@ -127,6 +128,22 @@ static void test_defaults(void)
 	g_assert_cmpuint(c.console.ring_size, ==, 64 * 1024);
 	g_assert_cmpstr(c.console.log_dir, ==, "/var/log/gunyah");
 	g_assert_cmpuint(c.console.log_max_size, ==, 1024 * 1024);
+	config_done(&c);
+
+	/* Under systemd the default log directory is the unit's LogsDirectory=. */
+	g_assert_true(g_setenv("LOGS_DIRECTORY", "/var/log/gunyah-a:/var/log/other", TRUE));
+	g_assert_cmpint(config_init_defaults(&c), ==, 0);
+	g_assert_cmpstr(c.console.log_dir, ==, "/var/log/gunyah-a");
+	config_done(&c);
+	/* An empty or relative one is not systemd's: the built-in default. */
+	for (int i = 0; i < 2; i++) {
+		g_assert_true(g_setenv("LOGS_DIRECTORY", i ? "log/gunyah" : "", TRUE));
+		g_assert_cmpint(config_init_defaults(&c), ==, 0);
+		g_assert_cmpstr(c.console.log_dir, ==, "/var/log/gunyah");
+		config_done(&c);
+	}
+	g_unsetenv("LOGS_DIRECTORY");
+	g_assert_cmpint(config_init_defaults(&c), ==, 0);
 
 	/* The only required key is version; the rest keeps its default. */
 	parse_ok("version: 1\n", &p);
