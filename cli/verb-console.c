@@ -5,7 +5,7 @@
  * detaches; otherwise standard input goes to the guest and its output to
  * standard output until the console ends (the VM exited or was destroyed).
  * logs: the console output gunyahd keeps (VM1.GetConsoleOutput), its last
- * -n lines, and with -f what follows (OpenConsole) until interrupted.
+ * -n lines, and with -f what follows (FollowConsole) until interrupted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -76,25 +76,33 @@ static int console_emit(bool raw, const char *p, size_t n)
 	return fflush(stdout) == 0 ? 0 : -EIO;
 }
 
-/* VM1.OpenConsole: our own copy of the socket; reports failure. */
-static int console_open(struct ctl *ctl, const char *path, int *ret_fd)
+/* Our own copy of the console socket in reply (the message owns its fd); reports failure. */
+static int console_keep(struct ctl *ctl, sd_bus_message *reply, const char *method, int *ret_fd)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	int fd, r;
 
-	r = sd_bus_call_method(ctl->bus, CTL_SERVICE, path, CTL_VM_IFACE, "OpenConsole", &error,
-			       &reply, "");
-	if (r < 0)
-		return ctl_bus_fail(ctl, &error, r);
 	r = sd_bus_message_read(reply, "h", &fd);
 	if (r < 0)
-		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "bad OpenConsole reply: %s", strerror(-r));
+		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "bad %s reply: %s", method, strerror(-r));
 	fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return ctl_fail(ctl, CTL_EXIT_FAILED, -errno, "cannot keep the console socket: %m");
 	*ret_fd = fd;
 	return 0;
+}
+
+/* VM1.OpenConsole: our own copy of the socket; reports failure. */
+static int console_open(struct ctl *ctl, const char *path, int *ret_fd)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = sd_bus_call_method(ctl->bus, CTL_SERVICE, path, CTL_VM_IFACE, "OpenConsole", &error,
+			       &reply, "");
+	if (r < 0)
+		return ctl_bus_fail(ctl, &error, r);
+	return console_keep(ctl, reply, "OpenConsole", ret_fd);
 }
 
 static int console_signalfd(sigset_t *ret_old)
@@ -325,22 +333,32 @@ static size_t logs_last_lines(const char *p, size_t n, uint64_t lines)
 	return start;
 }
 
-static int logs_tail(struct ctl *ctl, const char *path)
+/*
+ * The output kept (GetConsoleOutput), or with -f the same and a console
+ * socket that goes on exactly where it ends (FollowConsole): its last
+ * -n lines printed, the socket in *ret_fd.
+ */
+static int logs_tail(struct ctl *ctl, const char *path, int *ret_fd)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	const char *method = ret_fd ? "FollowConsole" : "GetConsoleOutput";
 	const void *data;
 	size_t size, start;
 	int r;
 
-	r = sd_bus_call_method(ctl->bus, CTL_SERVICE, path, CTL_VM_IFACE, "GetConsoleOutput",
-			       &error, &reply, "t", (uint64_t) 0);
+	r = sd_bus_call_method(ctl->bus, CTL_SERVICE, path, CTL_VM_IFACE, method, &error, &reply,
+			       "t", (uint64_t) 0);
 	if (r < 0)
 		return ctl_bus_fail(ctl, &error, r);
 	r = sd_bus_message_read_array(reply, 'y', &data, &size);
 	if (r < 0)
-		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "bad GetConsoleOutput reply: %s",
-				strerror(-r));
+		return ctl_fail(ctl, CTL_EXIT_FAILED, r, "bad %s reply: %s", method, strerror(-r));
+	if (ret_fd) {
+		r = console_keep(ctl, reply, method, ret_fd);
+		if (r < 0)
+			return r;
+	}
 	start = ctl->lines_set ? logs_last_lines(data, size, ctl->lines) : 0;
 	if (console_emit(false, (const char *) data + start, size - start) < 0)
 		return ctl_fail(ctl, CTL_EXIT_FAILED, -EIO, "cannot write to standard output");
@@ -359,19 +377,11 @@ int verb_logs(struct ctl *ctl, char **args)
 	r = ctl_bus_vm_path(ctl, args[0], &path);
 	if (r < 0)
 		return r;
-	/*
-	 * Attached first, so that nothing falls between the tail and what
-	 * follows (output in between may show twice).
-	 */
-	if (ctl->follow) {
-		r = console_open(ctl, path, &s.sock);
-		if (r < 0)
-			return r;
+	r = logs_tail(ctl, path, ctl->follow ? &s.sock : NULL);
+	if (r >= 0 && ctl->follow) {
 		(void) shutdown(s.sock, SHUT_WR);
-	}
-	r = logs_tail(ctl, path);
-	if (r >= 0 && ctl->follow)
 		r = console_session_run(ctl, args[0], &s);
+	}
 	safe_close(s.sock);
 	return r;
 }

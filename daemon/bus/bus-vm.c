@@ -247,14 +247,25 @@ static int method_open_console(sd_bus_message *msg, void *userdata, sd_bus_error
 	return sd_bus_reply_method_return(msg, "h", fd);
 }
 
-/* The tail of the console output kept in memory: at most max_bytes, 0 for all. */
+/* Appends the tail of the console output kept in memory: at most max_bytes, 0 for all. */
+static int append_console_output(sd_bus_message *reply, struct vm *vm, uint64_t max,
+				 sd_bus_error *error)
+{
+	_cleanup_free_ void *buf = NULL;
+	size_t size;
+	int r;
+
+	r = vm_console_output(vm, max, &buf, &size, error);
+	if (r < 0)
+		return r;
+	return sd_bus_message_append_array(reply, 'y', buf, size);
+}
+
 static int method_get_console_output(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	struct vm *vm = userdata;
-	_cleanup_free_ void *buf = NULL;
 	uint64_t max;
-	size_t size;
 	int r;
 
 	r = sd_bus_message_read(msg, "t", &max);
@@ -263,13 +274,44 @@ static int method_get_console_output(sd_bus_message *msg, void *userdata, sd_bus
 	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
-	r = vm_console_output(vm, max, &buf, &size, error);
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = append_console_output(reply, vm, max, error);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+/*
+ * The tail and a console attached in the same turn of the loop, which is
+ * what reads the guest's output: the socket goes on exactly where the
+ * tail ends, nothing twice and nothing missed (gunyahctl logs -f).
+ */
+static int method_follow_console(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct vm *vm = userdata;
+	_cleanup_close_ int fd = -1;
+	uint64_t max;
+	int r;
+
+	r = sd_bus_message_read(msg, "t", &max);
+	if (r < 0)
+		return r;
+	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_append_array(reply, 'y', buf, size);
+	r = append_console_output(reply, vm, max, error);
+	if (r < 0)
+		return r;
+	r = vm_console_attach(vm, &fd, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_append(reply, "h", fd);
 	if (r < 0)
 		return r;
 	return sd_bus_send(NULL, reply, NULL);
@@ -445,6 +487,9 @@ static const sd_bus_vtable bus_vm_vtable[] = {
 				method_open_console, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetConsoleOutput", SD_BUS_ARGS("t", max_bytes),
 				SD_BUS_RESULT("ay", output), method_get_console_output,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("FollowConsole", SD_BUS_ARGS("t", max_bytes),
+				SD_BUS_RESULT("ay", output, "h", console), method_follow_console,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };

@@ -8,6 +8,7 @@
  * --error-exitcode=99 --leak-check=full", prepended to every gunyahctl run.
  */
 #include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
 #include <grp.h>
 #include <libfdt.h>
@@ -2136,16 +2137,54 @@ static void test_logs_not_live(struct fixture *f, gconstpointer data)
 	ctl_result_clear(&res);
 }
 
-/* logs -f: the output so far, then what follows, until the guest exits. */
+#define TYPED_LINES 600
+
+/* Types TYPED_LINES numbered lines into a console socket (the sim's guest echoes them). */
+static gpointer type_lines(gpointer data)
+{
+	int fd = GPOINTER_TO_INT(data);
+
+	for (int i = 1; i <= TYPED_LINES; i++) {
+		char line[16];
+		int n = g_snprintf(line, sizeof(line), "typed-%04d\n", i);
+
+		g_assert_cmpint(write(fd, line, n), ==, n);
+		g_usleep(1000);	/* still typing while gunyahctl attaches */
+	}
+	return NULL;
+}
+
+/*
+ * logs -f: the output so far, then what follows, until the guest exits;
+ * while someone types, every line once, in order, wherever logs attached.
+ */
 static void test_logs_follow(struct fixture *f, gconstpointer data)
 {
+	g_autoptr(GString) expected = g_string_new("up\n");
+	g_autofree char *path = test_vm_path("brief");
+	g_autoptr(GUnixFDList) fds = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
 	struct ctl_result res = {};
+	GThread *typist;
+	int sock;
 
 	(void) data;
-	start_console_vm(f, "brief", "simulate:\n  console-banner: \"up\\n\"\n  exit-after: 2s\n");
+	start_console_vm(f, "brief", "simulate:\n  console-banner: \"up\\n\"\n  exit-after: 5s\n");
+	reply = g_dbus_connection_call_with_unix_fd_list_sync(
+		f->d.conn, GH_DBUS_SERVICE, path, GH_DBUS_VM_INTERFACE, "OpenConsole", NULL,
+		G_VARIANT_TYPE("(h)"), G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &fds, NULL, &error);
+	g_assert_no_error(error);
+	sock = g_unix_fd_list_get(fds, 0, NULL);
+	g_assert_cmpint(sock, >=, 0);
+	for (int i = 1; i <= TYPED_LINES; i++)
+		g_string_append_printf(expected, "typed-%04d\n", i);
+	typist = g_thread_new("typist", type_lines, GINT_TO_POINTER(sock));
 	run_ctl(f, &res, "logs", "-f", "brief");
+	g_thread_join(typist);
+	close(sock);
 	g_assert_cmpint(res.status, ==, EXIT_OK);
-	g_assert_cmpstr(res.out, ==, "up\n");
+	g_assert_cmpstr(res.out, ==, expected->str);
 	ctl_result_clear(&res);
 	test_poll_state(&f->d, "brief", "exited");
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The guest console through D-Bus, on the sim: VM1.OpenConsole,
- * GetConsoleOutput, ConsoleBytesLost, the log file and its rotation, and
+ * GetConsoleOutput, FollowConsole, ConsoleBytesLost, the log file and its rotation, and
  * who may use them. The sim's guest prints a banner naming the VM when it
  * starts and echoes its input (simulate console-* keys change that).
  */
@@ -10,6 +10,7 @@
 #include <gio/gunixfdlist.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -208,6 +209,88 @@ static void test_output_tail(struct fixture *f, gconstpointer data)
 	g_assert_cmpstr(tail, ==, "three\n");
 	longer = console_output_str(f, "tail", 1000);
 	g_assert_cmpstr(longer, ==, all);
+}
+
+/* VM1.FollowConsole: the tail and a socket on the output after it, or -1 with *error set. */
+static int follow_console(struct fixture *f, const char *name, GString *tail, GError **error)
+{
+	g_autofree char *path = test_vm_path(name);
+	g_autoptr(GUnixFDList) fds = NULL;
+	g_autoptr(GVariant) reply = NULL, bytes = NULL;
+	gint32 handle;
+	size_t n;
+	const char *p;
+
+	reply = g_dbus_connection_call_with_unix_fd_list_sync(
+		f->d.conn, GH_DBUS_SERVICE, path, GH_DBUS_VM_INTERFACE, "FollowConsole",
+		g_variant_new("(t)", (guint64) 0), G_VARIANT_TYPE("(ayh)"), G_DBUS_CALL_FLAGS_NONE,
+		30000, NULL, &fds, NULL, error);
+	if (!reply)
+		return -1;
+	bytes = g_variant_get_child_value(reply, 0);
+	p = g_variant_get_fixed_array(bytes, &n, 1);
+	g_string_append_len(tail, p, n);
+	g_variant_get_child(reply, 1, "h", &handle);
+	g_assert_cmpint(g_unix_fd_list_get_length(fds), ==, 1);
+	return g_unix_fd_list_get(fds, handle, NULL);
+}
+
+#define FOLLOW_LINES 1500
+#define FOLLOWERS 8
+
+/* Types FOLLOW_LINES numbered lines into the console (the sim's guest echoes them). */
+static gpointer type_lines(gpointer data)
+{
+	int fd = GPOINTER_TO_INT(data);
+
+	for (int i = 1; i <= FOLLOW_LINES; i++) {
+		char line[16];
+		int n = snprintf(line, sizeof(line), "line-%04d\n", i);
+
+		g_assert_cmpint(write(fd, line, n), ==, n);
+		if (i % 20 == 0)
+			g_usleep(1000);
+	}
+	return NULL;
+}
+
+/*
+ * Followers attached while the guest writes: for each, the tail and then
+ * its socket are the whole output in order, with no line twice and none
+ * missing, wherever the attach fell.
+ */
+static void test_follow_contiguous(struct fixture *f, gconstpointer data)
+{
+	g_autoptr(GString) expected = g_string_new("up\n");
+	GString *seen[FOLLOWERS];
+	int fds[FOLLOWERS], typist;
+	GThread *thread;
+	bool eof;
+
+	(void) data;
+	test_daemon_define(&f->d, "follow", "simulate:\n  console-banner: \"up\\n\"\n");
+	start(f, NULL);
+	vm_call_ok(f, "follow", "Start");
+	for (int i = 1; i <= FOLLOW_LINES; i++)
+		g_string_append_printf(expected, "line-%04d\n", i);
+	typist = open_console(f, "follow", NULL);
+	g_assert_cmpint(typist, >=, 0);
+	thread = g_thread_new("typist", type_lines, GINT_TO_POINTER(typist));
+	for (int k = 0; k < FOLLOWERS; k++) {
+		seen[k] = g_string_new(NULL);
+		fds[k] = follow_console(f, "follow", seen[k], NULL);
+		g_assert_cmpint(fds[k], >=, 0);
+		g_usleep(5000);
+	}
+	g_thread_join(thread);
+	for (int k = 0; k < FOLLOWERS; k++) {
+		g_assert_true(read_until(fds[k], seen[k], "line-1500\n", &eof));
+		g_assert_cmpstr(seen[k]->str, ==, expected->str);
+		close(fds[k]);
+		g_string_free(seen[k], TRUE);
+	}
+	close(typist);
+	g_assert_cmpuint(bytes_lost(f, "follow"), ==, 0);
 }
 
 /*
@@ -441,7 +524,7 @@ static int console_call_status(GDBusConnection *c, const char *method)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
 	g_autofree char *remote = NULL;
-	GVariant *params = strcmp(method, "GetConsoleOutput") == 0 ? g_variant_new("(t)", 0) : NULL;
+	GVariant *params = strcmp(method, "OpenConsole") != 0 ? g_variant_new("(t)", 0) : NULL;
 
 	reply = g_dbus_connection_call_with_unix_fd_list_sync(c, GH_DBUS_SERVICE, path,
 							      GH_DBUS_VM_INTERFACE, method, params,
@@ -465,7 +548,8 @@ static int nobody_calls(const char *address)
 	if (!c)
 		return 91;
 	if (console_call_status(c, "OpenConsole") != 1 ||
-	    console_call_status(c, "GetConsoleOutput") != 1)
+	    console_call_status(c, "GetConsoleOutput") != 1 ||
+	    console_call_status(c, "FollowConsole") != 1)
 		return 11;
 	return 0;
 }
@@ -531,6 +615,7 @@ int main(int argc, char **argv)
 	} tests[] = {
 		{ "/dbus/console/banner-echo-two-clients", test_banner_echo_two_clients },
 		{ "/dbus/console/output-tail", test_output_tail },
+		{ "/dbus/console/follow-contiguous", test_follow_contiguous },
 		{ "/dbus/console/flood", test_flood },
 		{ "/dbus/console/log-file", test_log_file },
 		{ "/dbus/console/log-disabled", test_log_disabled },
