@@ -29,6 +29,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -947,9 +948,32 @@ static void gh_vm_reap(struct work_struct *work)
 		module_put(THIS_MODULE);
 }
 
+static void gh_vm_release_work(struct work_struct *work)
+{
+	struct gh_vm *vm = container_of(work, struct gh_vm, release_work);
+
+	gh_vm_teardown(vm);
+	/* Unload waits for reap_wq to drain, so returning from here is safe */
+	module_put(THIS_MODULE);
+}
+
+/*
+ * The last close tears the VM down, waiting for the RM (seconds, more for
+ * a large release). init must not wait: systemd closes a VM fd itself when
+ * it drops a service's fd store, and a blocked PID 1 stalls the whole
+ * system. Its close queues the teardown on reap_wq, which holds the module
+ * until done; anyone else's close returns once the VM is gone.
+ */
 static int gh_vm_release(struct inode *inode, struct file *file)
 {
-	gh_vm_teardown(file->private_data);
+	struct gh_vm *vm = file->private_data;
+
+	if (is_global_init(current)) {
+		__module_get(THIS_MODULE);
+		queue_work(vm->mgr->reap_wq, &vm->release_work);
+		return 0;
+	}
+	gh_vm_teardown(vm);
 	return 0;
 }
 
@@ -991,6 +1015,7 @@ static struct gh_vm *gh_vm_alloc(struct gh_vm_mgr *mgr)
 	init_waitqueue_head(&vm->status_wq);
 	INIT_LIST_HEAD(&vm->node);
 	INIT_WORK(&vm->reap_work, gh_vm_reap);
+	INIT_WORK(&vm->release_work, gh_vm_release_work);
 	return vm;
 }
 

@@ -121,6 +121,7 @@ struct gh_vm_region {
  * @holds_module: the zombie keeps pages pinned and with them a module
  *                reference
  * @reap_work: a new teardown attempt, queued by the RM news @stuck names
+ * @release_work: the teardown when init closed the fd (gh_vm_release())
  * @console: its RM console (vm_console.c); NULL with extensions=N
  */
 struct gh_vm {
@@ -146,6 +147,7 @@ struct gh_vm {
 	enum gh_vm_stuck stuck;
 	bool holds_module;
 	struct work_struct reap_work;
+	struct work_struct release_work;
 
 	struct gh_vm_console *console;
 };

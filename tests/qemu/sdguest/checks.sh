@@ -409,9 +409,32 @@ section_survive() {
 	like survive-bad-state-logged "$(jmsg err | grep bogus.state)" 'not a state file gunyahd can read'
 	is survive-bad-state-removed "$(ls /run/gunyah)" ""
 
+	# 7. the unit ends while gunyahd is away (here it dies and may not be
+	# restarted): PID 1 drops the store and closes the VM fd itself, and
+	# gunyah.ko tears the VM down off PID 1, which answers while the RM is
+	# still releasing the memory; nothing is left behind
+	out=$(mgr StartVM s nav)
+	is survive-unit-gone-start "$?${out:+ $out}" 0
+	wait_for 300 state_is nav running
+	printf '[Service]\nRestart=no\n' >/run/systemd/system/gunyahd.service.d/60-sdtest-norestart.conf
+	systemctl daemon-reload
+	ctl set release-delay 15000 >/dev/null
+	pid=$(main_pid)
+	kill -KILL "$pid"
+	wait_for 300 eval '[ "$(active gunyahd.service)" = failed ] && [ "$(fdstore)" = 0 ]'
+	is survive-unit-gone-pid1-free "$(active gunyahd.service) $(fdstore) $(ctl vms | grep -c .)" \
+		"failed 0 1"
+	wait_for 600 eval '[ -z "$(ctl vms)" ]'
+	is survive-unit-gone-torn-down "$(ctl vms)|$(ctl parcels)|$(cat /sys/module/gunyah/parameters/zombies)" \
+		"||0"
+	ctl set release-delay 0 >/dev/null
+	rm -f /run/systemd/system/gunyahd.service.d/60-sdtest-norestart.conf
+	systemctl reset-failed gunyahd.service
+
 	rm -f /run/systemd/system/gunyahd.service.d/50-sdtest-watchdog.conf
 	systemctl daemon-reload
 	systemctl restart gunyahd.service
+	is survive-unit-gone-fresh "$(vm_state nav) $(ls /run/gunyah)" "defined "
 	# left running: systemctl stop (section stop) must destroy it
 	out=$(mgr StartVM s nav)
 	is survive-left-running "$?${out:+ $out}" 0
