@@ -102,9 +102,10 @@ static void console_client_free(struct console_client *cl)
 			c->n_clients--;
 			break;
 		}
+	/* Said once, when it leaves: the client itself cannot know. */
 	if (cl->dropped)
-		log_debug("VM '%s': a console client was too slow for %llu bytes of output",
-			  c->name, (unsigned long long) cl->dropped);
+		log_notice("VM '%s': a console client was too slow: %llu bytes of output never "
+			   "reached it", c->name, (unsigned long long) cl->dropped);
 	if (cl->read_event)
 		event_free(cl->read_event);
 	if (cl->write_event)

@@ -379,6 +379,12 @@ static void test_flood(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(queued, >, 0);
 	g_assert_cmpuint(queued, <, 8 * 1024 * 1024);
 	close(slow);
+	/* What it missed is in gunyahd's log. */
+	{
+		g_autofree char *daemon_log = test_daemon_log(&f->d);
+
+		g_assert_nonnull(strstr(daemon_log, "VM 'flood': a console client was too slow: "));
+	}
 }
 
 /* The log file holds the output; with log-dir "" there is none. */
