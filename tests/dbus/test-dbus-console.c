@@ -431,7 +431,8 @@ static void test_log_disabled(struct fixture *f, gconstpointer data)
 /* Destroy closes every client (EOF); a VM that is not live has no console. */
 static void test_destroy_eof(struct fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL, error2 = NULL;
+	g_autoptr(GError) error = NULL, error2 = NULL, error3 = NULL;
+	g_autoptr(GString) tail = g_string_new(NULL);
 	g_autoptr(GBytes) none = NULL;
 	int fd;
 
@@ -449,6 +450,9 @@ static void test_destroy_eof(struct fixture *f, gconstpointer data)
 	none = console_output(f, "gone", 0, &error2);
 	g_assert_null(none);
 	test_assert_dbus_error(error2, GH_ERROR_INVALID_STATE, "defined");
+	g_assert_cmpint(follow_console(f, "gone", tail, &error3), ==, -1);
+	test_assert_dbus_error(error3, GH_ERROR_INVALID_STATE, "defined");
+	g_assert_cmpuint(tail->len, ==, 0);
 }
 
 /*
@@ -487,7 +491,7 @@ static void test_exit_eof_and_crash_lines(struct fixture *f, gconstpointer data)
  */
 static void test_client_limit(struct fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) error = NULL, error2 = NULL;
 	gint64 deadline;
 	int fds[16], baseline;
 
@@ -504,8 +508,12 @@ static void test_client_limit(struct fixture *f, gconstpointer data)
 				g_assert_cmpint(shutdown(fds[i], SHUT_WR), ==, 0);
 		}
 		if (round == 0) {
+			g_autoptr(GString) tail = g_string_new(NULL);
+
 			g_assert_cmpint(open_console(f, "many", &error), ==, -1);
 			test_assert_dbus_error(error, GH_ERROR_LIMIT_EXCEEDED, "16");
+			g_assert_cmpint(follow_console(f, "many", tail, &error2), ==, -1);
+			test_assert_dbus_error(error2, GH_ERROR_LIMIT_EXCEEDED, "16");
 		}
 		/* Let the daemon see the shutdowns before the sockets close. */
 		g_assert_cmpuint(bytes_lost(f, "many"), ==, 0);
@@ -590,7 +598,8 @@ static void test_access_denied(struct fixture *f, gconstpointer data)
 /* A backend without GH_VM_OPEN_CONSOLE: no "console" feature, NotSupported. */
 static void test_not_supported(struct fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL, error2 = NULL;
+	g_autoptr(GError) error = NULL, error2 = NULL, error3 = NULL;
+	g_autoptr(GString) tail = g_string_new(NULL);
 	g_autoptr(GVariant) features = NULL;
 	g_autoptr(GBytes) none = NULL;
 	g_autofree const char **list = NULL;
@@ -610,6 +619,8 @@ static void test_not_supported(struct fixture *f, gconstpointer data)
 	none = console_output(f, "plain", 0, &error2);
 	g_assert_null(none);
 	test_assert_dbus_error(error2, GH_ERROR_NOT_SUPPORTED, "console");
+	g_assert_cmpint(follow_console(f, "plain", tail, &error3), ==, -1);
+	test_assert_dbus_error(error3, GH_ERROR_NOT_SUPPORTED, "console");
 	g_assert_cmpuint(bytes_lost(f, "plain"), ==, 0);
 }
 
