@@ -55,7 +55,7 @@ static const struct verb verbs[] = {
 	{ "validate", "FILE", 1, OPT_JSON | OPT_TRANSIENT, verb_validate },
 	{ "dtb", "NAME", 1, 0, verb_dtb },
 	{ "monitor", "[NAME...]", ANY_ARGS, OPT_JSON, verb_monitor },
-	{ "console", "NAME", 1, OPT_TIMEOUT, verb_console },
+	{ "console", "NAME", 1, OPT_TIMEOUT | OPT_LINES, verb_console },
 	{ "logs", "NAME", 1, OPT_FOLLOW | OPT_LINES, verb_logs },
 };
 
@@ -123,7 +123,8 @@ static void help(void)
 	       "                         definition (files as fd:KEY)\n"
 	       "  -f --follow            logs: keep printing the output as it comes, until\n"
 	       "                         the console ends or gunyahctl is interrupted\n"
-	       "  -n --lines LINES       logs: print only the last LINES lines\n\n"
+	       "  -n --lines LINES       logs: print only the last LINES lines; console:\n"
+	       "                         print them before attaching\n\n"
 	       "Exit status:\n"
 	       "  0  success\n"
 	       "  1  gunyahd refused the request or the operation failed\n"

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * console: attach to a VM's console (VM1.OpenConsole). On a terminal the
- * terminal goes raw, so that the guest gets every key, and Ctrl-]
- * detaches; otherwise standard input goes to the guest and its output to
- * standard output until the console ends (the VM exited or was destroyed).
+ * console: attach to a VM's console (VM1.OpenConsole; with -n its last lines
+ * first, VM1.FollowConsole). On a terminal the terminal goes raw, so that
+ * the guest gets every key, and Ctrl-] detaches; otherwise standard input
+ * goes to the guest and its output to standard output until the console
+ * ends (the VM exited or was destroyed).
  * logs: the console output gunyahd keeps (VM1.GetConsoleOutput), its last
  * -n lines, and with -f what follows (FollowConsole) until interrupted.
  */
@@ -293,30 +294,6 @@ static int console_session_run(struct ctl *ctl, const char *name, struct console
 	return 0;
 }
 
-int verb_console(struct ctl *ctl, char **args)
-{
-	_cleanup_free_ char *path = NULL;
-	struct console_session s = {
-		.sock = -1, .input = true,
-		.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
-	};
-	int r;
-
-	r = ctl_bus_connect(ctl);
-	if (r < 0)
-		return r;
-	r = ctl_bus_vm_path(ctl, args[0], &path);
-	if (r < 0)
-		return r;
-	r = console_open(ctl, path, &s.sock);
-	if (r < 0)
-		return r;
-	s.deadline = ctl_bus_deadline(ctl);
-	r = console_session_run(ctl, args[0], &s);
-	safe_close(s.sock);
-	return r;
-}
-
 /* Where the last `lines` lines of p[0..n) start (a final newline ends the last one). */
 static size_t logs_last_lines(const char *p, size_t n, uint64_t lines)
 {
@@ -363,6 +340,31 @@ static int logs_tail(struct ctl *ctl, const char *path, int *ret_fd)
 	if (console_emit(false, (const char *) data + start, size - start) < 0)
 		return ctl_fail(ctl, CTL_EXIT_FAILED, -EIO, "cannot write to standard output");
 	return 0;
+}
+
+int verb_console(struct ctl *ctl, char **args)
+{
+	_cleanup_free_ char *path = NULL;
+	struct console_session s = {
+		.sock = -1, .input = true,
+		.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
+	};
+	int r;
+
+	r = ctl_bus_connect(ctl);
+	if (r < 0)
+		return r;
+	r = ctl_bus_vm_path(ctl, args[0], &path);
+	if (r < 0)
+		return r;
+	/* With -n, where the guest is first: the last lines, and the console right after them. */
+	r = ctl->lines_set ? logs_tail(ctl, path, &s.sock) : console_open(ctl, path, &s.sock);
+	if (r < 0)
+		return r;
+	s.deadline = ctl_bus_deadline(ctl);
+	r = console_session_run(ctl, args[0], &s);
+	safe_close(s.sock);
+	return r;
 }
 
 int verb_logs(struct ctl *ctl, char **args)

@@ -77,7 +77,7 @@ _gunyahctl()
 	wait)		opts='--timeout' ;;
 	validate)	opts='--json --transient' ;;
 	reload|monitor) opts='--json' ;;
-	console)	opts='--timeout' ;;
+	console)	opts='--timeout --lines -n' ;;
 	logs)		opts='--follow --lines -f -n' ;;
 	esac
 

@@ -2224,14 +2224,16 @@ static char *run_ctl_stdin(struct fixture *f, const char *const *args, int in_fd
 
 /*
  * Standard input not a terminal: it goes to the guest (which echoes it),
- * the output to stdout, until --timeout; and until the console ends.
+ * the output to stdout, until --timeout (with -n after the last lines
+ * kept); and until the console ends.
  */
 static void test_console_pipe(struct fixture *f, gconstpointer data)
 {
 	const char *const timed[] = { "console", "--timeout", "3", "echo", NULL };
+	const char *const timed_tail[] = { "console", "-n", "1", "--timeout", "3", "echo", NULL };
 	const char *const until_exit[] = { "console", "ends", NULL };
 	g_autofree char *input = g_build_filename(f->d.tmpdir, "input", NULL);
-	g_autofree char *out = NULL, *out2 = NULL;
+	g_autofree char *out = NULL, *out2 = NULL, *with_tail = NULL;
 	g_autofree char *path = test_vm_path("ends");
 	g_autoptr(GVariant) reply = NULL;
 	int status;
@@ -2244,6 +2246,11 @@ static void test_console_pipe(struct fixture *f, gconstpointer data)
 	out = run_ctl_stdin(f, timed, open(input, O_RDONLY | O_CLOEXEC), &status);
 	g_assert_cmpint(status, ==, EXIT_OK);
 	g_assert_cmpstr(out, ==, "hello guest\n");
+	/* -n: the last lines kept first, then the console right after them. */
+	g_assert_true(g_file_set_contents(input, "again\n", -1, NULL));
+	with_tail = run_ctl_stdin(f, timed_tail, open(input, O_RDONLY | O_CLOEXEC), &status);
+	g_assert_cmpint(status, ==, EXIT_OK);
+	g_assert_cmpstr(with_tail, ==, "hello guest\nagain\n");
 
 	reply = test_call(&f->d, path, GH_DBUS_VM_INTERFACE, "Start", NULL, NULL);
 	g_assert_nonnull(reply);
