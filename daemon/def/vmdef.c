@@ -547,6 +547,33 @@ static int parse_dtb_reserve(struct ydoc *d, const struct ynode *n, const char *
 	return r;
 }
 
+/* One physical CPU per vCPU; that there is one per vCPU is checked once vcpus is known. */
+static int parse_affinity_map(struct ydoc *d, const struct ynode *seq, const char *path,
+			      void *data, const void *arg)
+{
+	struct vmdef_devicetree *dt = data;
+	char item[YDOC_PATH_LEN];
+	int r;
+
+	(void) arg;
+	r = ydoc_want_collection(d, seq, path, YNODE_SEQUENCE);
+	if (r <= 0)
+		return r;
+	if (seq->n_items == 0 || seq->n_items > VMDEF_MAX_VCPUS)
+		return ydoc_diag(d, seq, path, "needs one CPU per vCPU (1 to %d entries), got %zu",
+				 VMDEF_MAX_VCPUS, seq->n_items);
+	for (size_t i = 0; i < seq->n_items; i++) {
+		snprintf(item, sizeof(item), "%s[%zu]", path, i);
+		r = ydoc_get_u32(d, seq->items[i], item, 0, VMDEF_MAX_CPU_INDEX,
+				 &dt->affinity_map[i]);
+		if (r <= 0)
+			return r;
+	}
+	dt->n_affinity_map = (uint32_t) seq->n_items;
+	dt->affinity_map_mark = mark_of(seq);
+	return 1;
+}
+
 static const struct ydoc_field_spec gic_table[] = {
 	{ "dist", false, ydoc_field_size, OF_DT(gic_dist), &gic_aligned },
 	{ "redist", false, ydoc_field_size, OF_DT(gic_redist), &gic_aligned },
@@ -559,6 +586,7 @@ static const struct ydoc_field_spec devicetree_table[] = {
 	{ "image-name", false, parse_rm_string, OF_DT(image_name), &image_name_limit },
 	{ "os-type", false, parse_rm_string, OF_DT(os_type), &os_type_limit },
 	{ "vcpu-affinity", false, parse_affinity, OF_DT(affinity), NULL },
+	{ "affinity-map", false, parse_affinity_map, 0, NULL },
 	{ "sched-priority", false, parse_sched_priority, OF_DT(sched_priority), NULL },
 	{ "sched-timeslice", false, parse_sched_timeslice, OF_DT(sched_timeslice), NULL },
 	{ "gic", false, ydoc_field_map, 0, YDOC_TABLE(gic_table) },
@@ -878,6 +906,14 @@ static int parse_root(struct ydoc *d, const struct ynode *root, struct vmdef *de
 	r = ydoc_parse_map(d, root, "", root_table, ELEMENTSOF(root_table), def, NULL);
 	if (r < 0)
 		return r;
+	if (def->devicetree.n_affinity_map && def->devicetree.n_affinity_map != def->vcpus) {
+		r = ydoc_diag_at(d, def->devicetree.affinity_map_mark.line,
+				 def->devicetree.affinity_map_mark.column, "devicetree.affinity-map",
+				 "has %" PRIu32 " entries for %" PRIu32 " vCPUs: one per vCPU",
+				 def->devicetree.n_affinity_map, def->vcpus);
+		if (r < 0)
+			return r;
+	}
 	if (!def->devicetree.image_name && def->name)
 		return free_and_strdup(&def->devicetree.image_name, def->name);
 	return 0;

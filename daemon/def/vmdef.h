@@ -23,6 +23,7 @@
 #define VMDEF_MAX_DEPTH			16	/* YAML nesting levels */
 #define VMDEF_MAX_REGIONS_DEFAULT	32
 #define VMDEF_MAX_VCPUS			64
+#define VMDEF_MAX_CPU_INDEX		255	/* affinity-map entries; the hypervisor knows the real count */
 #define VMDEF_HUGE_PAGE_SIZE		(2ull << 20)	/* memory.hugepages: 2 MiB pages */
 #define VMDEF_DEFAULT_MEMORY_BASE	0x80000000ull
 #define VMDEF_DEFAULT_DTB_RESERVE	(64u * 1024)	/* room for the RM's overlay */
@@ -170,6 +171,10 @@ struct vmdef {
 		char *image_name;	/* image-name, < 80 chars, default = name */
 		char *os_type;		/* os-type, default "linux" */
 		enum vmdef_affinity affinity;	/* vcpu-affinity, default static */
+		/* affinity-map: the physical CPU of each vCPU; none: vCPU i on CPU i */
+		uint32_t n_affinity_map;	/* 0, or vcpus */
+		uint32_t affinity_map[VMDEF_MAX_VCPUS];
+		struct vmdef_mark affinity_map_mark;
 		int32_t sched_priority;	/* -32..-1, default -1 */
 		uint32_t sched_timeslice;	/* µs, 100..100000, default 2000 */
 		uint64_t gic_dist;	/* gic.dist, 64 KiB aligned */

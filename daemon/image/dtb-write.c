@@ -261,7 +261,8 @@ static int write_vm_config(void *fdt, const struct vmdef *def, const struct dtb_
 
 	/* Non-proxy scheduling needs all three values (ref §4, §9 item 3). */
 	for (uint32_t i = 0; i < def->vcpus; i++)
-		affinity_map[i] = cpu_to_fdt32(i);
+		affinity_map[i] = cpu_to_fdt32(def->devicetree.n_affinity_map ?
+					       def->devicetree.affinity_map[i] : i);
 	FDT_TRY(fdt_begin_node(fdt, "vcpus"));
 	FDT_TRY(fdt_property_string(fdt, "affinity",
 				    vmdef_affinity_to_string(def->devicetree.affinity)));

@@ -251,6 +251,19 @@ static void test_rm_vcpus_scheduling(void)
 			for (unsigned k = 0; k < counts[i]; k++)
 				g_assert_cmpuint(prop_cell(b.data, vc, "affinity-map", (int) k), ==,
 						 k);
+			/* A definition's affinity-map is written as it is. */
+			def->devicetree.n_affinity_map = counts[i];
+			for (unsigned k = 0; k < counts[i]; k++)
+				def->devicetree.affinity_map[k] = (k * 3 + 1) % 7;
+			{
+				_cleanup_(blob_clear) struct blob m = build_ok(def, NULL);
+
+				prop_len(m.data, vc, "affinity-map", (int) (4 * counts[i]));
+				for (unsigned k = 0; k < counts[i]; k++)
+					g_assert_cmpuint(prop_cell(m.data, vc, "affinity-map", (int) k),
+							 ==, (k * 3 + 1) % 7);
+			}
+			def->devicetree.n_affinity_map = 0;
 			prio = (int32_t) prop_u32(b.data, vc, "sched-priority");
 			g_assert_cmpint(prio, ==, VMDEF_DEFAULT_SCHED_PRIORITY);
 			g_assert_cmpint(prio, <, 0);

@@ -326,6 +326,21 @@ static void test_scalars(void)
 	g_assert_cmpstr(def->cmdline, ==, "");
 	g_assert_cmpint(def->devicetree.sched_priority, ==, -32);
 	g_assert_cmpuint(def->devicetree.sched_timeslice, ==, 100);
+	g_assert_cmpuint(def->devicetree.n_affinity_map, ==, 0);
+	vmdef_free(def);
+
+	/* affinity-map: one physical CPU per vCPU, in order; kept by a copy. */
+	def = parse_ok(BASE "vcpus: 3\ndevicetree:\n  affinity-map: [4, 5, 4]\n", NULL);
+	{
+		struct vmdef *copy = NULL;
+
+		g_assert_cmpint(vmdef_dup(def, &copy), ==, 0);
+		g_assert_cmpuint(copy->devicetree.n_affinity_map, ==, 3);
+		g_assert_cmpuint(copy->devicetree.affinity_map[0], ==, 4);
+		g_assert_cmpuint(copy->devicetree.affinity_map[1], ==, 5);
+		g_assert_cmpuint(copy->devicetree.affinity_map[2], ==, 4);
+		vmdef_free(copy);
+	}
 	vmdef_free(def);
 
 	/* A plain scalar that looks like a boolean or number is a string where a string is due. */
@@ -581,6 +596,16 @@ static void test_reject_out_of_range(void)
 		   "devicetree.sched-priority", "must be negative");
 	expect_one(BASE "devicetree: { sched-priority: -33 }\n", NULL, 6, 31,
 		   "devicetree.sched-priority", "must be between -32 and -1");
+	expect_one(BASE "vcpus: 2\ndevicetree:\n  affinity-map: [1]\n", NULL, 8, 17,
+		   "devicetree.affinity-map", "has 1 entries for 2 vCPUs: one per vCPU");
+	expect_one(BASE "devicetree:\n  affinity-map: [0, 1]\n", NULL, 7, 17,
+		   "devicetree.affinity-map", "has 2 entries for 1 vCPUs");
+	expect_one(BASE "devicetree:\n  affinity-map: [256]\n", NULL, 7, 18,
+		   "devicetree.affinity-map[0]", "must be between 0 and 255, got 256");
+	expect_one(BASE "devicetree:\n  affinity-map: []\n", NULL, 7, 17,
+		   "devicetree.affinity-map", "needs one CPU per vCPU (1 to 64 entries), got 0");
+	expect_one(BASE "devicetree:\n  affinity-map: 3\n", NULL, 7, 17,
+		   "devicetree.affinity-map", "expected a sequence");
 	expect_one(BASE "restart: { burst: 1001 }\n", NULL, 6, 19, "restart.burst",
 		   "must be between 1 and 1000");
 	expect_one(BASE "restart: { burst: 0 }\n", NULL, 6, 19, "restart.burst",
