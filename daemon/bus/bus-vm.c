@@ -247,25 +247,18 @@ static int method_open_console(sd_bus_message *msg, void *userdata, sd_bus_error
 	return sd_bus_reply_method_return(msg, "h", fd);
 }
 
-/* Appends the tail of the console output kept in memory: at most max_bytes, 0 for all. */
-static int append_console_output(sd_bus_message *reply, struct vm *vm, uint64_t max,
-				 sd_bus_error *error)
-{
-	_cleanup_free_ void *buf = NULL;
-	size_t size;
-	int r;
-
-	r = vm_console_output(vm, max, &buf, &size, error);
-	if (r < 0)
-		return r;
-	return sd_bus_message_append_array(reply, 'y', buf, size);
-}
-
-static int method_get_console_output(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+/*
+ * The start of GetConsoleOutput's and FollowConsole's replies: max_bytes
+ * read, the caller's rights checked, the tail kept in memory appended
+ * (at most max_bytes, 0 for all).
+ */
+static int console_output_reply(sd_bus_message *msg, struct vm *vm, sd_bus_message **ret,
+				sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct vm *vm = userdata;
+	_cleanup_free_ void *buf = NULL;
 	uint64_t max;
+	size_t size;
 	int r;
 
 	r = sd_bus_message_read(msg, "t", &max);
@@ -274,10 +267,25 @@ static int method_get_console_output(sd_bus_message *msg, void *userdata, sd_bus
 	r = bus_require_manager(vm->manager, msg, error);
 	if (r < 0)
 		return r;
+	r = vm_console_output(vm, max, &buf, &size, error);
+	if (r < 0)
+		return r;
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r < 0)
 		return r;
-	r = append_console_output(reply, vm, max, error);
+	r = sd_bus_message_append_array(reply, 'y', buf, size);
+	if (r < 0)
+		return r;
+	*ret = steal_ptr(reply);
+	return 0;
+}
+
+static int method_get_console_output(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	r = console_output_reply(msg, userdata, &reply, error);
 	if (r < 0)
 		return r;
 	return sd_bus_send(NULL, reply, NULL);
@@ -291,24 +299,13 @@ static int method_get_console_output(sd_bus_message *msg, void *userdata, sd_bus
 static int method_follow_console(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct vm *vm = userdata;
 	_cleanup_close_ int fd = -1;
-	uint64_t max;
 	int r;
 
-	r = sd_bus_message_read(msg, "t", &max);
+	r = console_output_reply(msg, userdata, &reply, error);
 	if (r < 0)
 		return r;
-	r = bus_require_manager(vm->manager, msg, error);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r < 0)
-		return r;
-	r = append_console_output(reply, vm, max, error);
-	if (r < 0)
-		return r;
-	r = vm_console_attach(vm, &fd, error);
+	r = vm_console_attach(userdata, &fd, error);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_append(reply, "h", fd);
