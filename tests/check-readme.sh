@@ -29,7 +29,7 @@ mkdir "$scratch/home" "$scratch/cwd"
 ln -s "$build" "$scratch/cwd/build"
 out=$scratch/out
 rc=0
-(cd "$scratch/cwd" && HOME=$scratch/home timeout 120 \
+(cd "$scratch/cwd" && HOME=$scratch/home env -u XDG_STATE_HOME -u LOGS_DIRECTORY timeout 120 \
 	dbus-run-session --config-file="$conf" -- bash -euo pipefail -c "$block") \
 	>"$out" 2>&1 || rc=$?
 cat "$out"
